@@ -1,0 +1,1 @@
+"""Policy: the one place that turns signals and context into actions."""

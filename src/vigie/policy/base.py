@@ -1,0 +1,45 @@
+"""What a policy is given and what it answers. Knows nothing of HTTP or SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from vigie.detect.base import SubjectProfile
+from vigie.domain import DecisionKind, Participant, Signal
+
+
+class Action(StrEnum):
+    ALLOW = "allow"
+    WARN_CHILD = "warn_child"
+    HOLD_MESSAGE = "hold_message"
+    BLOCK = "block"
+    RESTRICT_CONTACT = "restrict_contact"
+    OPEN_CASE = "open_case"
+    REQUIRE_REPORT = "require_report"
+
+
+@dataclass(slots=True)
+class PolicyInput:
+    event_type: str
+    signals: list[Signal]
+    risk: float
+    categories: list[str]
+    sender: Participant | None
+    recipients: list[Participant] = field(default_factory=list)
+    profile: SubjectProfile = field(default_factory=SubjectProfile)
+    hash_labels: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PolicyOutcome:
+    decision: DecisionKind = DecisionKind.ALLOW
+    actions: list[Action] = field(default_factory=list)
+    case_priority: int | None = None
+    require_report: bool = False
+    rules: list[str] = field(default_factory=list)
+    safety_topics: list[str] = field(default_factory=list)
+
+    @property
+    def opens_case(self) -> bool:
+        return self.case_priority is not None

@@ -1,0 +1,105 @@
+"""One settings object for the whole process: defaults, then a TOML file, then environment.
+
+The TOML file is ``vigie.toml`` in the working directory or the path in ``VIGIE_CONFIG``.
+Environment variables are ``VIGIE_<FIELD>`` for top-level fields and
+``VIGIE_<SECTION>__<FIELD>`` for nested ones (for example ``VIGIE_DETECTION__FLAG_THRESHOLD``).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class DetectionSettings(BaseModel):
+    flag_threshold: float = Field(0.5, ge=0, le=1, description="conversation risk that opens a case")
+    hold_threshold: float = Field(0.85, ge=0, le=1, description="risk at which messages are held")
+    embedder: str = Field("use-multilingual-v3", description="sentence-embedding model name")
+    banks_dir: str | None = Field(None, description="folder of example banks; default: shipped")
+    semantic: bool = Field(True, description="use the embedding stage of the cascade")
+
+
+class MediaSettings(BaseModel):
+    max_upload_bytes: int = 8 * 1024 * 1024
+    pdq_threshold: int = 31
+    pdq_min_quality: int = 50
+    store_bytes: bool = False
+
+
+class ApiSettings(BaseModel):
+    max_body_bytes: int = 1024 * 1024
+    max_events_per_batch: int = 1000
+    rate_limit_per_minute: int = 6000
+    request_timeout_s: float = 10.0
+
+
+class RetentionSettings(BaseModel):
+    retention_days: int = 180
+    legal_hold_days: int = 365
+
+
+class Settings(BaseModel):
+    database_url: str = "sqlite:///./var/vigie.db"
+    bus_url: str | None = None
+    secret_key: str = Field("dev-insecure-change-me", description="signs console sessions")
+    evidence_key: str | None = Field(None, description="encrypts evidence at rest when set")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+    policy_file: str | None = None
+    detection: DetectionSettings = Field(default_factory=DetectionSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+
+
+def _toml_values(path: Path | None) -> dict[str, Any]:
+    if path is None or not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _env_values(environ: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    sections = {name for name, f in Settings.model_fields.items() if f.annotation is not None
+                and isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel)}
+    for key, raw in environ.items():
+        if not key.startswith("VIGIE_") or key == "VIGIE_CONFIG":
+            continue
+        name = key[len("VIGIE_"):].lower()
+        if "__" in name:
+            section, field = name.split("__", 1)
+            if section in sections:
+                values.setdefault(section, {})[field] = raw
+        elif name in Settings.model_fields and name not in sections:
+            values[name] = raw
+    return values
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(environ: dict[str, str] | None = None, config: Path | None = None) -> Settings:
+    """Build settings from the TOML file and the environment (environment wins)."""
+    env = dict(os.environ if environ is None else environ)
+    path = config or Path(env.get("VIGIE_CONFIG", "vigie.toml"))
+    return Settings.model_validate(_merge(_toml_values(path), _env_values(env)))
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

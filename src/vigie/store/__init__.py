@@ -1,0 +1,1 @@
+"""Storage: one interface (``Store``), one SQLAlchemy implementation for SQLite and PostgreSQL."""

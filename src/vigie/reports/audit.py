@@ -1,0 +1,136 @@
+"""The audit trail's hash chain: one implementation for every writer (store, console, reports).
+
+Each entry's ``hash`` is SHA-256 over the previous entry's hash followed by the canonical JSON
+of the entry (sorted keys, no spaces, UTC times with microseconds). Editing, deleting or
+reordering an entry therefore breaks the chain at that entry or the next one. Truncating the
+tail is not detectable from the table alone: anchor the last hash elsewhere (the transparency
+export prints it) if that matters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from vigie.store.tables import AuditRow
+
+GENESIS = "0" * 64
+
+
+@dataclass(slots=True, frozen=True)
+class BrokenEntry:
+    """The first audit entry whose chain does not hold, and why."""
+
+    id: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"audit entry {self.id}: {self.reason}"
+
+
+def utc_iso(value: datetime) -> str:
+    """One spelling of a time whatever the database gives back (SQLite drops the zone)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical_json(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def entry_hash(
+    prev_hash: str,
+    *,
+    at: datetime,
+    platform_id: str | None,
+    actor: str,
+    action: str,
+    target: str,
+    details: dict[str, Any],
+) -> str:
+    body = {
+        "at": utc_iso(at),
+        "platform_id": platform_id,
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "details": details,
+    }
+    return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
+
+
+def _lock_chain(session: Session) -> None:
+    """Serialise appends so two writers never chain onto the same previous entry.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite serialises writers by itself.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(7457124)"))
+
+
+def append_audit(
+    session: Session,
+    actor: str,
+    action: str,
+    target: str,
+    details: dict[str, Any] | None = None,
+    *,
+    platform_id: str | None = None,
+    at: datetime | None = None,
+) -> AuditRow:
+    """Append one entry to the chain in the caller's transaction (the caller commits)."""
+    _lock_chain(session)
+    session.flush()
+    prev = session.scalars(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).first()
+    when = at or datetime.now(UTC)
+    clean = json.loads(canonical_json(details or {}))  # what the JSON column will give back
+    row = AuditRow(
+        at=when,
+        platform_id=platform_id,
+        actor=actor,
+        action=action,
+        target=target,
+        details=clean,
+        prev_hash=prev or GENESIS,
+    )
+    row.hash = entry_hash(
+        row.prev_hash,
+        at=when,
+        platform_id=platform_id,
+        actor=actor,
+        action=action,
+        target=target,
+        details=clean,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def verify_chain(session: Session) -> BrokenEntry | None:
+    """Walk the chain in id order; the first entry that does not hold, or None when intact."""
+    prev = GENESIS
+    rows = session.execute(select(AuditRow).order_by(AuditRow.id).execution_options(yield_per=1000))
+    for (row,) in rows:
+        if row.prev_hash != prev:
+            return BrokenEntry(row.id, "prev_hash does not match the previous entry")
+        expected = entry_hash(
+            prev,
+            at=row.at,
+            platform_id=row.platform_id,
+            actor=row.actor,
+            action=row.action,
+            target=row.target,
+            details=row.details or {},
+        )
+        if row.hash != expected:
+            return BrokenEntry(row.id, "content does not match its hash")
+        prev = row.hash
+    return None

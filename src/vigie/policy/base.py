@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from vigie.detect.base import SubjectProfile
@@ -10,6 +11,8 @@ from vigie.domain import DecisionKind, Participant, Signal
 
 
 class Action(StrEnum):
+    """What Vigie asks the platform to do; every action but ``allow`` is sent as a webhook."""
+
     ALLOW = "allow"
     WARN_CHILD = "warn_child"
     HOLD_MESSAGE = "hold_message"
@@ -29,6 +32,8 @@ class PolicyInput:
     recipients: list[Participant] = field(default_factory=list)
     profile: SubjectProfile = field(default_factory=SubjectProfile)
     hash_labels: list[str] = field(default_factory=list)
+    # When the event happened; account age is measured from it (now when unknown).
+    at: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -1,0 +1,1 @@
+"""Reports to authorities and accountability: NCMEC, evidence packages, DSA, retention, audit."""

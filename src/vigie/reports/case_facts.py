@@ -1,0 +1,303 @@
+"""The facts of one case, read from the core tables: the single read model every report uses.
+
+All SQL of ``vigie.reports`` about a case lives here, so that the NCMEC report, the evidence
+package and the DSA statement tell the same story. People appear only by pseudonym.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from vigie.domain.categories import CATEGORIES, Category
+from vigie.reports.audit import utc_iso
+from vigie.store.tables import (
+    AccountRow,
+    AuditRow,
+    CaseRow,
+    DecisionRow,
+    MediaRow,
+    MessageRow,
+    PlatformRow,
+    SignalRow,
+    UserReportRow,
+)
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+@dataclass(slots=True)
+class Party:
+    pseudo_id: str
+    role: str  # "subject" (the person the case is about), "recipient" or "participant"
+    age: int | None
+    age_source: str
+    account_created: str | None
+
+
+@dataclass(slots=True)
+class MessageFact:
+    id: int
+    at: str
+    sender: str
+    recipients: list[str]
+    text: str
+    event_id: str | None
+
+
+@dataclass(slots=True)
+class MediaFact:
+    id: int
+    at: str
+    sender: str
+    recipients: list[str]
+    hashes: dict[str, str]
+    event_id: str | None
+
+
+@dataclass(slots=True)
+class Indicator:
+    at: str
+    detector: str
+    category: str
+    meaning: str
+    score: float
+    explanation: str
+    message_id: int | None
+    media_id: int | None
+    model: str | None
+
+
+@dataclass(slots=True)
+class ActionFact:
+    id: int
+    at: str
+    decision: str
+    actions: list[str]
+    rules: list[str]
+    event_id: str
+
+
+@dataclass(slots=True)
+class UserReportFact:
+    at: str
+    reporter: str
+    subject: str
+    reason: str
+
+
+@dataclass(slots=True)
+class TimelineEntry:
+    at: str
+    kind: str
+    summary: str
+
+
+@dataclass(slots=True)
+class CaseFacts:
+    case_id: str
+    platform_id: str
+    platform_name: str
+    subject: str
+    conversation_id: str | None
+    status: str
+    priority: int
+    risk: float
+    categories: list[str]
+    requires_report: bool
+    opened_at: str
+    updated_at: str
+    parties: list[Party] = field(default_factory=list)
+    messages: list[MessageFact] = field(default_factory=list)
+    media: list[MediaFact] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    actions: list[ActionFact] = field(default_factory=list)
+    user_reports: list[UserReportFact] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def party(self, pseudo_id: str) -> Party | None:
+        return next((p for p in self.parties if p.pseudo_id == pseudo_id), None)
+
+
+def _meaning(category: str) -> str:
+    try:
+        return CATEGORIES[Category(category)]
+    except ValueError:
+        return category
+
+
+def load_case_facts(session: Session, case_id: str) -> CaseFacts:
+    case = session.get(CaseRow, case_id)
+    if case is None:
+        raise CaseNotFound(f"no case {case_id!r}")
+    platform = session.get(PlatformRow, case.platform_id)
+    facts = CaseFacts(
+        case_id=case.id,
+        platform_id=case.platform_id,
+        platform_name=platform.name if platform else case.platform_id,
+        subject=case.subject,
+        conversation_id=case.conversation_id,
+        status=case.status,
+        priority=case.priority,
+        risk=round(case.risk, 4),
+        categories=list(case.categories or []),
+        requires_report=case.requires_report,
+        opened_at=utc_iso(case.opened_at),
+        updated_at=utc_iso(case.updated_at),
+    )
+    signals = _signals(session, case)
+    facts.indicators = [_indicator(s) for s in signals]
+    facts.messages = _messages(session, case, signals)
+    facts.media = _media(session, case, signals)
+    facts.actions = _actions(session, case)
+    facts.user_reports = _user_reports(session, case)
+    facts.parties = _parties(session, case, facts)
+    facts.timeline = _timeline(facts)
+    return facts
+
+
+def _signals(session: Session, case: CaseRow) -> list[SignalRow]:
+    stmt = select(SignalRow).where(SignalRow.case_id == case.id).order_by(SignalRow.at)
+    return list(session.scalars(stmt))
+
+
+def _indicator(s: SignalRow) -> Indicator:
+    return Indicator(
+        at=utc_iso(s.at),
+        detector=s.detector,
+        category=s.category,
+        meaning=_meaning(s.category),
+        score=round(s.score, 4),
+        explanation=s.explanation,
+        message_id=s.message_id,
+        media_id=s.media_id,
+        model=s.model,
+    )
+
+
+def _messages(session: Session, case: CaseRow, signals: list[SignalRow]) -> list[MessageFact]:
+    ids = {s.message_id for s in signals if s.message_id is not None}
+    where = [MessageRow.id.in_(ids)] if ids else []
+    if case.conversation_id:
+        where.append(MessageRow.conversation_id == case.conversation_id)
+    if not where:
+        return []
+    stmt = (
+        select(MessageRow)
+        .where(MessageRow.platform_id == case.platform_id, or_(*where))
+        .order_by(MessageRow.sent_at, MessageRow.id)
+    )
+    return [
+        MessageFact(m.id, utc_iso(m.sent_at), m.sender, list(m.recipients or []), m.text, m.event_id)
+        for m in session.scalars(stmt)
+    ]
+
+
+def _media(session: Session, case: CaseRow, signals: list[SignalRow]) -> list[MediaFact]:
+    """Media by hashes only: the bytes are never read, even when a platform stored them."""
+    ids = {s.media_id for s in signals if s.media_id is not None}
+    where = [MediaRow.id.in_(ids)] if ids else []
+    if case.conversation_id:
+        where.append(MediaRow.conversation_id == case.conversation_id)
+    if not where:
+        return []
+    stmt = (
+        select(MediaRow)
+        .where(MediaRow.platform_id == case.platform_id, or_(*where))
+        .order_by(MediaRow.sent_at, MediaRow.id)
+    )
+    return [
+        MediaFact(m.id, utc_iso(m.sent_at), m.sender, list(m.recipients or []),
+                  dict(m.hashes or {}), m.event_id)
+        for m in session.scalars(stmt)
+    ]
+
+
+def _actions(session: Session, case: CaseRow) -> list[ActionFact]:
+    stmt = select(DecisionRow).where(DecisionRow.case_id == case.id).order_by(DecisionRow.at)
+    return [
+        ActionFact(d.id, utc_iso(d.at), d.kind, list(d.actions or []), list(d.rules or []),
+                   d.event_id)
+        for d in session.scalars(stmt)
+    ]
+
+
+def _user_reports(session: Session, case: CaseRow) -> list[UserReportFact]:
+    stmt = select(UserReportRow).where(
+        UserReportRow.platform_id == case.platform_id, UserReportRow.subject == case.subject
+    )
+    if case.conversation_id:
+        stmt = stmt.where(
+            or_(UserReportRow.conversation_id == case.conversation_id,
+                UserReportRow.conversation_id.is_(None))
+        )
+    return [
+        UserReportFact(utc_iso(r.at), r.reporter, r.subject, r.reason)
+        for r in session.scalars(stmt.order_by(UserReportRow.at))
+    ]
+
+
+def _parties(session: Session, case: CaseRow, facts: CaseFacts) -> list[Party]:
+    order: list[str] = [case.subject]
+    for m in facts.messages:
+        order.extend([m.sender, *m.recipients])
+    for md in facts.media:
+        order.extend([md.sender, *md.recipients])
+    recipients = {r for m in facts.messages if m.sender == case.subject for r in m.recipients}
+    recipients |= {r for m in facts.media if m.sender == case.subject for r in m.recipients}
+    parties = []
+    for pid in dict.fromkeys(order):
+        acc = session.get(AccountRow, (case.platform_id, pid))
+        role = "subject" if pid == case.subject else "recipient" if pid in recipients else (
+            "participant"
+        )
+        parties.append(
+            Party(
+                pseudo_id=pid,
+                role=role,
+                age=acc.age if acc else None,
+                age_source=acc.age_source if acc else "unknown",
+                account_created=utc_iso(acc.created_at) if acc and acc.created_at else None,
+            )
+        )
+    return parties
+
+
+def _timeline(facts: CaseFacts) -> list[TimelineEntry]:
+    entries = [TimelineEntry(m.at, "message", f"{m.sender} → {', '.join(m.recipients)}: {m.text}")
+               for m in facts.messages]
+    entries += [TimelineEntry(m.at, "media", f"{m.sender} sent media "
+                              + ", ".join(f"{k}={v}" for k, v in sorted(m.hashes.items())))
+                for m in facts.media]
+    entries += [TimelineEntry(i.at, "indicator", f"{i.category} ({i.detector}, {i.score}): "
+                              f"{i.explanation}") for i in facts.indicators]
+    entries += [TimelineEntry(a.at, "action", f"{a.decision}: {', '.join(a.actions)}")
+                for a in facts.actions]
+    entries += [TimelineEntry(r.at, "user_report", f"{r.reporter} reported {r.subject}: "
+                              f"{r.reason}") for r in facts.user_reports]
+    entries.append(TimelineEntry(facts.opened_at, "case", f"case opened ({facts.status} now)"))
+    return sorted(entries, key=lambda e: e.at)
+
+
+def audit_entries_for(session: Session, target: str) -> list[dict[str, Any]]:
+    """What was done to a case by people and by Vigie (for the package's action list)."""
+    stmt = select(AuditRow).where(AuditRow.target == target).order_by(AuditRow.id)
+    return [
+        {"id": r.id, "at": utc_iso(r.at), "actor": r.actor, "action": r.action,
+         "hash": r.hash}
+        for r in session.scalars(stmt)
+    ]
+
+
+def parse_time(value: str) -> datetime:
+    """The inverse of ``utc_iso`` for the fields above."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,0 +1,151 @@
+"""Evidence packages for PHAROS, Point de Contact (INHOPE) and judicial requisitions (OFMIN).
+
+A package is a folder: ``case.pdf`` (for a person), ``case.json`` (the same facts for a
+machine), ``manifest.json`` (SHA-256 of every other file), ``manifest.sig`` (Ed25519 signature
+of manifest.json's exact bytes, hex) and ``public_key.pem``. Authorities have web forms, not
+APIs, so delivery is a folder in an outbox that a person files; every export is audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from sqlalchemy.orm import Session
+
+from vigie.reports.audit import append_audit
+from vigie.reports.case_facts import audit_entries_for, load_case_facts
+from vigie.reports.keys import fingerprint, load_or_create_key, load_public_pem, public_pem
+from vigie.reports.pdf import render_pdf
+
+FORMAT = "vigie-evidence/1"
+MANIFEST, SIGNATURE, PUBLIC_KEY = "manifest.json", "manifest.sig", "public_key.pem"
+DEFAULT_OUTBOX = Path("var/outbox")
+PURPOSES = {
+    "pharos": "Signalement PHAROS (internet-signalement.gouv.fr)",
+    "pointdecontact": "Signalement Point de Contact (INHOPE)",
+    "ofmin": "Réponse à réquisition judiciaire (OFMIN)",
+    "generic": "Evidence package for a competent authority",
+}
+
+
+@dataclass(slots=True, frozen=True)
+class ExportResult:
+    folder: Path
+    manifest_sha256: str
+    key_fingerprint: str
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def default_folder(case_id: str, now: datetime, outbox: Path = DEFAULT_OUTBOX) -> Path:
+    return outbox / f"{case_id}-{now.strftime('%Y%m%dT%H%M%SZ')}"
+
+
+def export_case(
+    session: Session,
+    case_id: str,
+    out: Path,
+    *,
+    actor: str,
+    authority: str = "generic",
+    keys_folder: Path | None = None,
+    now: datetime | None = None,
+) -> ExportResult:
+    """Write the package for ``case_id`` into ``out`` (created; must be empty) and audit it."""
+    if authority not in PURPOSES:
+        raise ValueError(f"unknown authority {authority!r}; one of {sorted(PURPOSES)}")
+    now = now or datetime.now(UTC)
+    facts = load_case_facts(session, case_id)
+    log = audit_entries_for(session, case_id)
+    out.mkdir(parents=True, exist_ok=True)
+    if any(out.iterdir()):
+        raise FileExistsError(f"{out} is not empty")
+    body = {
+        "format": FORMAT,
+        "generated_at": now.isoformat(),
+        "purpose": PURPOSES[authority],
+        "case": facts.to_dict(),
+        "audit": log,
+    }
+    (out / "case.json").write_text(
+        json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+    pdf = render_pdf(facts, generated_at=now, purpose=PURPOSES[authority], actions_log=log)
+    (out / "case.pdf").write_bytes(pdf)
+    key = load_or_create_key(facts.platform_id, keys_folder)
+    pub = key.public_key()
+    (out / PUBLIC_KEY).write_bytes(public_pem(pub))
+    manifest = {
+        "format": FORMAT,
+        "case": case_id,
+        "platform": facts.platform_id,
+        "generated_at": now.isoformat(),
+        "generated_by": actor,
+        "algorithm": "sha256",
+        "files": {name: sha256_file(out / name) for name in ("case.json", "case.pdf")},
+        "signature": {"algorithm": "Ed25519", "file": SIGNATURE, "public_key": PUBLIC_KEY,
+                      "key_sha256": fingerprint(pub)},
+    }
+    raw = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
+    (out / MANIFEST).write_bytes(raw)
+    (out / SIGNATURE).write_text(key.sign(raw).hex() + "\n", encoding="ascii")
+    manifest_sha = hashlib.sha256(raw).hexdigest()
+    append_audit(
+        session, actor, "evidence.export", case_id,
+        {"authority": authority, "folder": str(out), "manifest_sha256": manifest_sha,
+         "files": manifest["files"], "key_sha256": fingerprint(pub)},
+        platform_id=facts.platform_id, at=now,
+    )
+    session.commit()
+    return ExportResult(out, manifest_sha, fingerprint(pub))
+
+
+class VerifyError(Exception):
+    """A package that does not hold; the message names the file or the signature."""
+
+
+def verify_package(folder: Path, *, expected_key_sha256: str | None = None) -> dict[str, object]:
+    """Check signature first (it covers the manifest), then every listed file; return manifest.
+
+    Files in the folder that the manifest does not list are reported too: a package is exactly
+    what was signed.
+    """
+    for name in (MANIFEST, SIGNATURE, PUBLIC_KEY):
+        if not (folder / name).is_file():
+            raise VerifyError(f"{name}: missing")
+    raw = (folder / MANIFEST).read_bytes()
+    try:
+        key = load_public_pem((folder / PUBLIC_KEY).read_bytes())
+        key.verify(bytes.fromhex((folder / SIGNATURE).read_text().strip()), raw)
+    except (InvalidSignature, ValueError) as exc:
+        raise VerifyError(f"{SIGNATURE}: bad signature of {MANIFEST} ({exc or 'invalid'})") from exc
+    manifest = json.loads(raw)
+    signature = manifest.get("signature", {})
+    if signature.get("key_sha256") != fingerprint(key):
+        raise VerifyError(f"{PUBLIC_KEY}: does not match the key named in {MANIFEST}")
+    if expected_key_sha256 and fingerprint(key) != expected_key_sha256.lower():
+        raise VerifyError(f"{PUBLIC_KEY}: signed with key {fingerprint(key)}, not the expected "
+                          f"{expected_key_sha256}")
+    files: dict[str, str] = manifest.get("files", {})
+    for name, digest in sorted(files.items()):
+        path = folder / name
+        if not path.is_file():
+            raise VerifyError(f"{name}: missing")
+        if sha256_file(path) != digest:
+            raise VerifyError(f"{name}: changed (SHA-256 differs from {MANIFEST})")
+    known = set(files) | {MANIFEST, SIGNATURE, PUBLIC_KEY}
+    extra = sorted(p.name for p in folder.iterdir() if p.name not in known)
+    if extra:
+        raise VerifyError(f"{extra[0]}: not listed in {MANIFEST}")
+    return manifest

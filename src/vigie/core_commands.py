@@ -1,9 +1,130 @@
-"""Foundation commands: db upgrade, platform add, serve, scan."""
+"""Foundation commands: db upgrade, platform add, serve, scan, demo."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vigie.settings import get_settings
+
+err = Console(stderr=True)
+
+
+def db_upgrade() -> None:
+    """Create or migrate the database named by VIGIE_DATABASE_URL."""
+    from vigie.store.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url)
+    typer.echo(f"database ready: {_safe_url(url)}")
+
+
+def platform_add(
+    name: Annotated[str, typer.Argument(help="platform name")],
+    webhook: Annotated[str | None, typer.Option("--webhook", help="webhook URL")] = None,
+) -> None:
+    """Create a platform; the API key is printed once, on the last line."""
+    from vigie.platforms import create_platform
+    from vigie.store.sql import SqlStore
+
+    store = SqlStore(get_settings().database_url)
+    try:
+        with store.unit() as unit:
+            created = create_platform(unit, name, webhook)
+    except ValueError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    finally:
+        store.dispose()
+    typer.echo(f"platform: {created.platform.id} ({name})")
+    if created.platform.webhook_secret:
+        typer.echo(f"webhook-secret: {created.platform.webhook_secret}")
+    typer.echo(created.api_key)
+
+
+def serve(
+    host: Annotated[str | None, typer.Option("--host")] = None,
+    port: Annotated[int | None, typer.Option("--port")] = None,
+) -> None:
+    """Serve the events API, the console and the help page."""
+    import uvicorn
+
+    from vigie.api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_level=settings.log_level, access_log=False)
+
+
+def demo() -> None:
+    """Seed the demo platform and conversations (once); prints the demo API key."""
+    from vigie.api.app import build_pipeline
+    from vigie.demo import DEMO_PLATFORM, seed_demo
+    from vigie.store.sql import SqlStore
+
+    settings = get_settings()
+    store = SqlStore(settings.database_url)
+    created = seed_demo(store, build_pipeline(settings, store))
+    store.dispose()
+    if created is None:
+        typer.echo(f"demo platform {DEMO_PLATFORM!r} already exists (its key was shown once).")
+        return
+    typer.echo(f"demo platform {DEMO_PLATFORM!r} created with demo conversations.")
+    typer.echo(f"API key (shown once): {created.api_key}")
+
+
+def scan(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="conversations")],
+    out: Annotated[Path, typer.Option("--out", help="scan output (JSON Lines)")],
+) -> None:
+    """Score conversations one message at a time, in order, with no look-ahead."""
+    from vigie.conversations import ConversationFormatError, read_conversations
+    from vigie.detect.registry import build_text_detectors
+    from vigie.detect.scoring import score_conversation
+
+    settings = get_settings()
+    detectors = build_text_detectors(settings)
+    threshold = settings.detection.flag_threshold
+    total = sum(1 for line in file.open(encoding="utf-8") if line.strip())
+    flagged = 0
+    try:
+        with out.open("w", encoding="utf-8") as sink, _progress() as progress:
+            task = progress.add_task("scanning", total=total)
+            for record in read_conversations(file):
+                result = score_conversation(record, detectors, threshold)
+                flagged += int(result.flagged)
+                sink.write(result.to_json() + "\n")
+                progress.advance(task)
+    except ConversationFormatError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    err.print(f"{total} conversations scanned, {flagged} flagged → {out}")
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err, disable=not sys.stderr.isatty())
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def register(app: typer.Typer) -> None:
     """Attach the foundation commands to the ``vigie`` app."""
+    db = typer.Typer(help="Database management.", no_args_is_help=True)
+    db.command("upgrade")(db_upgrade)
+    app.add_typer(db, name="db")
+    platform = typer.Typer(help="Platforms (tenants).", no_args_is_help=True)
+    platform.command("add")(platform_add)
+    app.add_typer(platform, name="platform")
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+    app.command("scan")(scan)

@@ -1,0 +1,54 @@
+# Two commands for a newcomer: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export VIGIE_DATABASE_URL ?= sqlite:///./var/vigie.db
+
+.PHONY: run test install system-deps lint typecheck bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(MAKE) --no-print-directory system-deps
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Room-specific system packages (media decoding, browser tests) live in mk/*.mk and add
+# themselves as prerequisites of system-deps.
+system-deps:
+
+-include mk/*.mk
+
+run: install
+	mkdir -p var
+	$(BIN)/vigie db upgrade
+	$(BIN)/vigie demo
+	@echo "Vigie on http://127.0.0.1:8000/console  (API docs: http://127.0.0.1:8000/docs)"
+	@( sleep 2; $(BIN)/python -m webbrowser -t http://127.0.0.1:8000/console >/dev/null 2>&1 || true ) &
+	$(BIN)/vigie serve --host 127.0.0.1 --port 8000
+
+test: install
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck:
+	$(BIN)/mypy
+
+bench: install
+	mkdir -p bench/results
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@cat bench/results/*.md
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,40 @@
+"""The FastAPI application: API, console and help page in one process."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from vigie import __version__
+from vigie.api import cases, errors, events, health
+from vigie.api.limits import BodyLimitMiddleware
+from vigie.detect.registry import build_text_detectors
+from vigie.pipeline import Pipeline
+from vigie.policy.engine import load_policy
+from vigie.settings import Settings, get_settings
+from vigie.store.base import Store
+from vigie.store.sql import SqlStore
+
+
+def build_pipeline(settings: Settings, store: Store) -> Pipeline:
+    """The one pipeline of this process, with its detectors and policy loaded once."""
+    policy = load_policy(settings.policy_file, settings.detection)
+    return Pipeline(store, build_text_detectors(settings), policy)
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None,
+               pipeline: Pipeline | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    store = store or SqlStore(settings.database_url)
+    app = FastAPI(title="Vigie", version=__version__,
+                  description="Child-safety events API: events in, decisions out.")
+    app.state.settings = settings
+    app.state.store = store
+    app.state.pipeline = pipeline or build_pipeline(settings, store)
+    errors.install(app)
+    for module in (events, cases, health):
+        app.include_router(module.router)
+    from vigie.console import routes as console_routes
+
+    app.include_router(console_routes.router)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
+    return app

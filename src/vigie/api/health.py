@@ -1,0 +1,24 @@
+"""Liveness and readiness, the only routes besides /help that need no credentials."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+def readyz(request: Request) -> dict[str, str] | JSONResponse:
+    try:
+        with request.app.state.store.read() as unit:
+            unit.get_platform("-")
+    except Exception as exc:  # the database is down or unreachable
+        return JSONResponse(status_code=503, content={"status": "unavailable",
+                                                      "reason": type(exc).__name__})
+    return {"status": "ready"}

@@ -1,0 +1,1 @@
+"""The safety officers' console (web pages served by Vigie)."""

@@ -1,0 +1,77 @@
+"""The storage interface behaves the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from vigie.domain import Account, AgeSource, Case, Message, Signal
+from vigie.platforms import authenticate, create_platform
+from vigie.reports.audit import verify_chain
+from vigie.store.sql import SqlStore
+
+
+@pytest.fixture
+def any_store(db_url: str) -> SqlStore:
+    return SqlStore(db_url)
+
+
+def test_platform_keys_are_stored_only_as_hashes(any_store: SqlStore) -> None:
+    with any_store.unit() as unit:
+        created = create_platform(unit, "p1")
+    with any_store.read() as unit:
+        assert authenticate(unit, created.api_key) == created.platform
+        assert authenticate(unit, created.api_key + "x") is None
+        rows = unit.session.execute(  # type: ignore[attr-defined]
+            __import__("sqlalchemy").text("select key_hash from api_keys")).scalars().all()
+    assert created.api_key not in rows
+    any_store.dispose()
+
+
+def test_accounts_conversations_and_state_round_trip(any_store: SqlStore) -> None:
+    now = datetime(2026, 11, 28, 17, 0, tzinfo=UTC)
+    with any_store.unit() as unit:
+        pid = create_platform(unit, "p2").platform.id
+        unit.save_account(Account(pid, "abc", 13, AgeSource.ESTIMATED, now, now), "sealed")
+        assert unit.touch_conversation(pid, "c1", now, None) == 1
+        assert unit.touch_conversation(pid, "c1", now, None) == 2
+        unit.add_message(Message(pid, "c1", "abc", "salut", now, ["def"], "ev-1"), 0.1)
+        unit.save_participant_state(pid, "c1", "abc", {"k": [1, 2]}, 0.4, ["secrecy"])
+    with any_store.read() as unit:
+        acc = unit.get_account(pid, "abc")
+        assert acc is not None and acc.age == 13 and acc.age_source is AgeSource.ESTIMATED
+        assert unit.external_ref(pid, "abc") == "sealed"
+        assert [m.text for m in unit.history(pid, "c1", 10)] == ["salut"]
+        assert unit.participant_state(pid, "c1", "abc") == ({"k": [1, 2]}, 0.4, ["secrecy"])
+    any_store.dispose()
+
+
+def test_cases_signals_and_audit_chain(any_store: SqlStore) -> None:
+    with any_store.unit() as unit:
+        pid = create_platform(unit, "p3").platform.id
+        case = Case(pid, "abc", "case_1", categories=["secrecy"], risk=0.7,
+                    opened_at=datetime.now(UTC))
+        unit.save_case(case)
+        unit.add_signals(pid, "ev-1", [Signal("text", "secrecy", 0.8, "asks for secrecy")],
+                         conversation_id="c1", subject="abc", case_id="case_1",
+                         at=datetime.now(UTC))
+        unit.audit("tester", "case.view", "case_1", {"why": "test"}, pid)
+    with any_store.read() as unit:
+        found = unit.open_case_for(pid, "abc")
+        assert found is not None and found.id == "case_1" and found.categories == ["secrecy"]
+        assert [c.id for c in unit.list_cases(pid)] == ["case_1"]
+        assert unit.get_case("other-platform", "case_1") is None
+        assert verify_chain(unit.session) is None  # type: ignore[attr-defined]
+    any_store.dispose()
+
+
+def test_a_failed_unit_writes_nothing(any_store: SqlStore) -> None:
+    with any_store.unit() as unit:
+        pid = create_platform(unit, "p4").platform.id
+    with pytest.raises(RuntimeError), any_store.unit() as unit:
+        unit.save_processed(pid, "ev-9", {"id": "ev-9"})
+        raise RuntimeError("boom")
+    with any_store.read() as unit:
+        assert unit.processed_result(pid, "ev-9") is None
+    any_store.dispose()

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from vigie.reports.audit import verify_chain
+from vigie.reports.retention import (
+    active_hold,
+    hold_confirmed_cases,
+    place_hold,
+    purge_expired,
+    release_hold,
+)
+from vigie.settings import RetentionSettings
+from vigie.store.reports_tables import LegalHoldRow
+from vigie.store.tables import AuditRow, CaseRow, MediaRow, MessageRow, SignalRow
+
+from .conftest import T0
+
+SETTINGS = RetentionSettings(retention_days=180, legal_hold_days=365)
+
+
+def _count(session: Session, table: type, **where: object) -> int:
+    stmt = select(func.count()).select_from(table).filter_by(**where)
+    return session.scalar(stmt) or 0
+
+
+def test_confirmed_case_is_held_for_the_configured_period(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-1", "c-1", status="reported")
+    make_case(session, "case-2", "c-2", status="dismissed")
+    held = hold_confirmed_cases(session, SETTINGS, now=T0)
+    session.commit()
+    assert held == ["case-1"]
+    hold = active_hold(session, "case-1", T0)
+    assert hold is not None
+    assert hold.until.replace(tzinfo=None) == (T0 + timedelta(days=365)).replace(tzinfo=None)
+    assert hold_confirmed_cases(session, SETTINGS, now=T0) == []  # idempotent
+    assert _count(session, AuditRow, action="legal_hold.place") == 1
+
+
+def test_purge_keeps_held_evidence_and_deletes_the_rest(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-1", "c-1", status="reported")
+    make_case(session, "case-2", "c-2", status="dismissed")
+    place_hold(session, "case-1", actor="referent@x", settings=SETTINGS, now=T0)
+    session.commit()
+    later = T0 + timedelta(days=200)  # past retention (180), inside the hold (365)
+    report = purge_expired(session, SETTINGS, now=later)
+    session.commit()
+    assert _count(session, MessageRow, conversation_id="c-1") == 6
+    assert _count(session, MediaRow, conversation_id="c-1") == 1
+    assert _count(session, SignalRow, case_id="case-1") == 5
+    assert session.get(CaseRow, "case-1") is not None
+    assert _count(session, MessageRow, conversation_id="c-2") == 0
+    assert _count(session, SignalRow, case_id="case-2") == 0
+    assert session.get(CaseRow, "case-2") is None
+    assert report.deleted["messages"] == 6 and report.deleted["cases"] == 1
+    entry = session.scalars(select(AuditRow).filter_by(action="retention.purge")).one()
+    assert entry.details["deleted"]["messages"] == 6
+    assert verify_chain(session) is None
+
+
+def test_nothing_young_is_purged(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-2", "c-2", status="dismissed")
+    report = purge_expired(session, SETTINGS, now=T0 + timedelta(days=10))
+    assert report.total == 0
+    assert _count(session, MessageRow) == 6
+
+
+def test_expired_or_released_hold_no_longer_protects(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-1", "c-1", status="reported")
+    place_hold(session, "case-1", actor="referent@x", settings=SETTINGS, now=T0)
+    session.commit()
+    purge_expired(session, SETTINGS, now=T0 + timedelta(days=400))
+    session.commit()
+    assert _count(session, MessageRow) == 0
+    assert session.get(CaseRow, "case-1") is None
+
+
+def test_release_is_audited(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-1", "c-1", status="reported")
+    place_hold(session, "case-1", actor="referent@x", settings=SETTINGS, now=T0)
+    assert release_hold(session, "case-1", actor="admin@x", reason="order lifted",
+                        now=T0 + timedelta(days=1)) == 1
+    session.commit()
+    assert active_hold(session, "case-1", T0 + timedelta(days=2)) is None
+    assert _count(session, AuditRow, action="legal_hold.release") == 1
+
+
+def test_hold_extends_never_shortens(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-1", "c-1", status="reported")
+    long = place_hold(session, "case-1", actor="a", settings=SETTINGS, days=700, now=T0)
+    same = place_hold(session, "case-1", actor="a", settings=SETTINGS, days=10, now=T0)
+    assert same is long
+    assert _count(session, LegalHoldRow) == 1
+
+
+def test_dry_run_deletes_nothing(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-2", "c-2", status="dismissed")
+    report = purge_expired(session, SETTINGS, now=T0 + timedelta(days=200), dry_run=True)
+    session.commit()
+    assert report.deleted["messages"] == 6
+    assert _count(session, MessageRow) == 6

@@ -1,0 +1,95 @@
+"""Who is talking to whom: the context that turns warning signs into risk, or not.
+
+An adult asking a child to keep a secret is the core risk; two 13-year-olds saying the same
+is not. This module turns ages, account age and the sender's behaviour across conversations
+into a multiplier and sentences a moderator can read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from vigie.detect.base import MessageContext
+from vigie.domain import Participant
+
+NEW_ACCOUNT = timedelta(days=30)
+PEER_GAP = 3
+
+
+@dataclass(slots=True)
+class Context:
+    """How much the warning signs of this sender weigh, and why, in words."""
+
+    factor: float
+    threat_factor: float
+    bonus: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    kind: str = "unknown"
+
+
+def _age(p: Participant) -> str:
+    return "unknown age" if p.age is None else f"{p.age}"
+
+
+def _pair(sender: Participant, recipients: list[Participant], declared_minor: bool) -> Context:
+    minors = [r for r in recipients if r.is_minor]
+    known = [r for r in recipients if r.age is not None]
+    youngest = min(minors, key=lambda r: r.age or 0) if minors else None
+    if sender.is_adult and youngest is not None:
+        gap = sender.age - (youngest.age or 0)  # type: ignore[operator]
+        return Context(1.0, 1.0, 0.05 if gap >= 8 else 0.0,
+                       [f"adult ({sender.age}) writing to a minor ({youngest.age}), "
+                        f"age gap {gap} years"], "adult_to_minor")  # fmt: skip
+    if sender.is_minor and youngest is not None:
+        gap = (sender.age or 0) - (youngest.age or 0)
+        if gap <= PEER_GAP:
+            why = f"peers of similar age ({sender.age} and {youngest.age}): weighed down"
+            return Context(0.45, 0.9, 0.0, [why], "peers")
+        why = f"older minor ({sender.age}) writing to a younger one ({youngest.age}), gap {gap}"
+        return Context(0.8, 1.0, 0.0, [why], "older_minor")
+    if known and len(known) == len(recipients) and not minors:
+        if sender.is_minor:
+            return Context(0.3, 0.3, 0.0, ["a minor writing to an adult"], "minor_to_adult")
+        if declared_minor:
+            return Context(0.9, 1.0, 0.0, ["the other person said they are a minor"], "declared")
+        return Context(0.35, 0.35, 0.0, ["adults among themselves: weighed down"], "adults")
+    if declared_minor:
+        return Context(0.95, 1.0, 0.0, ["the other person said they are a minor"], "declared")
+    if sender.is_adult:
+        return Context(0.8, 1.0, 0.0, [f"adult ({sender.age}) writing to someone of unknown age"],
+                       "adult_to_unknown")  # fmt: skip
+    if youngest is not None:
+        return Context(0.85, 1.0, 0.0, [f"{_age(sender)} sender writing to a minor "
+                                         f"({youngest.age})"], "unknown_to_minor")  # fmt: skip
+    return Context(0.7, 0.9, 0.0, ["ages unknown"], "unknown")
+
+
+def _new_account(sender: Participant, now: datetime | None) -> bool:
+    if sender.account_created is None or now is None:
+        return False
+    created = sender.account_created
+    if (created.tzinfo is None) != (now.tzinfo is None):
+        created = created.replace(tzinfo=now.tzinfo)
+    return now - created < NEW_ACCOUNT
+
+
+def assess(ctx: MessageContext, declared_minor: bool = False) -> Context:
+    """Context multiplier and reasons for the sender of this message."""
+    out = _pair(ctx.sender, ctx.recipients, declared_minor)
+    if out.factor < 0.5:
+        return out
+    if _new_account(ctx.sender, ctx.sent_at):
+        out.bonus += 0.05
+        out.reasons.append("the sender's account is less than 30 days old")
+    prof = ctx.profile
+    if prof.distinct_minor_contacts >= 3:
+        out.bonus += min(0.15, 0.03 * prof.distinct_minor_contacts)
+        out.reasons.append(f"the sender contacts {prof.distinct_minor_contacts} different minors")
+    if prof.off_platform_requests >= 2:
+        out.bonus += 0.05
+        out.reasons.append(f"{prof.off_platform_requests} earlier off-platform requests")
+    if prof.prior_flags:
+        out.bonus += 0.05
+        out.reasons.append(f"{prof.prior_flags} earlier flags on this sender")
+    return out

@@ -1,0 +1,117 @@
+"""The grooming and sextortion text detector: patterns, optional semantics, state, context.
+
+For each message: normalise, find indicator categories (patterns first; the semantic stage
+only where it may matter), fold them into the (conversation, sender) state, and turn that
+state into a risk with the context of who is writing to whom. Every signal carries its span
+and a sentence a moderator reads in seconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import MutableMapping
+from typing import Any, Protocol
+
+from vigie.detect.base import DetectorOutput, MessageContext
+from vigie.detect.text import state as st
+from vigie.detect.text.context import Context, assess
+from vigie.detect.text.indicators import Hit, IndicatorMatcher
+from vigie.detect.text.normalize import Normalized, normalize
+from vigie.domain import CATEGORIES, Category, Signal
+
+PATTERNS_VERSION = "patterns-2026.11.1"
+_DECLARED_MINOR = re.compile(
+    r"\b(?:j'? ?ai|jai|i'?m|im|i am|moi|me) (?:only |just |juste |seulement |que )?"
+    r"(1[0-7]|[89]) ?(?:ans|an|yo|y/o|years?(?: old)?|yrs?)\b"
+)
+
+
+class SemanticStage(Protocol):
+    """Second stage of the cascade: category hits by similarity to example banks."""
+
+    model: str
+
+    def hits(
+        self, text: str, norm: Normalized, ctx: MessageContext, pattern_hits: list[Hit]
+    ) -> list[Hit]: ...
+
+
+def _declared_minor(ctx: MessageContext, state: MutableMapping[str, Any]) -> bool:
+    """Whether someone else in the conversation said they are under 18 (scanned once each)."""
+    if state.get("declared_minor"):
+        return True
+    start = int(state.get("hist", 0))
+    for prior in ctx.history[start:]:
+        if prior.sender != ctx.sender.handle and _DECLARED_MINOR.search(normalize(prior.text).text):
+            state["declared_minor"] = True
+            break
+    state["hist"] = len(ctx.history)
+    return bool(state.get("declared_minor"))
+
+
+def _explain(hit: Hit) -> str:
+    what = CATEGORIES.get(Category(hit.category), hit.category)
+    how = "" if hit.source == "pattern" else " (similar to known examples)"
+    return f"{what}{how}: “{hit.evidence}”"
+
+
+class GroomingDetector:
+    """Text detector for grooming and sextortion indicators (French and English)."""
+
+    name = "text.grooming"
+
+    def __init__(self, semantic: SemanticStage | None = None) -> None:
+        self.matcher = IndicatorMatcher()
+        self.semantic = semantic
+        self.version = PATTERNS_VERSION
+        self.model = PATTERNS_VERSION + (f"+{semantic.model}" if semantic else "")
+
+    def find(self, ctx: MessageContext, context: Context) -> list[Hit]:
+        norm = normalize(ctx.text)
+        found = self.matcher.match(ctx.text, norm)
+        if self.semantic is not None and context.factor >= 0.5:
+            have = {h.category for h in found}
+            found += [
+                h for h in self.semantic.hits(ctx.text, norm, ctx, found) if h.category not in have
+            ]
+        return found
+
+    def detect(self, ctx: MessageContext) -> DetectorOutput:
+        state = ctx.state
+        context = assess(ctx, _declared_minor(ctx, state))
+        found = self.find(ctx, context)
+        hits = {h.category: h.strength for h in found}
+        evidence = {h.category: h.evidence for h in found}
+        st.update(state, hits, evidence, ctx.index, ctx.sent_at)
+        if found and any(h.category == Category.PLATFORM_MIGRATION for h in found):
+            ctx.profile_state["off_platform"] = int(ctx.profile_state.get("off_platform", 0)) + 1
+        risk, shares = st.risk(state, context)
+        signals = [self._signal(h, shares, context) for h in found]
+        active = sorted((c for c, a in state.get("act", {}).items() if a >= st.ACTIVE),
+                        key=lambda c: -shares.get(c, 0.0))  # fmt: skip
+        return DetectorOutput(signals, risk, active, self._summary(state, context, risk, active))
+
+    def _signal(self, hit: Hit, shares: dict[str, float], context: Context) -> Signal:
+        return Signal(
+            detector=self.name,
+            category=hit.category,
+            score=round(min(1.0, shares.get(hit.category, 0.0) * context.factor * 2.5), 4),
+            explanation=_explain(hit),
+            span=hit.span,
+            evidence=hit.evidence,
+            model=self.model,
+            details={"source": hit.source, "strength": round(hit.strength, 3)},
+        )
+
+    def _summary(self, state: MutableMapping[str, Any], context: Context, risk: float,
+                 active: list[str]) -> str:  # fmt: skip
+        if not active:
+            return ""
+        reached = [st.STAGE_NAMES[s] for s in st.stages(state)]
+        ev = state.get("ev", {})
+        cites = "; ".join(f"{c} (message {ev[c][0]}: “{ev[c][1]}”)" for c in active if c in ev)
+        parts = [f"Risk {risk:.2f}.", f"Signs: {cites}."]
+        if reached:
+            parts.append(f"Stages reached: {', '.join(reached)}.")
+        parts.append("Context: " + "; ".join(context.reasons) + ".")
+        return " ".join(parts)

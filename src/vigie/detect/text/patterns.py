@@ -1,0 +1,358 @@
+# ruff: noqa: E501  (a pattern table reads best one alternative per line)
+"""Indicator patterns, French and English, written against normalised text.
+
+Normalised text is lowercase ASCII without accents, with leetspeak, spaced letters and
+number words undone (see ``normalize``). Each category has patterns with a strength in
+(0, 1] and *suppressors*: words that, in the same message, make the reading benign
+(a photo *of the homework*, a secret *for mum's birthday*). Patterns describe warning signs
+as child-protection guidance lists them; none is sexual.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from vigie.domain import Category
+
+# Small building blocks, so SMS spellings are written once.
+YOU = r"(?:you|u|ya|yu|yous)"
+YOUR = r"(?:your|ur|yr|ure|youre)"
+IM = r"(?:i'?m|im|i am)"
+ILL = r"(?:i'?ll|ill|i will|i'?m gonna|im gonna|i am going to|gonna|i'?m going to)"
+APPS = (
+    r"(?:snap|snapchat|sc|snp|telegram|tg|telegrm|whatsapp|whatsap|wa|watsapp|insta|instagram|"
+    r"ig|discord|disc|kik|signal|wickr|skype|tiktok|threema|session|line|wechat|viber|messenger)"
+)
+PICS = (
+    r"(?:pic|pics|picture|pictures|photo|photos|foto|fotos|selfie|selfies|pix|image|images|img|"
+    r"tof|tofs|toff|nude|nudes)"
+)
+TAS = r"(?:t'? ?as|tu as|as[- ]tu|vous avez)"
+TES = r"(?:t'? ?es|tu es|vous etes|t'? ?etais)"
+MOI = r"(?:moi|moa|mwa|mw)"
+PARENTS_FR = (
+    r"(?:tes parents|tes darons|tes vieux|ta mere|ta daronne|ton pere|ton daron|ta famille)"
+)
+PARENTS_EN = rf"(?:{YOUR} (?:parents|mom|mum|mommy|dad|daddy|folks|family))"
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    category: Category
+    strength: float
+    regex: re.Pattern[str]
+
+
+def _c(*alternatives: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")")
+
+
+RAW: dict[Category, list[tuple[float, list[str]]]] = {
+    Category.AGE_PROBING: [
+        (1.0, [
+            rf"how old (?:are|r|ar) {YOU}", rf"(?:what'?s|whats|wats|what is) {YOUR} age",
+            rf"{YOUR} age\s*\?", r"\basl\b", rf"what (?:grade|year|class) (?:are|r) {YOU} in",
+            rf"which (?:grade|school year) (?:are|r) {YOU}",
+            rf"when(?:'?s| is) {YOUR} (?:birthday|bday)", rf"(?:are|r) {YOU} (?:even )?(?:over|under) 1\d",
+            rf"(?:are|r) {YOU} (?:like |only |even )?(?:1[0-7]|[89])\s*\?", rf"{YOU} in middle school",
+            rf"{TAS} quel age", r"quel age (?:tu as|t'? ?as|as[- ]tu|avez)",
+            rf"(?:{TES}|tu vas|t'? ?vas) en quelle classe", rf"{TES} en (?:6|5|4|3|2)(?:e|eme|nde)?\b",
+            rf"{TES} au college", r"ta date (?:de naissance|d'?anniv)",
+            r"c'? ?est quand ton anniv", rf"{TAS} (?:genre |quoi |koi )?(?:1[0-7]|[89]) ?ans\s*\?",
+            r"ton age\s*\?", rf"{TES} (?:encore )?(?:mineure?|majeure?)\s*\?",
+        ]),
+    ],
+    Category.PERSONAL_INFO: [
+        (1.0, [
+            rf"where do {YOU} live", rf"(?:what|which) (?:school|city|town) (?:do )?{YOU} (?:go|live|attend)",
+            rf"(?:what'?s|whats|what is|send me|give me|drop) {YOUR} (?:address|adress|addy|home address|"
+            r"phone number|number|postcode|zip ?code|location|school)",
+            rf"share {YOUR} location", rf"(?:where|what street) (?:is|'s) {YOUR} (?:house|home|school)",
+            r"(?:tu|t'?) ?habites? (?:ou|dans quelle ville|vers ou|dans quel)", r"t'? ?habites ou",
+            r"(?:c'? ?est quoi|donne[- ]?moi|envoie[- ]?moi|file[- ]?moi|passe[- ]?moi) (?:ton|ta) "
+            r"(?:adresse|numero|num|06|07|tel|telephone|ecole|college|localisation|position)",
+            r"(?:tu vas|t'? ?es|tu es) dans quel(?:le)? (?:college|lycee|ecole|ville|quartier)",
+            r"envoie[- ]?(?:moi )?(?:ta|ton) (?:localisation|position|adresse)",
+            r"quel(?:le)? (?:est )?(?:ton|ta) (?:adresse|college|ecole|ville)",
+        ]),
+    ],
+    Category.SUPERVISION_PROBING: [
+        (1.0, [
+            rf"(?:are|r|is) {PARENTS_EN} (?:home|around|there|awake|asleep|sleeping|watching|away|"
+            r"out|gone|at work|in the room|nearby)",
+            rf"(?:are|r) {YOU} (?:home )?alone", r"\bhome alone", rf"{YOU} alone (?:rn|right now|now|"
+            r"tonight|at home|in (?:ur|your) room)",
+            rf"do {PARENTS_EN} (?:check|read|look at|see|monitor|go through) {YOUR} (?:phone|messages|"
+            r"chats|dms|texts)",
+            rf"(?:when|what time) (?:do|does) {PARENTS_EN} (?:leave|go to (?:bed|sleep|work)|get home|"
+            r"come (?:back|home)|go out)",
+            rf"(?:anyone|anybody) (?:else )?(?:home|around|with {YOU})", r"is (?:anyone|anybody) watching",
+            rf"{YOUR} (?:parents|mom|dad|mum) (?:asleep|sleeping|at work|gone|out)\s*\?",
+            rf"(?:{PARENTS_FR}) (?:sont|est|sont-ils) (?:la|a la maison|chez toi|partie?s?|couche|"
+            r"au travail|au boulot|absente?s?|sortie?s?)",
+            rf"{TES} (?:toute? )?seule? (?:chez toi|a la maison|ce soir|la|dans ta chambre|rn)",
+            rf"{TES} (?:toute? )?seule?\s*\?",
+            rf"(?:{PARENTS_FR}) (?:regardent|lisent|checkent|verifient|surveillent|fouillent) "
+            r"(?:ton (?:tel|telephone|portable)|tes (?:messages|convs?|discussions))",
+            rf"(?:a )?quelle heure (?:{PARENTS_FR}) (?:partent|part|rentrent|rentre|se couchent|se couche|"
+            r"dorment|dort)",
+            r"(?:y'? ?a|il y a) quelqu'? ?un (?:chez toi|avec toi|a la maison)",
+            r"personne (?:chez toi|a la maison)\s*\?",
+        ]),
+    ],
+    Category.SECRECY: [
+        (1.0, [
+            rf"(?:don'?t|dont|do not|never|dnt) (?:tell|show|say (?:it|this|anything) to|mention (?:it|this|"
+            rf"me|us) to) (?:{YOUR}|anyone|anybody|no ?one|ur|any of {YOUR}|them|ur)",
+            r"(?:keep|keeps) (?:it|this|us|that|our (?:chat|convo|conversation|talks?|thing)) (?:a )?"
+            r"(?:secret|between (?:us|you and me|u and me)|private|quiet|on the down ?low|to (?:yourself|urself))",
+            r"our (?:little )?secret", r"(?:just |only )?between (?:us|you and me|u and me)\b",
+            r"(?:nobody|no ?one|no one) (?:needs|has|have) to know",
+            rf"(?:delete|erase|clear) (?:our|the|these|this|{YOUR}|all) (?:chat|chats|messages|convo|"
+            r"conversation|msgs|dms|texts|pics)",
+            rf"{PARENTS_EN} (?:wouldn'?t|would not|won'?t|will not|don'?t|dont) (?:understand|get it|"
+            r"need to know|have to know)",
+            rf"(?:ne )?(?:le |en )?(?:dis|dit|raconte|parle) (?:rien |pas |le pas |en pas )?(?:a|aux?) "
+            rf"(?:personne|{PARENTS_FR}|tes (?:amis|potes|copines?))",
+            r"(?:ne )?(?:le |en )?dis (?:rien|pas)\b",
+            r"garde (?:ca|le|la|tout|ceci) (?:pour toi|secret|entre nous)", r"(?:notre|c'? ?est notre) (?:petit )?secret",
+            r"(?:juste |que )?entre (?:nous|toi et moi)\b",
+            r"personne (?:ne )?(?:doit|n'? ?a besoin de|a besoin de|va) (?:le )?savoir",
+            r"(?:efface|supprime|delete) (?:la|nos|les|ce|cette|notre|tes|tout) (?:conv|convs|conversation|"
+            r"discussion|messages|msgs|photos?|tofs?)",
+            rf"(?:{PARENTS_FR}) (?:ne )?(?:comprendraient|comprendront|pigeraient|doivent|ont pas a) "
+            r"(?:pas|rien|savoir|le savoir)",
+            r"c'? ?est un secret", r"(?:n'? ?en parle|parle en|en parles) (?:pas|a personne)",
+            r"parle pas de (?:moi|nous|ca)", r"(?:ne )?montre (?:pas|a personne) (?:nos|mes|ces) messages",
+        ]),
+    ],
+    Category.ISOLATION: [
+        (1.0, [
+            rf"(?:only|nobody but|no one but) (?:i|me) (?:really )?(?:understand|get|know|care about|love)s? {YOU}",
+            rf"(?:they|{YOUR} (?:parents|friends|mom|dad|family|mum)) (?:don'?t|dont|never|do not|"
+            rf"doesn'?t) (?:really )?(?:understand|get|care about|deserve|appreciate|listen to) {YOU}",
+            rf"{IM} the only one (?:who|that) (?:really )?(?:understands|gets|cares|listens)",
+            rf"{YOUR} friends (?:are|r) (?:so )?(?:immature|fake|childish|jealous|not real|boring)",
+            rf"{YOU} (?:don'?t|dont) need (?:them|{YOUR} (?:friends|parents|family)|anyone else)",
+            rf"{YOU} can only trust me", rf"(?:they|{PARENTS_EN}) (?:treat|treats) {YOU} like a (?:kid|baby|child)",
+            rf"{IM} (?:more mature|different) than (?:the )?(?:boys|kids|guys)",
+            r"(?:y'? ?a que|il n'? ?y a que|seul) moi (?:qui te comprend|qui te connait|qui t'? ?aime|"
+            r"qui tient a toi)", r"moi (?:seul |je )te comprends",
+            rf"(?:{PARENTS_FR}|tes amis|tes potes|tes copines?) (?:ne )?(?:te comprennent|te comprend|"
+            r"te meritent|te merite|t'? ?ecoutent|t'? ?apprecient) (?:pas|jamais)",
+            r"(?:tes amis|tes potes|tes copines?) (?:sont|c'? ?est des) (?:immatures|faux|fausses|"
+            r"jaloux|jalouses|des gamins|nuls)",
+            rf"{TAS} pas besoin (?:d'? ?eux|d'? ?elles|de (?:tes|ta|ton) (?:parents|amis|potes|famille))",
+            r"(?:ils|tes parents) te (?:traitent|prennent) (?:comme |pour )?(?:un bebe|une gamine|un gamin|"
+            r"un enfant)", r"je suis (?:le|la) seule? (?:a|qui) te",
+        ]),
+        (0.5, [rf"{YOU} can (?:tell|trust) me (?:anything|everything)", r"tu peux tout me dire",
+               r"tu peux me faire confiance"]),
+    ],
+    Category.FLATTERY: [
+        (1.0, [
+            r"(?:you'?re|youre|ur|you are|u r|u are) (?:so |really |very |super |soo |too |such )?"
+            r"(?:mature|beautiful|pretty|cute|gorgeous|hot|stunning|perfect|grown up)\b",
+            rf"(?:mature|grown up) for {YOUR} age", rf"{YOU} (?:look|seem) (?:older|so mature|grown up|like a model)",
+            r"(?:such|what) a (?:pretty|beautiful|cute|gorgeous) (?:girl|boy|face|smile)",
+            rf"(?:love|like) {YOUR} (?:body|face|eyes|smile|lips|legs|figure)",
+            r"not like (?:other|the other) (?:girls|boys|kids)",
+            rf"{TES} (?:trop |tellement |vraiment |si |super |hyper )?(?:mature|belle|jolie|mignonne|"
+            r"magnifique|canon|sexy|parfaite|speciale)\b",
+            r"(?:mature|grande?) pour ton age", r"tu fais (?:plus vieille?|plus que ton age|plus grande?|"
+            r"(?:1[6-9]|2\d) ans)",
+            rf"{TAS} (?:un|de|des) (?:beaux?|belles?|joli|jolis) (?:yeux|corps|sourire|visage|jambes)",
+            r"j'? ?adore (?:ton|ta|tes) (?:corps|visage|sourire|yeux|levres|jambes)",
+            r"pas comme les autres (?:filles|gars|garcons|meufs)",
+        ]),
+    ],
+    Category.GIFT_OFFER: [
+        (1.0, [
+            rf"(?:{ILL}|i can|i could|let me|want me to|wanna me|i'?d) (?:buy|get|give|send|gift|pay for) "
+            rf"(?:{YOU} |{YOUR} )?(?:some |a |free |new |the )?(?:robux|v-?bucks|vbucks|skins?|gift ?cards?|money|"
+            r"cash|gems|coins|diamonds|nitro|battle ?pass|phone|iphone|presents?|gifts?|clothes|"
+            r"something nice|credit|top ?up)",
+            r"free (?:robux|v-?bucks|vbucks|skins?|nitro|gems)",
+            r"(?:want|need|wanna) (?:some )?(?:free )?(?:robux|v-?bucks|vbucks|skins?|nitro|gems)\s*\?",
+            r"je (?:peux |vais |pourrais |te )?(?:t'? ?acheter|te payer|t'? ?offrir|te donner|t'? ?envoyer|"
+            r"te filer|te passer) (?:des |un |une |le |du |de l'? ?|la |ton |ta )?(?:robux|v-?bucks|vbucks|"
+            r"skins?|carte cadeau|cartes cadeaux|argent|thunes?|sous|gemmes|diamants|nitro|pass|"
+            r"cadeaux?|iphone|telephone|vetements|forfait|recharge|credits?)",
+            r"(?:tu )?(?:veux|voudrais) (?:des )?(?:robux|v-?bucks|vbucks|skins?|gemmes|diamants|nitro)",
+            r"(?:robux|v-?bucks|vbucks|skins?|nitro) (?:gratuits?|offerts?|gratos)",
+        ]),
+    ],
+    Category.PLATFORM_MIGRATION: [
+        (1.0, [
+            rf"(?:add|text|message|dm|hit|find|follow|talk to|call|msg) (?:me|mi) (?:up )?(?:on|at|via|over on|on my) {APPS}",
+            rf"(?:do )?{YOU} (?:have|got|use|on) (?:a |an )?{APPS}\b",
+            rf"(?:what'?s|whats|wats|what is|drop|send me|give me|gimme) {YOUR} {APPS}",
+            rf"(?:let'?s|lets|we should|can we|wanna) (?:move|talk|chat|go|switch|continue|take this) "
+            rf"(?:to|on|over to|somewhere)? ?(?:{APPS}|private|more private|somewhere else)",
+            r"(?:talk|chat) (?:somewhere|some place) (?:more )?(?:private|else|safer)",
+            rf"my {APPS} (?:is|:|=|@)",
+            rf"(?:ajoute|add|rajoute|ecris|parle|contacte|suis|viens)[- ]?{MOI} (?:sur|en|par|via) {APPS}",
+            rf"{TAS} (?:un |une )?(?:compte )?{APPS}\b",
+            rf"(?:c'? ?est quoi|donne[- ]?moi|envoie[- ]?moi|passe[- ]?moi|file[- ]?moi) (?:ton|ta|tes) {APPS}",
+            rf"(?:on |viens on |on peut )?(?:passe|va|parle|continue|bouge|se parle|discute) (?:sur|en) "
+            rf"(?:{APPS}|prive|mp|dm)",
+            r"(?:parler|discuter) (?:ailleurs|en prive|sur une autre app)",
+            rf"mon {APPS} (?:c'? ?est|:|=|@)",
+        ]),
+    ],
+    Category.IMAGE_REQUEST: [
+        (1.0, [
+            rf"(?:send|show|snap|text|dm|share) (?:me )?(?:a |some |more |another |ur |your )?{PICS}",
+            rf"(?:send|show) (?:me )?(?:{YOU}|yourself|urself|{YOUR} (?:body|face|outfit))\b",
+            rf"(?:can|could|will|would) (?:{YOU}|i) (?:send|get|see|have) (?:me )?(?:a |some |another |more )?{PICS}",
+            rf"(?:wanna|want to|would love to|i want to) see (?:{YOU}|more of {YOU}|what {YOU} look like|a {PICS})",
+            rf"{PICS} (?:of {YOU}|pls|please|plz|now)\b",
+            rf"(?:in|wearing) {YOUR} (?:pyjamas|pajamas|bikini|swimsuit|underwear)",
+            rf"show me what {YOU}'?(?:re| are) wearing",
+            rf"(?:envoie|envois|envoi|montre|balance|passe)[- ]?(?:{MOI} )?(?:une |des |ta |tes |un |d'? ?autres? |"
+            rf"encore )?{PICS}",
+            r"(?:envoie|montre)[- ]?moi (?:toi|ton (?:corps|visage)|ta tenue|ce que tu portes)",
+            rf"(?:tu peux|tu pourrais|tu veux bien|peux[- ]tu) (?:m'? ?envoyer|me montrer|m'? ?en envoyer) "
+            rf"(?:une |des |ta |encore )?{PICS}",
+            rf"je (?:veux|voudrais|peux|aimerais) (?:voir|avoir) (?:une |des |ta |tes |encore )?(?:{PICS}|"
+            r"a quoi tu ressembles|ton corps|ton visage)",
+            r"(?:en|dans ton) (?:pyjama|maillot(?: de bain)?|sous-vetements|lit)\s*\?",
+            rf"une {PICS} de toi",
+        ]),
+    ],
+    Category.CAMERA_REQUEST: [
+        (1.0, [
+            rf"(?:turn|put|switch) (?:on )?(?:{YOUR}|the) (?:cam|camera|webcam|video)",
+            r"(?:cam|camera|webcam) (?:on|pls|please|plz)\b",
+            rf"(?:can|could|will|wanna|want to|shall) (?:we|{YOU}) (?:video ?call|facetime|go on cam|cam)",
+            r"(?:go|get|hop) on (?:cam|camera|video)", r"(?:let'?s|lets) (?:video ?call|facetime|cam)",
+            r"call me on (?:facetime|video)", r"video ?call (?:me|with me|now|tonight)",
+            r"(?:allume|active|mets|ouvre)[- ]?(?:ta |la )?(?:cam|camera|webcam|video)",
+            r"(?:on (?:fait|se fait)|tu veux faire|tu peux faire|fais|faire) (?:un |une )?(?:appel video|"
+            r"facetime|visio|cam)",
+            r"(?:appel|appelle)[- ]?(?:moi )?en (?:video|visio|facetime)",
+            r"(?:cam|camera|webcam) (?:stp|s'? ?il te plait|steuplait|allumee)",
+            r"passe en (?:cam|video)",
+        ]),
+    ],
+    Category.MEETING_REQUEST: [
+        (1.0, [
+            r"(?:we should|let'?s|lets|can we|could we|wanna|want to|when can we|i want to|i'?d love to|"
+            r"we could|we can) (?:meet|meet up|see each other|hang out irl|hang out in person)",
+            r"meet (?:up )?(?:irl|in person|in real life|somewhere|alone|for real)",
+            rf"(?:i can|i could|{ILL}|let me) (?:come (?:to|and)|drive to|pick {YOU} up|come get {YOU}|"
+            rf"give {YOU} a ride|visit {YOU}|come see {YOU})",
+            rf"{IM} (?:near|close to|not far from) {YOUR} (?:place|house|school|town)",
+            rf"(?:come|{YOU} could come) (?:to|over to) my (?:place|house|flat|apartment|car|hotel)",
+            r"(?:wait for me|meet me) (?:at|after|near|behind|in|outside)",
+            r"(?:on (?:pourrait|peut|devrait)|tu veux qu'? ?on|ca te dit (?:qu'? ?on|de)|j'? ?aimerais "
+            r"(?:qu'? ?on|te)|je veux|faut qu'? ?on) (?:se )?(?:voir|rencontrer|retrouver|capter)",
+            r"(?:se voir|se rencontrer|se capter|se retrouver) (?:en vrai|irl|pour de vrai|un de ces jours|"
+            r"ce week-?end|demain|apres les cours|seuls?|tous les deux)",
+            r"je (?:peux|pourrais|vais|viens) (?:venir te chercher|passer te chercher|te chercher|"
+            r"venir chez toi|te ramener|te deposer|te rejoindre|venir te voir)",
+            r"(?:viens|tu peux venir|tu veux venir) (?:chez moi|dans ma voiture|a mon appart|a mon hotel)",
+            r"(?:j'? ?habite|je suis|je bosse|je travaille) (?:pas loin|a cote|pres) de (?:chez toi|ton college|"
+            r"ton ecole|toi)",
+            r"(?:attends|rejoins)[- ]?moi (?:a|au|devant|derriere|apres|dans)",
+            r"on se voit (?:quand|ou|en vrai|ce soir|demain|samedi|dimanche)",
+        ]),
+    ],
+    Category.SEXTORTION_THREAT: [
+        (1.0, [
+            rf"{ILL} (?:send|share|post|leak|show|forward|expose|spread|publish|upload)\b.{{0,40}}"
+            r"(?:friends|family|parents|mom|dad|school|followers|contacts|classmates|teachers|everyone|"
+            r"everybody|internet|online)",
+            rf"(?:everyone|everybody|{YOUR} (?:friends|family|parents|school|classmates)) (?:will|gonna|is "
+            r"going to|are going to) (?:see|get|know|receive)",
+            rf"(?:or (?:else)?|otherwise|if {YOU} (?:don'?t|dont|do not|refuse|block me)) .{{0,30}}"
+            r"(?:see|send|share|post|leak|expose|know)\b",
+            rf"(?:ruin|destroy) {YOUR} (?:life|reputation)", rf"i know where {YOU} live",
+            r"(?:je vais|j'? ?vais|je peux|je vais tout) (?:envoyer|balancer|partager|poster|publier|montrer|"
+            r"diffuser|leak|transferer)\b.{0,40}(?:amis|potes|copains|copines|parents|famille|mere|pere|"
+            r"college|ecole|lycee|classe|contacts|abonnes|monde|profs|insta|internet|reseaux)",
+            r"(?:tout le monde|tes (?:parents|amis|potes)|ton (?:college|ecole)) (?:va|vont|verra|verront|saura|"
+            r"sauront) (?:voir|savoir|recevoir|tout)",
+            r"(?:sinon|ou alors|si tu (?:ne )?(?:paies|payes|m'? ?envoies|fais|me bloques) pas|si tu refuses|"
+            r"si tu me bloques).{0,40}(?:envoie|envoi|balance|publie|poste|partage|montre|diffuse|verra|"
+            r"verront|saura)",
+            r"(?:gacher|ruiner|detruire) ta (?:vie|reputation)", r"je sais ou tu (?:habites|vis)",
+        ]),
+        (0.5, [
+            rf"(?:i have|i got|i'?ve got|i saved|i screenshotted|i recorded|i kept) (?:{YOUR}|the|all {YOUR}|"
+            rf"these|those|all the) (?:{PICS}|videos?|screenshots?|vids?)",
+            rf"(?:j'? ?ai|jai|j'? ?ai garde|j'? ?ai enregistre|j'? ?ai screen|j'? ?ai des captures de) "
+            rf"(?:tes|ta|les) (?:{PICS}|videos?|screens?|captures)",
+        ]),
+    ],
+    Category.PAYMENT_DEMAND: [
+        (1.0, [
+            r"(?:send|pay|give|transfer|wire) (?:me )?(?:\$ ?\d+|\d+ ?(?:\$|dollars?|bucks|euros?|e|gbp|usd))",
+            r"(?:pay|send|give) me (?:money|cash)", rf"{YOU} (?:have|got|need) to pay", r"pay (?:up|now|me)\b",
+            r"(?:envoie|envois|paie|paye|vire|donne|transfere)[- ]?(?:moi )?(?:\d+ ?(?:e|euros?|balles)\b|"
+            r"de l'? ?argent|des sous|la thune|le fric)",
+            r"tu (?:dois|vas) me payer", r"(?:je veux|il me faut) (?:\d+ ?(?:e|euros?|balles)|de l'? ?argent|des sous)",
+        ]),
+        (0.6, [
+            r"(?:gift ?cards?|itunes card|amazon card|steam card|google play card|paysafe ?card|bitcoin|btc|"
+            r"usdt|cashapp|cash app|venmo|zelle)\b",
+            r"(?:carte|cartes) (?:cadeau|psn|steam|google play|itunes|amazon|paysafe|transcash|neosurf)",
+            r"(?:paysafecard|transcash|neosurf|pcs|bitcoin|lydia)\b",
+        ]),
+    ],
+    Category.PRESSURE: [
+        (1.0, [
+            rf"{YOU} have (?:\d+|one|an|a) (?:minutes?|hours?|mins?|hour)\b", r"now or never",
+            r"last chance", rf"why (?:are|r) {YOU} (?:ignoring|ignore) me", r"answer me\b",
+            rf"why (?:won'?t|wont|don'?t|dont) {YOU} (?:answer|reply|trust me)",
+            rf"if {YOU} (?:really )?(?:loved|liked|cared about|trusted) me", rf"{YOU} (?:promised|owe me)",
+            r"(?:don'?t|dont) be (?:a baby|a kid|shy|scared|boring|like that)",
+            r"(?:stop being|you'?re being) (?:a baby|shy|childish|boring|difficult)",
+            rf"i thought {YOU} (?:were|was) (?:mature|different|cool)",
+            rf"(?:nobody|no one|noone) will (?:believe|care about) {YOU}", rf"{YOU} (?:have|got) no choice",
+            r"(?:before|by) (?:tonight|midnight|tomorrow)\b",
+            r"maintenant ou jamais", r"derniere chance", r"tu as (?:\d+|une|un) (?:minutes?|heures?|min|h)\b",
+            r"pourquoi tu (?:m'? ?ignores|reponds pas|me reponds pas)", r"reponds[- ]moi\b",
+            r"si tu (?:m'? ?aimais|tenais a moi|me faisais confiance)",
+            r"tu (?:m'? ?avais|m'? ?as) promis", r"tu me (?:le )?dois",
+            r"fais pas (?:ta|le|la|ton) (?:gamine?|bebe|timide|coincee?|relou)",
+            r"arrete de faire (?:ta|le|la) (?:gamine?|bebe|timide)",
+            r"je (?:pensais|croyais) que t'? ?etais (?:mature|differente?|cool)",
+            r"personne (?:ne )?te croira", rf"{TAS} pas le choix", r"avant (?:ce soir|minuit|demain)\b",
+        ]),
+    ],
+}  # fmt: skip
+
+# Words that make a match benign when they appear in the same message.
+SUPPRESSORS: dict[Category, str] = {
+    Category.SECRECY: r"surprise|anniv|birthday|cadeau pour|gift for|party|fete|spoiler|la fin\b|"
+    r"the ending|reponses? du|answers? to the|controle|quiz",
+    Category.IMAGE_REQUEST: r"devoirs?|homework|exercices?|exercise|worksheet|feuille|cahier|copie|"
+    r"bulletin|emploi du temps|schedule|timetable|board|tableau|recu|receipt|ticket|page|livre|book|"
+    r"lecon|lesson|chien|dog|chat\b|cat\b|equipe|team|trophy|coupe|paysage|menu|formulaire|form\b|"
+    r"permission|autorisation|carnet|vacances|holiday|mamie|grandma|papi|grandpa|gateau|cake|"
+    r"classement|score|screen du jeu|build|base|map|setup|skin|inventaire|inventory|medaille|medal",
+    Category.MEETING_REQUEST: r"entrainement|training|practice|match|dentiste|dentist|medecin|doctor|"
+    r"mamie|grandma|papi|grandpa|tata|tonton|aunt|uncle|repetition|rehearsal|tournoi|tournament|"
+    r"conservatoire|piscine|gymnase|stade|coach|orthodontiste",
+    Category.CAMERA_REQUEST: r"mamie|grandma|papi|grandpa|tata|tonton|aunt|uncle|cousin|"
+    r"classe|class|cours|lesson|prof|teacher",
+    Category.GIFT_OFFER: r"bonne note|good grade|ton anniv|your birthday|noel|christmas",
+    Category.PAYMENT_DEMAND: r"cantine|lunch|ticket|sortie scolaire|school trip|loyer|rent|"
+    r"la facture|the bill|sandwich|pizza",
+    Category.PRESSURE: r"bus|train|ecole|school|cours|class|devoirs?|homework|diner|dinner",
+}
+
+
+def compiled() -> list[Pattern]:
+    """All patterns, compiled once."""
+    out: list[Pattern] = []
+    for category, groups in RAW.items():
+        for strength, alternatives in groups:
+            out.append(Pattern(category, strength, _c(*alternatives)))
+    return out
+
+
+def compiled_suppressors() -> dict[Category, re.Pattern[str]]:
+    return {cat: re.compile(r"\b(?:" + words + r")") for cat, words in SUPPRESSORS.items()}

@@ -21,8 +21,9 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 def _admin_exec(sql: str) -> None:
     import psycopg
 
-    with psycopg.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres",
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres", autocommit=True
+    ) as conn:
         conn.execute(sql)
 
 

@@ -48,8 +48,11 @@ class MediaHashes(BaseModel):
     sha256: str | None = Field(None, min_length=64, max_length=64, pattern=_HEX)
 
     def as_dict(self) -> dict[str, str]:
-        out = {k: v.lower() for k, v in (("pdq", self.pdq), ("md5", self.md5),
-                                         ("sha256", self.sha256)) if v}
+        out = {
+            k: v.lower()
+            for k, v in (("pdq", self.pdq), ("md5", self.md5), ("sha256", self.sha256))
+            if v
+        }
         if self.pdq_quality is not None:
             out["pdq_quality"] = str(self.pdq_quality)
         return out

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from vigie.actions.safety import safety_message
 from vigie.detect.base import (
     DetectorOutput,
     MediaDetector,
@@ -63,33 +64,43 @@ def _at(value: datetime | None) -> datetime:
 class Pipeline:
     """Event → detectors → state → policy → stored decision (and case when risk is high)."""
 
-    def __init__(self, store: Store, text_detectors: Sequence[TextDetector],
-                 policy: Policy, media_detector: MediaDetector | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        text_detectors: Sequence[TextDetector],
+        policy: Policy,
+        media_detector: MediaDetector | None = None,
+    ) -> None:
         self.store = store
         self.text_detectors = list(text_detectors)
         self.media_detector = media_detector
         self.policy = policy
 
     # Entry points --------------------------------------------------------------------------
-    def process_batch(self, platform: Platform, events: Sequence[Event],
-                      media: dict[str, MediaRef] | None = None) -> list[dict[str, Any]]:
+    def process_batch(
+        self, platform: Platform, events: Sequence[Event], media: dict[str, MediaRef] | None = None
+    ) -> list[dict[str, Any]]:
         """Process events in order, in one transaction; repeated ids return the first answer."""
         with self.store.unit() as unit:
-            return [self._process_once(unit, platform, ev, (media or {}).get(ev.id))
-                    for ev in events]
+            return [
+                self._process_once(unit, platform, ev, (media or {}).get(ev.id)) for ev in events
+            ]
 
-    def _process_once(self, unit: Unit, platform: Platform, event: Event,
-                      media: MediaRef | None) -> dict[str, Any]:
+    def _process_once(
+        self, unit: Unit, platform: Platform, event: Event, media: MediaRef | None
+    ) -> dict[str, Any]:
         earlier = unit.processed_result(platform.id, event.id)
         if earlier is not None:
             return earlier
         outcome = self._dispatch(unit, platform, event, media)
-        result = self._answer(event.id, outcome)
+        result = self._answer(event.id, outcome, getattr(event, "lang", None))
+        self._notify(unit, platform, event.id, outcome, result.get("safety_message"))
         unit.save_processed(platform.id, event.id, result)
         return result
 
-    def _dispatch(self, unit: Unit, platform: Platform, event: Event,
-                  media: MediaRef | None) -> Outcome:
+    def _dispatch(
+        self, unit: Unit, platform: Platform, event: Event, media: MediaRef | None
+    ) -> Outcome:
         if isinstance(event, AccountEvent):
             return self._account_event(unit, platform, event)
         if isinstance(event, MessageEvent):
@@ -99,7 +110,24 @@ class Pipeline:
         return self._report_event(unit, platform, event)
 
     @staticmethod
-    def _answer(event_id: str, outcome: Outcome) -> dict[str, Any]:
+    def _notify(
+        unit: Unit,
+        platform: Platform,
+        event_id: str,
+        outcome: Outcome,
+        message: dict[str, Any] | None,
+    ) -> None:
+        """Every action goes to the platform's webhook, from the outbox of this transaction."""
+        actions = [a.value for a in outcome.policy.actions]
+        if not actions:
+            return
+        extra = {"warn_child": {"safety_message": message}} if message else None
+        unit.enqueue_webhooks(
+            platform, event_id, outcome.subject_ref, outcome.case_id, actions, extra
+        )
+
+    @staticmethod
+    def _answer(event_id: str, outcome: Outcome, lang: str | None) -> dict[str, Any]:
         answer: dict[str, Any] = {
             "id": event_id,
             "decision": outcome.decision.value,
@@ -109,11 +137,15 @@ class Pipeline:
         }
         if outcome.policy.safety_topics:
             answer["safety_topics"] = list(outcome.policy.safety_topics)
+            answer["safety_message"] = safety_message(
+                list(outcome.policy.safety_topics), lang or "fr"
+            )
         return answer
 
     # Accounts ------------------------------------------------------------------------------
-    def _account(self, unit: Unit, platform: Platform, external_id: str,
-                 seen_at: datetime) -> Account:
+    def _account(
+        self, unit: Unit, platform: Platform, external_id: str, seen_at: datetime
+    ) -> Account:
         pseudo = pseudonymise(platform.pseudonym_secret, "account", external_id)
         account = unit.get_account(platform.id, pseudo)
         if account is None:
@@ -134,8 +166,9 @@ class Pipeline:
         sender = self._account(unit, platform, ev.sender, at)
         recipients = [self._account(unit, platform, r, at) for r in ev.recipients]
         conv = pseudonymise(platform.pseudonym_secret, "conversation", ev.conversation)
-        count = unit.touch_conversation(platform.id, conv, at,
-                                        seal(platform.pseudonym_secret, ev.conversation))
+        count = unit.touch_conversation(
+            platform.id, conv, at, seal(platform.pseudonym_secret, ev.conversation)
+        )
         history = unit.history(platform.id, conv, HISTORY)
         if not recipients:
             recipients = self._others_in(unit, platform, history, sender.pseudo_id)
@@ -143,32 +176,64 @@ class Pipeline:
         profile_state = unit.profile_state(platform.id, sender.pseudo_id)
         profile = _update_profile(profile_state, sender, recipients, conv)
         ctx = MessageContext(
-            conversation_id=conv, text=ev.text, sender=sender.as_participant(),
-            recipients=[r.as_participant() for r in recipients], sent_at=at, index=count - 1,
-            history=history, profile=profile, lang=ev.lang,
+            conversation_id=conv,
+            text=ev.text,
+            sender=sender.as_participant(),
+            recipients=[r.as_participant() for r in recipients],
+            sent_at=at,
+            index=count - 1,
+            history=history,
+            profile=profile,
+            lang=ev.lang,
         )
         outputs = self._run_text(ctx, state, profile_state)
         signals = [s for out in outputs for s in out.signals]
         risk = max((o.risk for o in outputs if o.risk is not None), default=0.0)
         categories = _merge_categories(known_categories, outputs)
-        decision = self.policy.decide(PolicyInput(
-            event_type="message", signals=signals, risk=risk, categories=categories,
-            sender=ctx.sender, recipients=ctx.recipients, profile=profile))
+        decision = self.policy.decide(
+            PolicyInput(
+                event_type="message",
+                signals=signals,
+                risk=risk,
+                categories=categories,
+                sender=ctx.sender,
+                recipients=ctx.recipients,
+                profile=profile,
+            )
+        )
         case_id = self._case(unit, platform, sender.pseudo_id, conv, decision, risk, categories)
         if case_id:
             profile_state["flags"] = int(profile_state.get("flags", 0)) + 1
         unit.save_participant_state(platform.id, conv, sender.pseudo_id, state, risk, categories)
         unit.save_profile_state(platform.id, sender.pseudo_id, profile_state)
         message_id = unit.add_message(
-            Message(platform.id, conv, sender.pseudo_id, ev.text, at,
-                    [r.pseudo_id for r in recipients], ev.id), risk)
-        unit.add_signals(platform.id, ev.id, signals, conversation_id=conv,
-                         subject=sender.pseudo_id, case_id=case_id, message_id=message_id, at=at)
+            Message(
+                platform.id,
+                conv,
+                sender.pseudo_id,
+                ev.text,
+                at,
+                [r.pseudo_id for r in recipients],
+                ev.id,
+            ),
+            risk,
+        )
+        unit.add_signals(
+            platform.id,
+            ev.id,
+            signals,
+            conversation_id=conv,
+            subject=sender.pseudo_id,
+            case_id=case_id,
+            message_id=message_id,
+            at=at,
+        )
         self._record(unit, platform, ev.id, decision, case_id, sender.pseudo_id)
         return Outcome(decision.decision, signals, case_id, decision, ev.sender)
 
-    def _run_text(self, ctx: MessageContext, state: dict[str, Any],
-                  profile_state: dict[str, Any]) -> list[DetectorOutput]:
+    def _run_text(
+        self, ctx: MessageContext, state: dict[str, Any], profile_state: dict[str, Any]
+    ) -> list[DetectorOutput]:
         """Each detector keeps its own memory under its name, so detectors never collide."""
         outputs = []
         detector_profiles = profile_state.setdefault("detectors", {})
@@ -178,35 +243,69 @@ class Pipeline:
             outputs.append(detector.detect(ctx))
         return outputs
 
-    def _others_in(self, unit: Unit, platform: Platform, history: list[Any],
-                   sender: str) -> list[Account]:
+    def _others_in(
+        self, unit: Unit, platform: Platform, history: list[Any], sender: str
+    ) -> list[Account]:
         """Without explicit recipients, the other people who spoke in the conversation."""
         others = dict.fromkeys(m.sender for m in history if m.sender != sender)
         found = [unit.get_account(platform.id, pseudo) for pseudo in others]
         return [a for a in found if a is not None]
 
     # Media and reports ---------------------------------------------------------------------
-    def _media_event(self, unit: Unit, platform: Platform, ev: MediaEvent,
-                     uploaded: MediaRef | None) -> Outcome:
+    def _media_event(
+        self, unit: Unit, platform: Platform, ev: MediaEvent, uploaded: MediaRef | None
+    ) -> Outcome:
         at = _at(ev.sent_at)
         sender = self._account(unit, platform, ev.sender, at)
         recipients = [self._account(unit, platform, r, at) for r in ev.recipients]
-        conv = (pseudonymise(platform.pseudonym_secret, "conversation", ev.conversation)
-                if ev.conversation else None)
+        conv = (
+            pseudonymise(platform.pseudonym_secret, "conversation", ev.conversation)
+            if ev.conversation
+            else None
+        )
         hashes = dict(uploaded.hashes) if uploaded else ev.hashes.as_dict()
-        ref = MediaRef(platform.id, conv, sender.pseudo_id, hashes, at,
-                       [r.pseudo_id for r in recipients], ev.id)
+        ref = MediaRef(
+            platform.id,
+            conv,
+            sender.pseudo_id,
+            hashes,
+            at,
+            [r.pseudo_id for r in recipients],
+            ev.id,
+        )
         out = self.media_detector.detect_media(ref) if self.media_detector else DetectorOutput()
         labels = [str(s.details.get("label")) for s in out.signals if s.details.get("label")]
-        decision = self.policy.decide(PolicyInput(
-            event_type="media", signals=out.signals, risk=out.risk or 0.0,
-            categories=sorted({s.category for s in out.signals}), sender=sender.as_participant(),
-            recipients=[r.as_participant() for r in recipients], hash_labels=labels))
-        case_id = self._case(unit, platform, sender.pseudo_id, conv, decision, out.risk or 0.0,
-                             sorted({s.category for s in out.signals}))
+        decision = self.policy.decide(
+            PolicyInput(
+                event_type="media",
+                signals=out.signals,
+                risk=out.risk or 0.0,
+                categories=sorted({s.category for s in out.signals}),
+                sender=sender.as_participant(),
+                recipients=[r.as_participant() for r in recipients],
+                hash_labels=labels,
+            )
+        )
+        case_id = self._case(
+            unit,
+            platform,
+            sender.pseudo_id,
+            conv,
+            decision,
+            out.risk or 0.0,
+            sorted({s.category for s in out.signals}),
+        )
         media_id = unit.add_media(ref)
-        unit.add_signals(platform.id, ev.id, out.signals, conversation_id=conv,
-                         subject=sender.pseudo_id, case_id=case_id, media_id=media_id, at=at)
+        unit.add_signals(
+            platform.id,
+            ev.id,
+            out.signals,
+            conversation_id=conv,
+            subject=sender.pseudo_id,
+            case_id=case_id,
+            media_id=media_id,
+            at=at,
+        )
         self._record(unit, platform, ev.id, decision, case_id, sender.pseudo_id)
         return Outcome(decision.decision, out.signals, case_id, decision, ev.sender)
 
@@ -214,36 +313,72 @@ class Pipeline:
         at = _at(ev.sent_at)
         subject = self._account(unit, platform, ev.subject, at)
         reporter = self._account(unit, platform, ev.reporter, at)
-        conv = (pseudonymise(platform.pseudonym_secret, "conversation", ev.conversation)
-                if ev.conversation else None)
-        unit.add_user_report(platform.id, ev.id, reporter.pseudo_id, subject.pseudo_id, conv,
-                             ev.reason, at)
-        signal = Signal("user_report", "user_report", 0.5,
-                        "A user reported this account: " + (ev.reason[:200] or "no reason given"))
-        _, risk, categories = (unit.participant_state(platform.id, conv, subject.pseudo_id)
-                               if conv else ({}, 0.0, []))
-        decision = self.policy.decide(PolicyInput(
-            event_type="user_report", signals=[signal], risk=risk,
-            categories=[*categories, "user_report"], sender=subject.as_participant(),
-            recipients=[reporter.as_participant()]))
-        case_id = self._case(unit, platform, subject.pseudo_id, conv, decision, risk,
-                             [*categories, "user_report"])
-        unit.add_signals(platform.id, ev.id, [signal], conversation_id=conv,
-                         subject=subject.pseudo_id, case_id=case_id, at=at)
+        conv = (
+            pseudonymise(platform.pseudonym_secret, "conversation", ev.conversation)
+            if ev.conversation
+            else None
+        )
+        unit.add_user_report(
+            platform.id, ev.id, reporter.pseudo_id, subject.pseudo_id, conv, ev.reason, at
+        )
+        signal = Signal(
+            "user_report",
+            "user_report",
+            0.5,
+            "A user reported this account: " + (ev.reason[:200] or "no reason given"),
+        )
+        _, risk, categories = (
+            unit.participant_state(platform.id, conv, subject.pseudo_id) if conv else ({}, 0.0, [])
+        )
+        decision = self.policy.decide(
+            PolicyInput(
+                event_type="user_report",
+                signals=[signal],
+                risk=risk,
+                categories=[*categories, "user_report"],
+                sender=subject.as_participant(),
+                recipients=[reporter.as_participant()],
+            )
+        )
+        case_id = self._case(
+            unit, platform, subject.pseudo_id, conv, decision, risk, [*categories, "user_report"]
+        )
+        unit.add_signals(
+            platform.id,
+            ev.id,
+            [signal],
+            conversation_id=conv,
+            subject=subject.pseudo_id,
+            case_id=case_id,
+            at=at,
+        )
         self._record(unit, platform, ev.id, decision, case_id, subject.pseudo_id)
         return Outcome(decision.decision, [signal], case_id, decision, ev.subject)
 
     # Cases and decisions -------------------------------------------------------------------
-    def _case(self, unit: Unit, platform: Platform, subject: str, conv: str | None,
-              decision: PolicyOutcome, risk: float, categories: list[str]) -> str | None:
+    def _case(
+        self,
+        unit: Unit,
+        platform: Platform,
+        subject: str,
+        conv: str | None,
+        decision: PolicyOutcome,
+        risk: float,
+        categories: list[str],
+    ) -> str | None:
         """Open a case for the subject, or fold this event into the one already open."""
         if not decision.opens_case:
             return None
         case = unit.open_case_for(platform.id, subject)
         is_new = case is None
         if case is None:
-            case = Case(platform.id, subject, "case_" + secrets.token_hex(8),
-                        conversation_id=conv, opened_at=_now())
+            case = Case(
+                platform.id,
+                subject,
+                "case_" + secrets.token_hex(8),
+                conversation_id=conv,
+                opened_at=_now(),
+            )
         case.priority = min(case.priority, decision.case_priority or case.priority)
         case.risk = max(case.risk, risk)
         case.categories = sorted(set(case.categories) | set(categories))
@@ -252,20 +387,41 @@ class Pipeline:
         case.updated_at = _now()
         unit.save_case(case)
         if is_new:
-            unit.audit("pipeline", "case.open", case.id,
-                       {"priority": case.priority, "rules": decision.rules}, platform.id)
+            unit.audit(
+                "pipeline",
+                "case.open",
+                case.id,
+                {"priority": case.priority, "rules": decision.rules},
+                platform.id,
+            )
         return case.id
 
-    def _record(self, unit: Unit, platform: Platform, event_id: str, outcome: PolicyOutcome,
-                case_id: str | None, subject: str) -> None:
+    def _record(
+        self,
+        unit: Unit,
+        platform: Platform,
+        event_id: str,
+        outcome: PolicyOutcome,
+        case_id: str | None,
+        subject: str,
+    ) -> None:
         unit.record_decision(
-            Decision(platform.id, event_id, outcome.decision,
-                     [a.value for a in outcome.actions], case_id, at=_now()),
-            subject, outcome.rules)
+            Decision(
+                platform.id,
+                event_id,
+                outcome.decision,
+                [a.value for a in outcome.actions],
+                case_id,
+                at=_now(),
+            ),
+            subject,
+            outcome.rules,
+        )
 
 
-def _update_profile(profile_state: dict[str, Any], sender: Account, recipients: list[Account],
-                    conversation: str) -> SubjectProfile:
+def _update_profile(
+    profile_state: dict[str, Any], sender: Account, recipients: list[Account], conversation: str
+) -> SubjectProfile:
     """Track whom the sender talks to across conversations (bounded lists of pseudonyms)."""
     minors = list(profile_state.get("minor_contacts", []))
     convs = list(profile_state.get("conversations", []))
@@ -290,5 +446,3 @@ def _merge_categories(known: list[str], outputs: list[DetectorOutput]) -> list[s
         found.update(out.categories)
         found.update(s.category for s in out.signals)
     return sorted(found)
-
-

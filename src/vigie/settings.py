@@ -17,7 +17,9 @@ from pydantic import BaseModel, Field
 
 
 class DetectionSettings(BaseModel):
-    flag_threshold: float = Field(0.5, ge=0, le=1, description="conversation risk that opens a case")
+    flag_threshold: float = Field(
+        0.5, ge=0, le=1, description="conversation risk that opens a case"
+    )
     hold_threshold: float = Field(0.85, ge=0, le=1, description="risk at which messages are held")
     embedder: str = Field("use-multilingual-v3", description="sentence-embedding model name")
     banks_dir: str | None = Field(None, description="folder of example banks; default: shipped")
@@ -52,6 +54,7 @@ class Settings(BaseModel):
     port: int = 8000
     log_level: str = "info"
     policy_file: str | None = None
+    deliver_webhooks: bool = Field(True, description="run the webhook dispatcher in serve")
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
@@ -67,12 +70,17 @@ def _toml_values(path: Path | None) -> dict[str, Any]:
 
 def _env_values(environ: dict[str, str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
-    sections = {name for name, f in Settings.model_fields.items() if f.annotation is not None
-                and isinstance(f.annotation, type) and issubclass(f.annotation, BaseModel)}
+    sections = {
+        name
+        for name, f in Settings.model_fields.items()
+        if f.annotation is not None
+        and isinstance(f.annotation, type)
+        and issubclass(f.annotation, BaseModel)
+    }
     for key, raw in environ.items():
         if not key.startswith("VIGIE_") or key == "VIGIE_CONFIG":
             continue
-        name = key[len("VIGIE_"):].lower()
+        name = key[len("VIGIE_") :].lower()
         if "__" in name:
             section, field = name.split("__", 1)
             if section in sections:

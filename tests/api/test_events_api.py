@@ -12,16 +12,28 @@ def _batch(*events: dict) -> dict:
 
 
 ACCOUNTS = [
-    {"type": "account", "id": "a1", "account": "u-adult", "age": 34, "age_source": "declared",
-     "created_at": "2026-11-20T10:00:00Z"},
-    {"type": "account", "id": "a2", "account": "u-child", "age": 13,
-     "age_source": "estimated"},
+    {
+        "type": "account",
+        "id": "a1",
+        "account": "u-adult",
+        "age": 34,
+        "age_source": "declared",
+        "created_at": "2026-11-20T10:00:00Z",
+    },
+    {"type": "account", "id": "a2", "account": "u-child", "age": 13, "age_source": "estimated"},
 ]
 
 
 def _msg(i: int, text: str, sender: str = "u-adult", to: str = "u-child") -> dict:
-    return {"type": "message", "id": f"m{i}", "conversation": "c-9", "sender": sender,
-            "recipients": [to], "text": text, "sent_at": f"2026-11-28T17:{i:02d}:00Z"}
+    return {
+        "type": "message",
+        "id": f"m{i}",
+        "conversation": "c-9",
+        "sender": sender,
+        "recipients": [to],
+        "text": text,
+        "sent_at": f"2026-11-28T17:{i:02d}:00Z",
+    }
 
 
 def test_missing_or_wrong_key_is_401(client: TestClient) -> None:
@@ -33,8 +45,9 @@ def test_missing_or_wrong_key_is_401(client: TestClient) -> None:
 
 
 def test_benign_message_is_allowed(client: TestClient, auth: dict[str, str]) -> None:
-    r = client.post("/v1/events", json=_batch(*ACCOUNTS, _msg(1, "salut, tu joues à quoi ?")),
-                    headers=auth)
+    r = client.post(
+        "/v1/events", json=_batch(*ACCOUNTS, _msg(1, "salut, tu joues à quoi ?")), headers=auth
+    )
     assert r.status_code == 200
     results = r.json()["results"]
     assert [x["id"] for x in results] == ["a1", "a2", "m1"]
@@ -42,9 +55,14 @@ def test_benign_message_is_allowed(client: TestClient, auth: dict[str, str]) -> 
 
 
 def test_grooming_conversation_opens_a_case(client: TestClient, auth: dict[str, str]) -> None:
-    lines = ["salut, tu joues souvent ?", "t'as quel âge ?", "tes parents sont là ce soir ?",
-             "ajoute moi sur snap", "n'en parle à personne, c'est notre secret",
-             "envoie moi une photo de toi"]
+    lines = [
+        "salut, tu joues souvent ?",
+        "t'as quel âge ?",
+        "tes parents sont là ce soir ?",
+        "ajoute moi sur snap",
+        "n'en parle à personne, c'est notre secret",
+        "envoie moi une photo de toi",
+    ]
     results = []
     for i, text in enumerate(lines):
         r = client.post("/v1/events", json=_batch(*ACCOUNTS, _msg(i, text)), headers=auth)
@@ -62,31 +80,32 @@ def test_grooming_conversation_opens_a_case(client: TestClient, auth: dict[str, 
 def test_same_event_id_returns_first_answer_and_changes_nothing(
     client: TestClient, auth: dict[str, str]
 ) -> None:
-    first = client.post("/v1/events", json=_batch(*ACCOUNTS, _msg(1, "c'est notre secret")),
-                        headers=auth).json()
-    again = client.post("/v1/events", json=_batch(_msg(1, "completely different text")),
-                        headers=auth).json()
+    first = client.post(
+        "/v1/events", json=_batch(*ACCOUNTS, _msg(1, "c'est notre secret")), headers=auth
+    ).json()
+    again = client.post(
+        "/v1/events", json=_batch(_msg(1, "completely different text")), headers=auth
+    ).json()
     assert again["results"][0] == first["results"][-1]
 
 
-def test_malformed_body_is_422_naming_the_field(client: TestClient,
-                                                 auth: dict[str, str]) -> None:
+def test_malformed_body_is_422_naming_the_field(client: TestClient, auth: dict[str, str]) -> None:
     bad = _batch({"type": "message", "id": "m1", "conversation": "c", "sender": "u"})
     r = client.post("/v1/events", json=bad, headers=auth)
     assert r.status_code == 422
     assert "events.0" in r.json()["error"] and "text" in r.json()["error"]
     r = client.post("/v1/events", content=b"{not json", headers=auth)
     assert r.status_code == 422
-    r = client.post("/v1/events", json={"events": [{"type": "teleport", "id": "x"}]},
-                    headers=auth)
+    r = client.post("/v1/events", json={"events": [{"type": "teleport", "id": "x"}]}, headers=auth)
     assert r.status_code == 422
 
 
 def test_body_over_limit_is_413(client: TestClient, auth: dict[str, str]) -> None:
     big = _batch(_msg(1, "x" * 15000))
     payload = json.dumps({"events": big["events"] * 80})
-    r = client.post("/v1/events", content=payload,
-                    headers={**auth, "Content-Type": "application/json"})
+    r = client.post(
+        "/v1/events", content=payload, headers={**auth, "Content-Type": "application/json"}
+    )
     assert r.status_code == 413
 
 
@@ -107,8 +126,9 @@ def test_openapi_is_served(client: TestClient) -> None:
 def test_tenants_cannot_see_each_other(client: TestClient, auth: dict[str, str]) -> None:
     from vigie.platforms import create_platform
 
-    client.post("/v1/events", json=_batch(*ACCOUNTS, _msg(1, "c'est notre secret, photo stp")),
-                headers=auth)
+    client.post(
+        "/v1/events", json=_batch(*ACCOUNTS, _msg(1, "c'est notre secret, photo stp")), headers=auth
+    )
     with client.app.state.store.unit() as unit:  # type: ignore[attr-defined]
         other = create_platform(unit, "other").api_key
     r = client.get("/v1/cases", headers={"Authorization": f"Bearer {other}"})

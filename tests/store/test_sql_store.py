@@ -23,8 +23,13 @@ def test_platform_keys_are_stored_only_as_hashes(any_store: SqlStore) -> None:
     with any_store.read() as unit:
         assert authenticate(unit, created.api_key) == created.platform
         assert authenticate(unit, created.api_key + "x") is None
-        rows = unit.session.execute(  # type: ignore[attr-defined]
-            __import__("sqlalchemy").text("select key_hash from api_keys")).scalars().all()
+        rows = (
+            unit.session.execute(  # type: ignore[attr-defined]
+                __import__("sqlalchemy").text("select key_hash from api_keys")
+            )
+            .scalars()
+            .all()
+        )
     assert created.api_key not in rows
     any_store.dispose()
 
@@ -50,12 +55,19 @@ def test_accounts_conversations_and_state_round_trip(any_store: SqlStore) -> Non
 def test_cases_signals_and_audit_chain(any_store: SqlStore) -> None:
     with any_store.unit() as unit:
         pid = create_platform(unit, "p3").platform.id
-        case = Case(pid, "abc", "case_1", categories=["secrecy"], risk=0.7,
-                    opened_at=datetime.now(UTC))
+        case = Case(
+            pid, "abc", "case_1", categories=["secrecy"], risk=0.7, opened_at=datetime.now(UTC)
+        )
         unit.save_case(case)
-        unit.add_signals(pid, "ev-1", [Signal("text", "secrecy", 0.8, "asks for secrecy")],
-                         conversation_id="c1", subject="abc", case_id="case_1",
-                         at=datetime.now(UTC))
+        unit.add_signals(
+            pid,
+            "ev-1",
+            [Signal("text", "secrecy", 0.8, "asks for secrecy")],
+            conversation_id="c1",
+            subject="abc",
+            case_id="case_1",
+            at=datetime.now(UTC),
+        )
         unit.audit("tester", "case.view", "case_1", {"why": "test"}, pid)
     with any_store.read() as unit:
         found = unit.open_case_for(pid, "abc")

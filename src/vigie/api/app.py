@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from vigie import __version__
@@ -21,12 +24,33 @@ def build_pipeline(settings: Settings, store: Store) -> Pipeline:
     return Pipeline(store, build_text_detectors(settings), policy)
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None,
-               pipeline: Pipeline | None = None) -> FastAPI:
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Webhooks are delivered from the outbox by a background thread while the app runs."""
+    handle = None
+    engine = getattr(app.state.store, "engine", None)
+    if app.state.settings.deliver_webhooks and engine is not None:
+        from vigie.actions.dispatcher import start_dispatcher
+
+        handle = start_dispatcher(engine, app.state.settings)
+    try:
+        yield
+    finally:
+        if handle is not None:
+            handle.stop()
+
+
+def create_app(
+    settings: Settings | None = None, store: Store | None = None, pipeline: Pipeline | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     store = store or SqlStore(settings.database_url)
-    app = FastAPI(title="Vigie", version=__version__,
-                  description="Child-safety events API: events in, decisions out.")
+    app = FastAPI(
+        title="Vigie",
+        version=__version__,
+        description="Child-safety events API: events in, decisions out.",
+        lifespan=_lifespan,
+    )
     app.state.settings = settings
     app.state.store = store
     app.state.pipeline = pipeline or build_pipeline(settings, store)

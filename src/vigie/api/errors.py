@@ -16,8 +16,9 @@ def _field(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def describe(errors: list[Any]) -> list[dict[str, str]]:
-    return [{"field": _field(e.get("loc", ())), "message": str(e.get("msg", "invalid"))}
-            for e in errors]
+    return [
+        {"field": _field(e.get("loc", ())), "message": str(e.get("msg", "invalid"))} for e in errors
+    ]
 
 
 async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -31,8 +32,9 @@ async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
 
 async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
     headers = getattr(exc, "headers", None)
-    return JSONResponse(status_code=exc.status_code, content={"error": str(exc.detail)},
-                        headers=headers)
+    return JSONResponse(
+        status_code=exc.status_code, content={"error": str(exc.detail)}, headers=headers
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -19,6 +19,7 @@ def readyz(request: Request) -> dict[str, str] | JSONResponse:
         with request.app.state.store.read() as unit:
             unit.get_platform("-")
     except Exception as exc:  # the database is down or unreachable
-        return JSONResponse(status_code=503, content={"status": "unavailable",
-                                                      "reason": type(exc).__name__})
+        return JSONResponse(
+            status_code=503, content={"status": "unavailable", "reason": type(exc).__name__}
+        )
     return {"status": "ready"}

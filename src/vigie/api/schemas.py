@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -22,6 +22,7 @@ class EventResult(BaseModel):
     case: str | None = None
     actions: list[str] = Field(default_factory=list)
     safety_topics: list[str] | None = None
+    safety_message: dict[str, Any] | None = None
 
 
 class EventsAnswer(BaseModel):

@@ -27,13 +27,13 @@ class Unit(Protocol):
     def save_account(self, account: Account, external_ref: str | None = None) -> None: ...
     def external_ref(self, platform_id: str, pseudo_id: str) -> str | None: ...
     def profile_state(self, platform_id: str, pseudo_id: str) -> dict[str, Any]: ...
-    def save_profile_state(self, platform_id: str, pseudo_id: str, state: dict[str, Any]) -> None:
-        ...
+    def save_profile_state(
+        self, platform_id: str, pseudo_id: str, state: dict[str, Any]
+    ) -> None: ...
     def touch_conversation(
         self, platform_id: str, conversation_id: str, at: datetime, external_ref: str | None
     ) -> int: ...
-    def history(self, platform_id: str, conversation_id: str, limit: int) -> list[PriorMessage]:
-        ...
+    def history(self, platform_id: str, conversation_id: str, limit: int) -> list[PriorMessage]: ...
     def participant_state(
         self, platform_id: str, conversation_id: str, pseudo_id: str
     ) -> tuple[dict[str, Any], float, list[str]]: ...
@@ -51,26 +51,55 @@ class Unit(Protocol):
     def add_message(self, message: Message, risk: float) -> int: ...
     def add_media(self, media: MediaRef) -> int: ...
     def add_user_report(
-        self, platform_id: str, event_id: str, reporter: str, subject: str,
-        conversation_id: str | None, reason: str, at: datetime,
+        self,
+        platform_id: str,
+        event_id: str,
+        reporter: str,
+        subject: str,
+        conversation_id: str | None,
+        reason: str,
+        at: datetime,
     ) -> None: ...
     def add_signals(
-        self, platform_id: str, event_id: str, signals: list[Signal], *,
-        conversation_id: str | None, subject: str | None, case_id: str | None,
-        message_id: int | None = None, media_id: int | None = None, at: datetime,
+        self,
+        platform_id: str,
+        event_id: str,
+        signals: list[Signal],
+        *,
+        conversation_id: str | None,
+        subject: str | None,
+        case_id: str | None,
+        message_id: int | None = None,
+        media_id: int | None = None,
+        at: datetime,
     ) -> None: ...
     def open_case_for(self, platform_id: str, subject: str) -> Case | None: ...
     def save_case(self, case: Case) -> None: ...
     def get_case(self, platform_id: str, case_id: str) -> Case | None: ...
     def list_cases(self, platform_id: str, limit: int = 100) -> list[Case]: ...
-    def record_decision(self, decision: Decision, subject: str | None, rules: list[str]) -> None:
-        ...
+    def record_decision(
+        self, decision: Decision, subject: str | None, rules: list[str]
+    ) -> None: ...
+
+    def enqueue_webhooks(
+        self,
+        platform: Platform,
+        event_id: str,
+        subject: str | None,
+        case_id: str | None,
+        actions: list[str],
+        extra: dict[str, dict[str, Any]] | None = None,
+    ) -> int: ...
 
     # Idempotency and audit
     def processed_result(self, platform_id: str, event_id: str) -> dict[str, Any] | None: ...
     def save_processed(self, platform_id: str, event_id: str, result: dict[str, Any]) -> None: ...
     def audit(
-        self, actor: str, action: str, target: str, details: dict[str, Any] | None = None,
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        details: dict[str, Any] | None = None,
         platform_id: str | None = None,
     ) -> None: ...
 

@@ -1,9 +1,12 @@
-"""Every table module, imported once so ``Base.metadata`` knows the whole schema."""
+"""Every table module, imported once so ``Base.metadata`` knows the whole schema.
 
-from vigie.store import tables
+A room that adds tables adds its module here; Alembic migrations are generated from it.
+"""
+
+from vigie.store import console_tables, outbox, reports_tables, tables
 from vigie.store.tables import Base
 
-TABLE_MODULES = (tables,)
+TABLE_MODULES = (tables, outbox, reports_tables, console_tables)
 
 metadata = Base.metadata
 

@@ -24,6 +24,7 @@ from vigie.domain import (
 )
 from vigie.reports.audit import append_audit
 from vigie.store.engine import make_engine
+from vigie.store.outbox import enqueue_actions
 from vigie.store.tables import (
     AccountRow,
     ApiKeyRow,
@@ -50,17 +51,30 @@ def _utc(at: datetime | None) -> datetime | None:
 
 
 def _platform(row: PlatformRow) -> Platform:
-    return Platform(row.id, row.name, row.pseudonym_secret, row.webhook_url, row.webhook_secret,
-                    _utc(row.created_at))
+    return Platform(
+        row.id,
+        row.name,
+        row.pseudonym_secret,
+        row.webhook_url,
+        row.webhook_secret,
+        _utc(row.created_at),
+    )
 
 
 def _case(row: CaseRow) -> Case:
     return Case(
-        platform_id=row.platform_id, subject=row.subject, id=row.id,
-        status=CaseStatus(row.status), priority=row.priority, risk=row.risk,
-        categories=list(row.categories or []), conversation_id=row.conversation_id,
-        assignee=row.assignee, requires_report=row.requires_report,
-        opened_at=_utc(row.opened_at), updated_at=_utc(row.updated_at),
+        platform_id=row.platform_id,
+        subject=row.subject,
+        id=row.id,
+        status=CaseStatus(row.status),
+        priority=row.priority,
+        risk=row.risk,
+        categories=list(row.categories or []),
+        conversation_id=row.conversation_id,
+        assignee=row.assignee,
+        requires_report=row.requires_report,
+        opened_at=_utc(row.opened_at),
+        updated_at=_utc(row.updated_at),
     )
 
 
@@ -72,19 +86,32 @@ class SqlUnit:
 
     # Platforms and keys -------------------------------------------------------------------
     def add_platform(self, platform: Platform) -> None:
-        self.session.add(PlatformRow(
-            id=platform.id, name=platform.name, pseudonym_secret=platform.pseudonym_secret,
-            webhook_url=platform.webhook_url, webhook_secret=platform.webhook_secret,
-            created_at=platform.created_at or datetime.now(UTC)))
+        self.session.add(
+            PlatformRow(
+                id=platform.id,
+                name=platform.name,
+                pseudonym_secret=platform.pseudonym_secret,
+                webhook_url=platform.webhook_url,
+                webhook_secret=platform.webhook_secret,
+                created_at=platform.created_at or datetime.now(UTC),
+            )
+        )
         self.session.flush()
 
     def add_api_key(self, platform_id: str, prefix: str, key_hash: str) -> None:
-        self.session.add(ApiKeyRow(platform_id=platform_id, prefix=prefix, key_hash=key_hash,
-                                   created_at=datetime.now(UTC)))
+        self.session.add(
+            ApiKeyRow(
+                platform_id=platform_id,
+                prefix=prefix,
+                key_hash=key_hash,
+                created_at=datetime.now(UTC),
+            )
+        )
 
     def platform_by_key_hash(self, key_hash: str) -> Platform | None:
         row = self.session.execute(
-            select(PlatformRow).join(ApiKeyRow, ApiKeyRow.platform_id == PlatformRow.id)
+            select(PlatformRow)
+            .join(ApiKeyRow, ApiKeyRow.platform_id == PlatformRow.id)
             .where(ApiKeyRow.key_hash == key_hash, ApiKeyRow.revoked.is_(False))
         ).scalar_one_or_none()
         return _platform(row) if row else None
@@ -95,7 +122,8 @@ class SqlUnit:
 
     def platform_by_name(self, name: str) -> Platform | None:
         row = self.session.execute(
-            select(PlatformRow).where(PlatformRow.name == name)).scalar_one_or_none()
+            select(PlatformRow).where(PlatformRow.name == name)
+        ).scalar_one_or_none()
         return _platform(row) if row else None
 
     def list_platforms(self) -> list[Platform]:
@@ -107,15 +135,25 @@ class SqlUnit:
         row = self.session.get(AccountRow, (platform_id, pseudo_id))
         if row is None:
             return None
-        return Account(row.platform_id, row.pseudo_id, row.age, AgeSource(row.age_source),
-                       _utc(row.created_at), _utc(row.first_seen), row.restricted)
+        return Account(
+            row.platform_id,
+            row.pseudo_id,
+            row.age,
+            AgeSource(row.age_source),
+            _utc(row.created_at),
+            _utc(row.first_seen),
+            row.restricted,
+        )
 
     def save_account(self, account: Account, external_ref: str | None = None) -> None:
         row = self.session.get(AccountRow, (account.platform_id, account.pseudo_id))
         if row is None:
-            row = AccountRow(platform_id=account.platform_id, pseudo_id=account.pseudo_id,
-                             first_seen=account.first_seen or datetime.now(UTC),
-                             profile_state={})
+            row = AccountRow(
+                platform_id=account.platform_id,
+                pseudo_id=account.pseudo_id,
+                first_seen=account.first_seen or datetime.now(UTC),
+                profile_state={},
+            )
             self.session.add(row)
         row.age = account.age
         row.age_source = account.age_source.value
@@ -137,12 +175,19 @@ class SqlUnit:
         if row is not None:
             row.profile_state = dict(state)
 
-    def touch_conversation(self, platform_id: str, conversation_id: str, at: datetime,
-                           external_ref: str | None) -> int:
+    def touch_conversation(
+        self, platform_id: str, conversation_id: str, at: datetime, external_ref: str | None
+    ) -> int:
         row = self.session.get(ConversationRow, (platform_id, conversation_id))
         if row is None:
-            row = ConversationRow(platform_id=platform_id, id=conversation_id, started_at=at,
-                                  last_at=at, message_count=0, external_ref=external_ref)
+            row = ConversationRow(
+                platform_id=platform_id,
+                id=conversation_id,
+                started_at=at,
+                last_at=at,
+                message_count=0,
+                external_ref=external_ref,
+            )
             self.session.add(row)
         row.message_count = (row.message_count or 0) + 1
         row.last_at = at
@@ -151,78 +196,150 @@ class SqlUnit:
     def history(self, platform_id: str, conversation_id: str, limit: int) -> list[PriorMessage]:
         rows = self.session.execute(
             select(MessageRow.sender, MessageRow.text, MessageRow.sent_at)
-            .where(MessageRow.platform_id == platform_id,
-                   MessageRow.conversation_id == conversation_id)
-            .order_by(MessageRow.id.desc()).limit(limit)).all()
+            .where(
+                MessageRow.platform_id == platform_id, MessageRow.conversation_id == conversation_id
+            )
+            .order_by(MessageRow.id.desc())
+            .limit(limit)
+        ).all()
         return [PriorMessage(r.sender, r.text, _utc(r.sent_at)) for r in reversed(rows)]
 
-    def participant_state(self, platform_id: str, conversation_id: str,
-                          pseudo_id: str) -> tuple[dict[str, Any], float, list[str]]:
+    def participant_state(
+        self, platform_id: str, conversation_id: str, pseudo_id: str
+    ) -> tuple[dict[str, Any], float, list[str]]:
         row = self.session.get(ParticipantStateRow, (platform_id, conversation_id, pseudo_id))
         if row is None:
             return {}, 0.0, []
         return dict(row.state or {}), row.risk, list(row.categories or [])
 
-    def save_participant_state(self, platform_id: str, conversation_id: str, pseudo_id: str,
-                               state: dict[str, Any], risk: float, categories: list[str]) -> None:
+    def save_participant_state(
+        self,
+        platform_id: str,
+        conversation_id: str,
+        pseudo_id: str,
+        state: dict[str, Any],
+        risk: float,
+        categories: list[str],
+    ) -> None:
         key = (platform_id, conversation_id, pseudo_id)
         row = self.session.get(ParticipantStateRow, key)
         if row is None:
-            row = ParticipantStateRow(platform_id=platform_id, conversation_id=conversation_id,
-                                      pseudo_id=pseudo_id)
+            row = ParticipantStateRow(
+                platform_id=platform_id, conversation_id=conversation_id, pseudo_id=pseudo_id
+            )
             self.session.add(row)
         row.state, row.risk, row.categories = dict(state), risk, list(categories)
 
     # Content, signals, cases, decisions ---------------------------------------------------
     def add_message(self, message: Message, risk: float) -> int:
-        row = MessageRow(platform_id=message.platform_id, conversation_id=message.conversation_id,
-                         sender=message.sender, recipients=list(message.recipients),
-                         text=message.text, sent_at=message.sent_at, event_id=message.event_id,
-                         risk=risk)
+        row = MessageRow(
+            platform_id=message.platform_id,
+            conversation_id=message.conversation_id,
+            sender=message.sender,
+            recipients=list(message.recipients),
+            text=message.text,
+            sent_at=message.sent_at,
+            event_id=message.event_id,
+            risk=risk,
+        )
         self.session.add(row)
         self.session.flush()
         return row.id
 
     def add_media(self, media: MediaRef) -> int:
-        row = MediaRow(platform_id=media.platform_id, conversation_id=media.conversation_id,
-                       sender=media.sender, recipients=list(media.recipients),
-                       hashes=dict(media.hashes), sent_at=media.sent_at, event_id=media.event_id)
+        row = MediaRow(
+            platform_id=media.platform_id,
+            conversation_id=media.conversation_id,
+            sender=media.sender,
+            recipients=list(media.recipients),
+            hashes=dict(media.hashes),
+            sent_at=media.sent_at,
+            event_id=media.event_id,
+        )
         self.session.add(row)
         self.session.flush()
         return row.id
 
-    def add_user_report(self, platform_id: str, event_id: str, reporter: str, subject: str,
-                        conversation_id: str | None, reason: str, at: datetime) -> None:
-        self.session.add(UserReportRow(platform_id=platform_id, event_id=event_id,
-                                       reporter=reporter, subject=subject,
-                                       conversation_id=conversation_id, reason=reason, at=at))
+    def add_user_report(
+        self,
+        platform_id: str,
+        event_id: str,
+        reporter: str,
+        subject: str,
+        conversation_id: str | None,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        self.session.add(
+            UserReportRow(
+                platform_id=platform_id,
+                event_id=event_id,
+                reporter=reporter,
+                subject=subject,
+                conversation_id=conversation_id,
+                reason=reason,
+                at=at,
+            )
+        )
 
-    def add_signals(self, platform_id: str, event_id: str, signals: list[Signal], *,
-                    conversation_id: str | None, subject: str | None, case_id: str | None,
-                    message_id: int | None = None, media_id: int | None = None,
-                    at: datetime) -> None:
+    def add_signals(
+        self,
+        platform_id: str,
+        event_id: str,
+        signals: list[Signal],
+        *,
+        conversation_id: str | None,
+        subject: str | None,
+        case_id: str | None,
+        message_id: int | None = None,
+        media_id: int | None = None,
+        at: datetime,
+    ) -> None:
         for s in signals:
-            self.session.add(SignalRow(
-                platform_id=platform_id, event_id=event_id, conversation_id=conversation_id,
-                subject=subject, message_id=message_id, media_id=media_id, case_id=case_id,
-                detector=s.detector, category=s.category, score=s.score,
-                explanation=s.explanation, span_start=s.span[0] if s.span else None,
-                span_end=s.span[1] if s.span else None, model=s.model,
-                details=dict(s.details), at=at))
+            self.session.add(
+                SignalRow(
+                    platform_id=platform_id,
+                    event_id=event_id,
+                    conversation_id=conversation_id,
+                    subject=subject,
+                    message_id=message_id,
+                    media_id=media_id,
+                    case_id=case_id,
+                    detector=s.detector,
+                    category=s.category,
+                    score=s.score,
+                    explanation=s.explanation,
+                    span_start=s.span[0] if s.span else None,
+                    span_end=s.span[1] if s.span else None,
+                    model=s.model,
+                    details=dict(s.details),
+                    at=at,
+                )
+            )
 
     def open_case_for(self, platform_id: str, subject: str) -> Case | None:
         row = self.session.execute(
-            select(CaseRow).where(CaseRow.platform_id == platform_id, CaseRow.subject == subject,
-                                  CaseRow.status.in_([s.value for s in _ACTIVE_CASE]))
-            .order_by(CaseRow.opened_at.desc()).limit(1)).scalar_one_or_none()
+            select(CaseRow)
+            .where(
+                CaseRow.platform_id == platform_id,
+                CaseRow.subject == subject,
+                CaseRow.status.in_([s.value for s in _ACTIVE_CASE]),
+            )
+            .order_by(CaseRow.opened_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
         return _case(row) if row else None
 
     def save_case(self, case: Case) -> None:
         now = datetime.now(UTC)
         row = self.session.get(CaseRow, case.id)
         if row is None:
-            row = CaseRow(id=case.id, platform_id=case.platform_id, subject=case.subject,
-                          opened_at=case.opened_at or now)
+            row = CaseRow(
+                id=case.id,
+                platform_id=case.platform_id,
+                subject=case.subject,
+                opened_at=case.opened_at or now,
+            )
             self.session.add(row)
         row.conversation_id = case.conversation_id
         row.status, row.priority, row.risk = case.status.value, case.priority, case.risk
@@ -236,15 +353,26 @@ class SqlUnit:
 
     def list_cases(self, platform_id: str, limit: int = 100) -> list[Case]:
         rows = self.session.execute(
-            select(CaseRow).where(CaseRow.platform_id == platform_id)
-            .order_by(CaseRow.opened_at.desc(), CaseRow.id.desc()).limit(limit)).scalars()
+            select(CaseRow)
+            .where(CaseRow.platform_id == platform_id)
+            .order_by(CaseRow.opened_at.desc(), CaseRow.id.desc())
+            .limit(limit)
+        ).scalars()
         return [_case(r) for r in rows]
 
     def record_decision(self, decision: Decision, subject: str | None, rules: list[str]) -> None:
-        self.session.add(DecisionRow(
-            platform_id=decision.platform_id, event_id=decision.event_id,
-            kind=decision.kind.value, actions=list(decision.actions), case_id=decision.case_id,
-            rules=list(rules), subject=subject, at=decision.at or datetime.now(UTC)))
+        self.session.add(
+            DecisionRow(
+                platform_id=decision.platform_id,
+                event_id=decision.event_id,
+                kind=decision.kind.value,
+                actions=list(decision.actions),
+                case_id=decision.case_id,
+                rules=list(rules),
+                subject=subject,
+                at=decision.at or datetime.now(UTC),
+            )
+        )
 
     # Idempotency and audit ----------------------------------------------------------------
     def processed_result(self, platform_id: str, event_id: str) -> dict[str, Any] | None:
@@ -252,26 +380,60 @@ class SqlUnit:
         return dict(row.result) if row else None
 
     def save_processed(self, platform_id: str, event_id: str, result: dict[str, Any]) -> None:
-        self.session.add(ProcessedEventRow(platform_id=platform_id, event_id=event_id,
-                                           result=result, at=datetime.now(UTC)))
+        self.session.add(
+            ProcessedEventRow(
+                platform_id=platform_id, event_id=event_id, result=result, at=datetime.now(UTC)
+            )
+        )
         self.session.flush()
 
-    def audit(self, actor: str, action: str, target: str, details: dict[str, Any] | None = None,
-              platform_id: str | None = None) -> None:
+    def audit(
+        self,
+        actor: str,
+        action: str,
+        target: str,
+        details: dict[str, Any] | None = None,
+        platform_id: str | None = None,
+    ) -> None:
         append_audit(self.session, actor, action, target, details, platform_id=platform_id)
 
+    def enqueue_webhooks(
+        self,
+        platform: Platform,
+        event_id: str,
+        subject: str | None,
+        case_id: str | None,
+        actions: list[str],
+        extra: dict[str, dict[str, Any]] | None = None,
+    ) -> int:
+        """Queue one webhook per action in this transaction, so a crash loses none."""
+        return enqueue_actions(
+            self.session,
+            platform.id,
+            platform.webhook_url,
+            platform.webhook_secret,
+            event_id,
+            subject,
+            case_id,
+            actions,
+            extra=extra,
+        )
+
     def count_cases(self, platform_id: str) -> int:
-        return int(self.session.execute(
-            select(func.count()).select_from(CaseRow)
-            .where(CaseRow.platform_id == platform_id)).scalar_one())
+        return int(
+            self.session.execute(
+                select(func.count()).select_from(CaseRow).where(CaseRow.platform_id == platform_id)
+            ).scalar_one()
+        )
 
 
 class SqlStore:
     """Hands out transactional units on one engine (SQLite or PostgreSQL)."""
 
     def __init__(self, url_or_engine: str | Engine) -> None:
-        self.engine = (make_engine(url_or_engine) if isinstance(url_or_engine, str)
-                       else url_or_engine)
+        self.engine = (
+            make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+        )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

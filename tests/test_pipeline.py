@@ -1,0 +1,87 @@
+"""The pipeline end to end on the real detectors and policy, without HTTP."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from vigie.api.app import build_pipeline
+from vigie.events import AccountEvent, MessageEvent
+from vigie.platforms import create_platform
+from vigie.settings import Settings
+from vigie.store.outbox import WebhookOutboxRow
+from vigie.store.sql import SqlStore
+
+
+def _traffic() -> list:
+    acc = [
+        AccountEvent(type="account", id="a1", account="adult", age=31),
+        AccountEvent(type="account", id="a2", account="kid", age=12),
+    ]
+    texts = [
+        "hey, good game",
+        "how old are you?",
+        "are your parents home?",
+        "add me on snapchat, it's more private",
+        "don't tell anyone about us, ok?",
+        "send me a picture of you",
+    ]
+    msgs = [
+        MessageEvent(
+            type="message",
+            id=f"m{i}",
+            conversation="c1",
+            sender="adult",
+            recipients=["kid"],
+            text=t,
+        )
+        for i, t in enumerate(texts)
+    ]
+    return [*acc, *msgs]
+
+
+def test_risky_traffic_opens_one_case_and_queues_signed_webhooks(store: SqlStore) -> None:
+    settings = Settings(database_url=str(store.engine.url))
+    pipeline = build_pipeline(settings, store)
+    with store.unit() as unit:
+        platform = create_platform(unit, "p", "http://127.0.0.1:9/hook").platform
+    results = [pipeline.process_batch(platform, [ev])[0] for ev in _traffic()]
+    cases = {r["case"] for r in results if r["case"]}
+    assert len(cases) == 1
+    assert results[-1]["decision"] != "allow"
+    with store.read() as unit:
+        rows = unit.session.execute(select(WebhookOutboxRow.body)).scalars().all()
+    payloads = [json.loads(body) for body in rows]
+    assert payloads and all(p["subject"] == "adult" for p in payloads)
+    assert all(set(p) >= {"id", "action", "event", "subject", "case", "at"} for p in payloads)
+    # Replaying the same events changes nothing and queues nothing new.
+    again = [pipeline.process_batch(platform, [ev])[0] for ev in _traffic()]
+    assert again == results
+    with store.read() as unit:
+        count = len(unit.session.execute(select(WebhookOutboxRow.id)).scalars().all())
+    assert count == len(rows)
+
+
+def test_peers_of_the_same_age_are_not_flagged(store: SqlStore) -> None:
+    pipeline = build_pipeline(Settings(database_url=str(store.engine.url)), store)
+    with store.unit() as unit:
+        platform = create_platform(unit, "p2").platform
+    events = [
+        AccountEvent(type="account", id="a1", account="x", age=13),
+        AccountEvent(type="account", id="a2", account="y", age=13),
+    ]
+    texts = ["wanna play tonight?", "yeah after homework", "how old is your brother?", "16"]
+    events += [
+        MessageEvent(
+            type="message",
+            id=f"m{i}",
+            conversation="c",
+            sender="xy"[i % 2],
+            recipients=["yx"[i % 2]],
+            text=t,
+        )
+        for i, t in enumerate(texts)
+    ]
+    results = pipeline.process_batch(platform, events)
+    assert all(r["decision"] == "allow" and r["case"] is None for r in results)

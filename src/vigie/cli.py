@@ -16,6 +16,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vigie child-
 COMMAND_MODULES: tuple[str, ...] = (
     "vigie.core_commands",
     "vigie.console.commands",
+    "vigie.policy.commands",
 )
 
 

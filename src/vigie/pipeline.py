@@ -78,16 +78,19 @@ class Pipeline:
 
     # Entry points --------------------------------------------------------------------------
     def process_batch(
-        self, platform: Platform, events: Sequence[Event], media: dict[str, MediaRef] | None = None
+        self,
+        platform: Platform,
+        events: Sequence[Event],
+        uploaded: dict[str, dict[str, str]] | None = None,
     ) -> list[dict[str, Any]]:
         """Process events in order, in one transaction; repeated ids return the first answer."""
         with self.store.unit() as unit:
             return [
-                self._process_once(unit, platform, ev, (media or {}).get(ev.id)) for ev in events
+                self._process_once(unit, platform, ev, (uploaded or {}).get(ev.id)) for ev in events
             ]
 
     def _process_once(
-        self, unit: Unit, platform: Platform, event: Event, media: MediaRef | None
+        self, unit: Unit, platform: Platform, event: Event, media: dict[str, str] | None
     ) -> dict[str, Any]:
         earlier = unit.processed_result(platform.id, event.id)
         if earlier is not None:
@@ -99,7 +102,7 @@ class Pipeline:
         return result
 
     def _dispatch(
-        self, unit: Unit, platform: Platform, event: Event, media: MediaRef | None
+        self, unit: Unit, platform: Platform, event: Event, media: dict[str, str] | None
     ) -> Outcome:
         if isinstance(event, AccountEvent):
             return self._account_event(unit, platform, event)
@@ -253,7 +256,7 @@ class Pipeline:
 
     # Media and reports ---------------------------------------------------------------------
     def _media_event(
-        self, unit: Unit, platform: Platform, ev: MediaEvent, uploaded: MediaRef | None
+        self, unit: Unit, platform: Platform, ev: MediaEvent, uploaded: dict[str, str] | None
     ) -> Outcome:
         at = _at(ev.sent_at)
         sender = self._account(unit, platform, ev.sender, at)
@@ -263,7 +266,7 @@ class Pipeline:
             if ev.conversation
             else None
         )
-        hashes = dict(uploaded.hashes) if uploaded else ev.hashes.as_dict()
+        hashes = dict(uploaded) if uploaded else ev.hashes.as_dict()
         ref = MediaRef(
             platform.id,
             conv,

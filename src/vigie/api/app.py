@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vigie import __version__
-from vigie.api import cases, errors, events, health
+from vigie.api import cases, errors, events, health, media, ratelimit
 from vigie.api.limits import BodyLimitMiddleware
 from vigie.detect.registry import build_text_detectors
 from vigie.pipeline import Pipeline
@@ -55,10 +55,15 @@ def create_app(
     app.state.store = store
     app.state.pipeline = pipeline or build_pipeline(settings, store)
     errors.install(app)
-    for module in (events, cases, health):
+    for module in (events, media, cases, health):
         app.include_router(module.router)
     from vigie.console import routes as console_routes
 
     app.include_router(console_routes.router)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.api.max_body_bytes,
+        overrides={"/v1/media": settings.media.max_upload_bytes + 64 * 1024},
+    )
+    ratelimit.install(app, settings)  # rate limit, timeout, JSON guard (security)
     return app

@@ -14,9 +14,12 @@ class BodyTooLarge(Exception):
 class BodyLimitMiddleware:
     """Refuses bodies over ``max_bytes`` whether or not the client declared a length."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, overrides: dict[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.overrides = overrides or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -52,8 +55,8 @@ class BodyLimitMiddleware:
                 await _too_large(send, limit)
 
     def _limit_for(self, scope: Scope) -> int:
-        """Media uploads get their own, larger limit (set by the app on the route's scope)."""
-        return int(scope.get("vigie.body_limit") or self.max_bytes)
+        """Media uploads get their own, larger limit."""
+        return self.overrides.get(scope.get("path", ""), self.max_bytes)
 
 
 async def _too_large(send: Send, limit: int) -> None:

@@ -1,0 +1,313 @@
+"""Per-key rate limits, request timeouts and a bounded JSON parser, as ASGI middleware.
+
+Why here and not in a proxy: Vigie is often run straight behind a platform's own load
+balancer, and a flood from one platform (or one bug in its client) must not starve the
+others. Everything is in memory, per process: with N workers a key gets N times the limit,
+which is documented in docs/security.md and is the usual trade-off for a limiter that needs
+no shared store.
+
+``install(app, settings)`` wires the three guards with the right nesting:
+rate limit (outermost, cheapest refusal) -> timeout -> the app's body-size limit ->
+JSON guard (innermost, so it only ever buffers a body the size limit has allowed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import re
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from vigie.settings import Settings
+
+# Routes probes call every few seconds; limiting them would only make the orchestrator
+# restart a healthy process.
+UNLIMITED_PATHS = frozenset({"/healthz", "/readyz"})
+# Failed authentications allowed per client address and minute (key guessing, broken clients).
+AUTH_FAILURES_PER_MINUTE = 60
+# At most this many buckets are kept; the least recently used are forgotten first.
+MAX_BUCKETS = 50_000
+# No event of the contract nests deeper than 4; 32 leaves room and stops recursion bombs.
+MAX_JSON_DEPTH = 32
+
+
+class TokenBucket:
+    """``capacity`` tokens, refilled continuously at ``capacity`` per ``period`` seconds."""
+
+    __slots__ = ("capacity", "last", "rate", "tokens")
+
+    def __init__(self, capacity: float, period: float, now: float) -> None:
+        self.capacity = capacity
+        self.rate = capacity / period
+        self.tokens = capacity
+        self.last = now
+
+    def take(self, now: float) -> float:
+        """Take one token; 0.0 on success, else the seconds until one is available."""
+        self.tokens = min(self.capacity, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+class Buckets:
+    """A bounded table of token buckets keyed by an opaque identity."""
+
+    def __init__(self, per_minute: int, max_size: int = MAX_BUCKETS) -> None:
+        self.per_minute = per_minute
+        self.max_size = max_size
+        self._table: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def take(self, identity: str, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        bucket = self._table.get(identity)
+        if bucket is None:
+            bucket = TokenBucket(self.per_minute, 60.0, now)
+            self._table[identity] = bucket
+            if len(self._table) > self.max_size:
+                self._table.popitem(last=False)
+        else:
+            self._table.move_to_end(identity)
+        return bucket.take(now)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+def identity(scope: Scope) -> tuple[str, str]:
+    """(rate-limit identity, client address). The key is hashed: raw keys never sit in memory."""
+    client = scope.get("client")
+    address = "ip:" + (client[0] if client else "unknown")
+    for name, value in scope.get("headers") or []:
+        if name == b"authorization":
+            digest = hashlib.sha256(value.strip()).hexdigest()[:24]
+            return "key:" + digest, address
+    return address, address
+
+
+async def answer(
+    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """A JSON error in the shape of api/errors.py: ``{"error": ...}``."""
+    body = json.dumps({"error": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RateLimitMiddleware:
+    """429 with ``Retry-After`` once a key (or, without a key, an address) is over its limit.
+
+    Requests that end in 401 also cost their address a token from a second, smaller bucket,
+    so guessing keys from one address is slowed to ``AUTH_FAILURES_PER_MINUTE``.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        per_minute: int,
+        auth_failures_per_minute: int = AUTH_FAILURES_PER_MINUTE,
+    ) -> None:
+        self.app = app
+        self.requests = Buckets(per_minute)
+        self.failures = Buckets(auth_failures_per_minute)
+        self.blocked_until: dict[str, float] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope.get("path") in UNLIMITED_PATHS
+            or self.requests.per_minute <= 0
+        ):
+            await self.app(scope, receive, send)
+            return
+        who, address = identity(scope)
+        now = time.monotonic()
+        wait = max(self.requests.take(who, now), self.blocked_until.get(address, 0.0) - now)
+        if wait > 0:
+            await answer(
+                send,
+                429,
+                "too many requests; retry later",
+                [(b"retry-after", str(max(1, math.ceil(wait))).encode())],
+            )
+            return
+
+        async def watching_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                self._failed(address)
+            await send(message)
+
+        await self.app(scope, receive, watching_send)
+
+    def _failed(self, address: str) -> None:
+        now = time.monotonic()
+        wait = self.failures.take(address, now)
+        if wait > 0:
+            self.blocked_until[address] = now + wait
+            if len(self.blocked_until) > MAX_BUCKETS:
+                self.blocked_until.pop(next(iter(self.blocked_until)))
+
+
+class TimeoutMiddleware:
+    """504 when the app has not started answering within ``timeout_s`` seconds.
+
+    The handler keeps running in its worker thread (threads cannot be killed), but the client
+    is freed and nothing it sends afterwards reaches the connection. Events are idempotent, so
+    a client that retries gets the first answer once it is ready.
+    """
+
+    def __init__(self, app: ASGIApp, timeout_s: float) -> None:
+        self.app = app
+        self.timeout_s = timeout_s
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.timeout_s <= 0:
+            await self.app(scope, receive, send)
+            return
+        started = abandoned = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if abandoned:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        done, _ = await asyncio.wait({task}, timeout=self.timeout_s)
+        if task in done or started:
+            await task
+            return
+        abandoned = True
+        task.cancel()
+        task.add_done_callback(_forget)
+        await answer(send, 504, f"request not answered within {self.timeout_s:g} s")
+
+
+def _forget(task: asyncio.Future[Any]) -> None:
+    """Collect an abandoned handler's outcome so asyncio does not log it as lost."""
+    if not task.cancelled():
+        task.exception()
+
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when ``body`` nests arrays/objects deeper than ``limit`` (strings are skipped)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth = 0
+    for byte in _STRING.sub(b"", body).translate(None, _NOT_BRACKETS):
+        if byte in (0x5B, 0x7B):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+class JsonGuardMiddleware:
+    """Refuses (422) JSON bodies that are not UTF-8 or nest too deep, before any parser runs.
+
+    Python's JSON parser recurses once per level; a 1 MiB body of ``[`` is half a million
+    levels. The check is linear in the body, which the body-size limit already bounds.
+    """
+
+    def __init__(self, app: ASGIApp, max_depth: int = MAX_JSON_DEPTH) -> None:
+        self.app = app
+        self.max_depth = max_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope.get("method") not in {"POST", "PUT", "PATCH"}
+            or b"json" not in dict(scope.get("headers") or []).get(b"content-type", b"")
+        ):
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        problem = self._problem(body)
+        if problem:
+            await _unprocessable(send, problem)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    def _problem(self, body: bytes) -> str | None:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return f"not valid UTF-8 at byte {exc.start}"
+        if json_too_deep(body, self.max_depth):
+            return f"JSON nested deeper than {self.max_depth} levels"
+        return None
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _unprocessable(send: Send, problem: str) -> None:
+    body = json.dumps(
+        {"error": f"body: {problem}", "fields": [{"field": "body", "message": problem}]}
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Add the guards around what ``create_app`` built (call it after the body-size limit)."""
+    app.user_middleware.append(Middleware(JsonGuardMiddleware))  # innermost
+    app.add_middleware(TimeoutMiddleware, timeout_s=settings.api.request_timeout_s)
+    app.add_middleware(RateLimitMiddleware, per_minute=settings.api.rate_limit_per_minute)

@@ -213,6 +213,9 @@ def _forget(task: asyncio.Future[Any]) -> None:
         task.exception()
 
 
+# An escaped NUL (``\u0000`` preceded by an even number of backslashes). PostgreSQL text cannot
+# hold NUL, so such a body would fail deep in the store instead of being refused up front.
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
@@ -233,7 +236,7 @@ def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 
 
 class JsonGuardMiddleware:
-    """Refuses (422) JSON bodies that are not UTF-8 or nest too deep, before any parser runs.
+    """Refuses (422) JSON bodies that are not UTF-8, hold NUL or nest too deep, before parsing.
 
     Python's JSON parser recurses once per level; a 1 MiB body of ``[`` is half a million
     levels. The check is linear in the body, which the body-size limit already bounds.
@@ -272,6 +275,8 @@ class JsonGuardMiddleware:
             body.decode("utf-8")
         except UnicodeDecodeError as exc:
             return f"not valid UTF-8 at byte {exc.start}"
+        if _ESCAPED_NUL.search(body):
+            return "contains the NUL character (\\u0000), which cannot be stored; remove it"
         if json_too_deep(body, self.max_depth):
             return f"JSON nested deeper than {self.max_depth} levels"
         return None

@@ -1,0 +1,132 @@
+"""Limits: per-key rate limits (429 + Retry-After), request timeouts, bounded bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+
+from fastapi.testclient import TestClient
+
+from security.helpers import bearer, new_key
+from vigie.api.ratelimit import Buckets, TokenBucket, json_too_deep
+
+MakeClient = Callable[..., TestClient]
+
+
+def test_token_bucket_refills_at_its_rate() -> None:
+    bucket = TokenBucket(capacity=3, period=60.0, now=0.0)
+    assert [bucket.take(0.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.take(0.0) == 20.0  # one token per 20 s
+    assert bucket.take(20.0) == 0.0
+
+
+def test_bucket_table_is_bounded() -> None:
+    buckets = Buckets(per_minute=5, max_size=10)
+    for i in range(1000):
+        buckets.take(f"key:{i}", now=0.0)
+    assert len(buckets) == 10
+
+
+def test_over_the_limit_is_429_with_retry_after_per_key(make_client: MakeClient) -> None:
+    client = make_client(rate_limit_per_minute=3)
+    a, b = new_key(client, "a"), new_key(client, "b")
+    assert [client.get("/v1/cases", headers=bearer(a)).status_code for _ in range(3)] == [200] * 3
+    refused = client.get("/v1/cases", headers=bearer(a))
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert "retry" in refused.json()["error"]
+    assert client.get("/v1/cases", headers=bearer(b)).status_code == 200  # others unaffected
+    assert client.get("/healthz").status_code == 200  # probes are never limited
+
+
+def test_guessing_keys_from_one_address_is_slowed(make_client: MakeClient) -> None:
+    client = make_client(rate_limit_per_minute=100_000)
+    codes = [client.get("/v1/cases", headers=bearer(f"vg_guess{i}")).status_code for i in range(70)]
+    assert codes[0] == 401
+    assert codes[-1] == 429
+
+
+def test_slow_request_is_cut_at_the_timeout(make_client: MakeClient) -> None:
+    client = make_client(request_timeout_s=0.2)
+
+    async def slow() -> dict[str, str]:
+        await asyncio.sleep(5)
+        return {"late": "yes"}
+
+    client.app.add_api_route("/v1/slow-for-test", slow)  # type: ignore[attr-defined]
+    r = client.get("/v1/slow-for-test")
+    assert r.status_code == 504
+    assert "within 0.2 s" in r.json()["error"]
+
+
+def _events_body(n: int, text: str = "salut") -> bytes:
+    events = [
+        {
+            "type": "message",
+            "id": f"m{i}",
+            "conversation": "c",
+            "sender": "s",
+            "recipients": ["r"],
+            "text": text,
+        }
+        for i in range(n)
+    ]
+    return json.dumps({"events": events}).encode()
+
+
+def _chunks(body: bytes, size: int = 4096) -> Iterator[bytes]:
+    for i in range(0, len(body), size):
+        yield body[i : i + size]
+
+
+def test_oversized_body_is_413_with_or_without_content_length(make_client: MakeClient) -> None:
+    client = make_client(max_body_bytes=4096)
+    headers = {**bearer(new_key(client, "p")), "Content-Type": "application/json"}
+    body = _events_body(200)
+    assert len(body) > 4096
+    declared = client.post("/v1/events", content=body, headers=headers)
+    assert declared.status_code == 413 and "limit" in declared.json()["error"]
+    streamed = client.post("/v1/events", content=_chunks(body), headers=headers)
+    assert streamed.status_code == 413
+
+
+def test_deeply_nested_json_is_refused_before_parsing(make_client: MakeClient) -> None:
+    client = make_client()
+    headers = {**bearer(new_key(client, "p")), "Content-Type": "application/json"}
+    for depth in (40, 300_000):
+        body = b'{"events":' + b"[" * depth + b"]" * depth + b"}"
+        r = client.post("/v1/events", content=body, headers=headers)
+        assert r.status_code == 422
+        assert "nested deeper" in r.json()["error"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(make_client: MakeClient) -> None:
+    client = make_client()
+    headers = {**bearer(new_key(client, "p")), "Content-Type": "application/json"}
+    r = client.post(
+        "/v1/events", content=_events_body(1, "[" * 500 + "{" * 500 + '\\"'), headers=headers
+    )
+    assert r.status_code == 200
+    assert not json_too_deep(b'{"a": "[[[[\\"[[[[", "b": [[1]]}', limit=3)
+    assert json_too_deep(b'{"a": "x", "b": [[[1]]]}', limit=3)
+
+
+def test_invalid_utf8_is_422_naming_the_body(make_client: MakeClient) -> None:
+    client = make_client()
+    headers = {**bearer(new_key(client, "p")), "Content-Type": "application/json"}
+    body = _events_body(1).replace(b"salut", b"sa\xff\xfelut")
+    r = client.post("/v1/events", content=body, headers=headers)
+    assert r.status_code == 422
+    assert "UTF-8" in r.json()["error"]
+
+
+def test_huge_strings_and_batches_are_422_naming_the_field(make_client: MakeClient) -> None:
+    client = make_client(max_body_bytes=8 * 1024 * 1024)
+    headers = {**bearer(new_key(client, "p")), "Content-Type": "application/json"}
+    r = client.post("/v1/events", content=_events_body(1, "x" * 20_001), headers=headers)
+    assert r.status_code == 422 and "events.0.message.text" in r.json()["error"]
+    r = client.post("/v1/events", content=_events_body(1001), headers=headers)
+    assert r.status_code == 422 and "events" in r.json()["error"]
+    r = client.get("/v1/cases?limit=99999999999999999999999", headers=headers)
+    assert r.status_code == 422 and "limit" in r.json()["error"]

@@ -1,0 +1,126 @@
+"""``vigie hash`` and ``vigie lists import`` (contract: shared/formats/README.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from vigie.detect.media.hashing import MediaHashes
+
+lists_app = typer.Typer(no_args_is_help=True, help="Hash lists of known imagery.")
+
+
+def hash_lines(name: str, hashes: MediaHashes) -> list[str]:
+    """The output lines of ``vigie hash`` for one file."""
+    lines = []
+    if hashes.pdq is not None:
+        for pdq in [hashes.pdq, *hashes.frames]:
+            lines.append(f"{name} pdq {pdq.hex} {pdq.quality}")
+    for frame in hashes.vpdq or []:
+        lines.append(f"{name} vpdq {frame.frame} {frame.hex} {frame.quality} {frame.seconds:.3f}")
+    lines.append(f"{name} md5 {hashes.md5}")
+    lines.append(f"{name} sha256 {hashes.sha256}")
+    return lines
+
+
+def hash_command(
+    files: Annotated[list[Path], typer.Argument(help="image or video files")],
+) -> None:
+    """Print the PDQ, MD5 and SHA-256 (vPDQ for videos) of each file."""
+    from vigie.detect.media.hashing import HashingError, hash_bytes
+
+    failed = False
+    for path in files:
+        try:
+            lines = hash_lines(str(path), hash_bytes(path.read_bytes(), path.name))
+        except HashingError as exc:
+            lines, failed = [f"{path} error {_one_line(str(exc))}"], True
+        except OSError as exc:
+            lines, failed = [f"{path} error {_one_line(exc.strerror or str(exc))}"], True
+        for line in lines:
+            typer.echo(line)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "unreadable"
+
+
+def _engine() -> Any:
+    from vigie.settings import get_settings
+
+    url = get_settings().database_url
+    try:
+        from vigie.store.engine import make_engine
+    except ImportError:  # pragma: no cover - before the storage room lands
+        import sqlalchemy
+
+        return sqlalchemy.create_engine(url)
+    return make_engine(url)
+
+
+def import_command(
+    file: Annotated[Path, typer.Argument(help="hash list (CSV, ThreatExchange/HMA file)")],
+    fmt: Annotated[str, typer.Option("--format", help="auto, csv, te or jsonl")] = "auto",
+    list_name: Annotated[
+        str | None,
+        typer.Option("--list", help="list for files without a list column (default: file name)"),
+    ] = None,
+    label: Annotated[str, typer.Option(help="label for files without one")] = "known_imagery",
+    source: Annotated[str | None, typer.Option(help="where the list comes from")] = None,
+    threshold: Annotated[int, typer.Option(help="PDQ match distance (0..31)", min=0, max=31)] = 31,
+    action: Annotated[str, typer.Option(help="action on match: block, hold, warn")] = "block",
+) -> None:
+    """Import a hash list; prints the hashes added and each rejected line with its reason."""
+    from sqlalchemy.orm import Session
+
+    from vigie.detect.media.lists import ListFormatError, parse_list
+    from vigie.store import hashlists as repo
+    from vigie.store.tables import Base
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+        parsed = parse_list(text, fmt, default_list=list_name or file.stem, default_label=label)
+    except (OSError, UnicodeDecodeError, ListFormatError) as exc:
+        typer.echo(f"error: {file}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    engine = _engine()
+    Base.metadata.create_all(engine, tables=repo.HASHLIST_TABLES)
+    added = removed = 0
+    with Session(engine) as session, session.begin():
+        rows: dict[str, Any] = {}
+        for entry in parsed.entries:
+            if entry.list not in rows:
+                rows[entry.list] = repo.get_or_create_list(
+                    session,
+                    entry.list,
+                    source=source or file.name,
+                    label=entry.label,
+                    threshold=threshold,
+                    action=action,
+                )
+        for name, hash_list in rows.items():
+            mine = [e for e in parsed.entries if e.list == name]
+            added += repo.add_entries(
+                session,
+                hash_list,
+                [(e.hash_type, e.value, e.quality) for e in mine if e.op == "add"],
+            )
+            for e in mine:
+                if e.op == "remove" and repo.remove_entry(session, hash_list, e.hash_type, e.value):
+                    removed += 1
+    typer.echo(f"added {added}")
+    if removed:
+        typer.echo(f"removed {removed}")
+    for line, reason in parsed.rejected:
+        typer.echo(f"rejected line {line}: {reason}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("hash")(hash_command)
+    lists_app.command("import")(import_command)
+    app.add_typer(lists_app, name="lists")

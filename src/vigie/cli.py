@@ -17,6 +17,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "vigie.core_commands",
     "vigie.console.commands",
     "vigie.policy.commands",
+    "vigie.detect.media.commands",
+    "vigie.bus.commands",
 )
 
 

@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "vigie.policy.commands",
     "vigie.detect.media.commands",
     "vigie.bus.commands",
+    "vigie.reports.commands",
 )
 
 

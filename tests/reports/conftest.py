@@ -54,30 +54,58 @@ def session(db_url: str) -> Iterator[Session]:
     engine.dispose()
 
 
-def add_case(session: Session, case_id: str = "case-1", conv: str = "c-9", t0: datetime = T0,
-             status: str = "reported") -> CaseRow:
+def add_case(
+    session: Session,
+    case_id: str = "case-1",
+    conv: str = "c-9",
+    t0: datetime = T0,
+    status: str = "reported",
+) -> CaseRow:
     """A grooming case: an adult and a 13-year-old, four indicators, a hold and a block."""
     if session.get(PlatformRow, "demo") is None:
         session.add(PlatformRow(id="demo", name="demo-game", pseudonym_secret="s", created_at=t0))
     for pid, age, src in (("p-adult", 34, "declared"), ("p-child", 13, "estimated")):
         if session.get(AccountRow, ("demo", pid)) is None:
-            session.add(AccountRow(platform_id="demo", pseudo_id=pid, age=age, age_source=src,
-                                   created_at=t0 - timedelta(days=3), first_seen=t0))
-    session.add(ConversationRow(platform_id="demo", id=conv, started_at=t0, last_at=t0,
-                                message_count=len(MESSAGES)))
+            session.add(
+                AccountRow(
+                    platform_id="demo",
+                    pseudo_id=pid,
+                    age=age,
+                    age_source=src,
+                    created_at=t0 - timedelta(days=3),
+                    first_seen=t0,
+                )
+            )
+    session.add(
+        ConversationRow(
+            platform_id="demo", id=conv, started_at=t0, last_at=t0, message_count=len(MESSAGES)
+        )
+    )
     ids = []
     for i, (sender, text) in enumerate(MESSAGES):
         other = "p-child" if sender == "p-adult" else "p-adult"
-        row = MessageRow(platform_id="demo", conversation_id=conv, sender=sender,
-                         recipients=[other], text=text, sent_at=t0 + timedelta(minutes=i),
-                         event_id=f"{conv}-ev-{i}")
+        row = MessageRow(
+            platform_id="demo",
+            conversation_id=conv,
+            sender=sender,
+            recipients=[other],
+            text=text,
+            sent_at=t0 + timedelta(minutes=i),
+            event_id=f"{conv}-ev-{i}",
+        )
         session.add(row)
         session.flush()
         ids.append(row.id)
     media_hash = hashlib.md5(b"benign test bytes").hexdigest()
-    media = MediaRow(platform_id="demo", conversation_id=conv, sender="p-adult",
-                     recipients=["p-child"], hashes={"md5": media_hash, "pdq": "a" * 64},
-                     sent_at=t0 + timedelta(minutes=7), event_id=f"{conv}-ev-m")
+    media = MediaRow(
+        platform_id="demo",
+        conversation_id=conv,
+        sender="p-adult",
+        recipients=["p-child"],
+        hashes={"md5": media_hash, "pdq": "a" * 64},
+        sent_at=t0 + timedelta(minutes=7),
+        event_id=f"{conv}-ev-m",
+    )
     session.add(media)
     session.flush()
     for idx, det, cat, expl in (
@@ -86,30 +114,84 @@ def add_case(session: Session, case_id: str = "case-1", conv: str = "c-9", t0: d
         (5, "semantic", "platform_migration", "asks to move to a private app"),
         (5, "patterns", "gift_offer", "offers game currency"),
     ):
-        session.add(SignalRow(platform_id="demo", event_id=f"{conv}-ev-{idx}",
-                              conversation_id=conv, subject="p-adult", message_id=ids[idx],
-                              case_id=case_id, detector=det, category=cat, score=0.8,
-                              explanation=expl, at=t0 + timedelta(minutes=idx)))
-    session.add(SignalRow(platform_id="demo", event_id=f"{conv}-ev-m", conversation_id=conv,
-                          subject="p-adult", media_id=media.id, case_id=case_id,
-                          detector="hashlist", category="known_imagery", score=1.0,
-                          explanation="md5 matches test list", at=t0 + timedelta(minutes=7)))
-    session.add(DecisionRow(platform_id="demo", event_id=f"{conv}-ev-4", kind="hold",
-                            actions=["hold_message", "open_case"], case_id=case_id,
-                            rules=["secrecy-minor"], subject="p-adult",
-                            at=t0 + timedelta(minutes=4, seconds=1)))
-    session.add(DecisionRow(platform_id="demo", event_id=f"{conv}-ev-5", kind="block",
-                            actions=["block", "restrict_contact", "require_report"],
-                            case_id=case_id, rules=["migration-minor"], subject="p-adult",
-                            at=t0 + timedelta(minutes=5, seconds=2)))
-    session.add(UserReportRow(platform_id="demo", reporter="p-child", subject="p-adult",
-                              conversation_id=conv, reason="asked me to keep a secret",
-                              event_id=f"{conv}-ev-r", at=t0 + timedelta(minutes=6)))
-    case = CaseRow(id=case_id, platform_id="demo", subject="p-adult", conversation_id=conv,
-                   status=status, priority=1, risk=0.93,
-                   categories=["age_probing", "secrecy", "platform_migration", "gift_offer"],
-                   requires_report=True, opened_at=t0 + timedelta(minutes=4),
-                   updated_at=t0 + timedelta(minutes=30))
+        session.add(
+            SignalRow(
+                platform_id="demo",
+                event_id=f"{conv}-ev-{idx}",
+                conversation_id=conv,
+                subject="p-adult",
+                message_id=ids[idx],
+                case_id=case_id,
+                detector=det,
+                category=cat,
+                score=0.8,
+                explanation=expl,
+                at=t0 + timedelta(minutes=idx),
+            )
+        )
+    session.add(
+        SignalRow(
+            platform_id="demo",
+            event_id=f"{conv}-ev-m",
+            conversation_id=conv,
+            subject="p-adult",
+            media_id=media.id,
+            case_id=case_id,
+            detector="hashlist",
+            category="known_imagery",
+            score=1.0,
+            explanation="md5 matches test list",
+            at=t0 + timedelta(minutes=7),
+        )
+    )
+    session.add(
+        DecisionRow(
+            platform_id="demo",
+            event_id=f"{conv}-ev-4",
+            kind="hold",
+            actions=["hold_message", "open_case"],
+            case_id=case_id,
+            rules=["secrecy-minor"],
+            subject="p-adult",
+            at=t0 + timedelta(minutes=4, seconds=1),
+        )
+    )
+    session.add(
+        DecisionRow(
+            platform_id="demo",
+            event_id=f"{conv}-ev-5",
+            kind="block",
+            actions=["block", "restrict_contact", "require_report"],
+            case_id=case_id,
+            rules=["migration-minor"],
+            subject="p-adult",
+            at=t0 + timedelta(minutes=5, seconds=2),
+        )
+    )
+    session.add(
+        UserReportRow(
+            platform_id="demo",
+            reporter="p-child",
+            subject="p-adult",
+            conversation_id=conv,
+            reason="asked me to keep a secret",
+            event_id=f"{conv}-ev-r",
+            at=t0 + timedelta(minutes=6),
+        )
+    )
+    case = CaseRow(
+        id=case_id,
+        platform_id="demo",
+        subject="p-adult",
+        conversation_id=conv,
+        status=status,
+        priority=1,
+        risk=0.93,
+        categories=["age_probing", "secrecy", "platform_migration", "gift_offer"],
+        requires_report=True,
+        opened_at=t0 + timedelta(minutes=4),
+        updated_at=t0 + timedelta(minutes=30),
+    )
     session.add(case)
     session.commit()
     return case

@@ -11,9 +11,19 @@ import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-REQUIRED = ("decision_ground", "content_type", "category", "application_date", "decision_facts",
-            "source_type", "automated_detection", "automated_decision", "puid",
-            "territorial_scope", "content_date")
+REQUIRED = (
+    "decision_ground",
+    "content_type",
+    "category",
+    "application_date",
+    "decision_facts",
+    "source_type",
+    "automated_detection",
+    "automated_decision",
+    "puid",
+    "territorial_scope",
+    "content_date",
+)
 
 
 class FakeTransparencyDb:
@@ -50,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if self.headers.get("Authorization") != f"Bearer {self.fake.token}":
             return self._send(401, {"message": "Unauthenticated."})

@@ -18,8 +18,16 @@ from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-REPORT_ORDER = ["incidentSummary", "internetDetails", "lawEnforcement", "reporter",
-                "personOrUserReported", "intendedRecipient", "victim", "additionalInfo"]
+REPORT_ORDER = [
+    "incidentSummary",
+    "internetDetails",
+    "lawEnforcement",
+    "reporter",
+    "personOrUserReported",
+    "intendedRecipient",
+    "victim",
+    "additionalInfo",
+]
 
 
 class FakeNcmec:
@@ -71,8 +79,11 @@ def check_report(root: ET.Element) -> str | None:
         return "unknown element"
     if [REPORT_ORDER.index(t) for t in tags] != sorted(REPORT_ORDER.index(t) for t in tags):
         return "elements out of order"
-    for path in ("incidentSummary/incidentType", "incidentSummary/incidentDateTime",
-                 "reporter/reportingPerson/email"):
+    for path in (
+        "incidentSummary/incidentType",
+        "incidentSummary/incidentDateTime",
+        "reporter/reportingPerson/email",
+    ):
         if not (root.findtext(path) or "").strip():
             return f"{path} is required"
     return None
@@ -102,18 +113,23 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = self.path.removeprefix("/ispws")
         if self._guard(path):
             self._send(200, _response(0, "Success"))
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         path = self.path.removeprefix("/ispws")
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if not self._guard(path):
             return
-        route = {"/submit": self._submit, "/upload": self._upload, "/fileinfo": self._fileinfo,
-                 "/finish": self._finish, "/retract": self._retract}.get(path)
+        route = {
+            "/submit": self._submit,
+            "/upload": self._upload,
+            "/fileinfo": self._fileinfo,
+            "/finish": self._finish,
+            "/retract": self._retract,
+        }.get(path)
         if route is None:
             self._send(404, _response(1210, "Resource not found"))
         else:
@@ -135,16 +151,26 @@ class _Handler(BaseHTTPRequestHandler):
     def _upload(self, body: bytes) -> None:
         head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
         message = BytesParser(policy=default_policy).parsebytes(head + body)
-        fields = {part.get_param("name", header="content-disposition"):
-                  part.get_payload(decode=True) for part in message.iter_parts()}
+        fields = {
+            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+            for part in message.iter_parts()
+        }
         report = self._report((fields.get("id") or b"").decode())
         if report is None or report["state"] != "open":
             return self._send(404, _response(5001, "Report does not exist"))
         content = fields.get("file") or b""
         file_id = uuid.uuid4().hex
         report["files"][file_id] = {"md5": hashlib.md5(content).hexdigest(), "details": None}
-        self._send(200, _response(0, "Success", reportId=(fields["id"] or b"").decode(),
-                                  fileId=file_id, hash=report["files"][file_id]["md5"]))
+        self._send(
+            200,
+            _response(
+                0,
+                "Success",
+                reportId=(fields["id"] or b"").decode(),
+                fileId=file_id,
+                hash=report["files"][file_id]["md5"],
+            ),
+        )
 
     def _fileinfo(self, body: bytes) -> None:
         root = ET.fromstring(body)
@@ -165,8 +191,12 @@ class _Handler(BaseHTTPRequestHandler):
         if report["state"] == "finished":
             return self._send(200, _response(5102, "Report already finished", "reportDoneResponse"))
         report["state"] = "finished"
-        self._send(200, _response(0, "Success", "reportDoneResponse", reportId=rid,
-                                  files=list(report["files"])))
+        self._send(
+            200,
+            _response(
+                0, "Success", "reportDoneResponse", reportId=rid, files=list(report["files"])
+            ),
+        )
 
     def _retract(self, body: bytes) -> None:
         rid = parse_qs(body.decode()).get("id", [""])[0]

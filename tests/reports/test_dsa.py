@@ -24,11 +24,20 @@ AT = datetime(2026, 11, 20, 17, 5, tzinfo=UTC)
 
 
 def _statement(puid: str = "vigie-demo-1", **over: object) -> dict:
-    args: dict = dict(puid=puid, decision="block", actions=["block", "restrict_contact"],
-                      categories=["secrecy", "platform_migration"], content_at=AT, applied_at=AT,
-                      automated_detection=True, automated_decision="AUTOMATED_DECISION_FULLY",
-                      from_notice=False, confirmed_illegal=False, has_media=False,
-                      grounds=Grounds())
+    args: dict = dict(
+        puid=puid,
+        decision="block",
+        actions=["block", "restrict_contact"],
+        categories=["secrecy", "platform_migration"],
+        content_at=AT,
+        applied_at=AT,
+        automated_detection=True,
+        automated_decision="AUTOMATED_DECISION_FULLY",
+        from_notice=False,
+        confirmed_illegal=False,
+        has_media=False,
+        grounds=Grounds(),
+    )
     args.update(over)
     return build_statement(**args)
 
@@ -61,8 +70,9 @@ def test_statement_fields() -> None:
 
 
 def test_illegal_ground_and_csam_keyword() -> None:
-    s = _statement(confirmed_illegal=True, categories=["known_imagery"], has_media=True,
-                   from_notice=True)
+    s = _statement(
+        confirmed_illegal=True, categories=["known_imagery"], has_media=True, from_notice=True
+    )
     assert s["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"
     assert s["illegal_content_legal_ground"] and s["illegal_content_explanation"]
     assert s["category_specification"] == ["KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL"]
@@ -94,14 +104,20 @@ def test_retry_then_422_indexed(fake: FakeTransparencyDb, client: DsaClient) -> 
     fake.fail_next = 2
     client.submit([_statement("vigie-demo-a")])
     with pytest.raises(DsaSubmitError) as err:
-        client.submit([_statement(f"vigie-demo-{i}") for i in range(100)]
-                      + [_statement("vigie-demo-x"), _statement("vigie-demo-a")])
+        client.submit(
+            [_statement(f"vigie-demo-{i}") for i in range(100)]
+            + [_statement("vigie-demo-x"), _statement("vigie-demo-a")]
+        )
     assert set(err.value.errors) == {"statement_101"}  # numbered in the whole list
     assert fake.batches == [1, 100]
 
 
-def test_every_restriction_gets_a_statement(session: Session, make_case,  # type: ignore[no-untyped-def]
-                                            fake: FakeTransparencyDb, client: DsaClient) -> None:
+def test_every_restriction_gets_a_statement(
+    session: Session,
+    make_case,  # type: ignore[no-untyped-def]
+    fake: FakeTransparencyDb,
+    client: DsaClient,
+) -> None:
     make_case(session)
     rows = record_statements(session, Grounds(), now=AT)
     session.commit()

@@ -15,8 +15,14 @@ from vigie.store.tables import AuditRow
 def package(session: Session, make_case, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
     make_case(session)
     out = tmp_path / "outbox" / "case-1"
-    export_case(session, "case-1", out, actor="alice@example.org", authority="pharos",
-                keys_folder=tmp_path / "keys")
+    export_case(
+        session,
+        "case-1",
+        out,
+        actor="alice@example.org",
+        authority="pharos",
+        keys_folder=tmp_path / "keys",
+    )
     return out
 
 
@@ -77,13 +83,14 @@ def test_pinned_key(package: Path, tmp_path: Path) -> None:
     manifest = verify_package(package)
     key = manifest["signature"]["key_sha256"]  # type: ignore[index]
     verify_package(package, expected_key_sha256=key)
-    with pytest.raises(VerifyError, match="public_key.pem"):
+    with pytest.raises(VerifyError, match=r"public_key\.pem"):
         verify_package(package, expected_key_sha256="0" * 64)
 
 
 def test_same_key_is_reused(session: Session, package: Path, tmp_path: Path) -> None:
-    second = export_case(session, "case-1", tmp_path / "again", actor="bob",
-                         keys_folder=tmp_path / "keys")
+    second = export_case(
+        session, "case-1", tmp_path / "again", actor="bob", keys_folder=tmp_path / "keys"
+    )
     assert second.key_fingerprint == verify_package(package)["signature"]["key_sha256"]  # type: ignore[index]
     key_file = next((tmp_path / "keys").iterdir())
     assert key_file.stat().st_mode & 0o077 == 0

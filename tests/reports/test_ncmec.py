@@ -44,10 +44,14 @@ BENIGN = b"benign generated test bytes, not an image"
 
 def _report() -> CyberTipReport:
     return CyberTipReport(
-        incident_type=ONLINE_ENTICEMENT, incident_at=AT, reporter=REPORTER,
+        incident_type=ONLINE_ENTICEMENT,
+        incident_at=AT,
+        reporter=REPORTER,
         reported=Account(esp_identifier="u-123", screen_name="player1", age=34),
         recipients=[Account(esp_identifier="u-456", age=13)],
-        internet_details=[InternetDetail("chatImIncident", "in-game chat", "c-9", "tu as quel âge ?")],
+        internet_details=[
+            InternetDetail("chatImIncident", "in-game chat", "c-9", "tu as quel âge ?")
+        ],
         annotations=["sextortion"],
     )
 
@@ -72,8 +76,13 @@ def client(fake: FakeNcmec) -> Iterator[NcmecClient]:
 def test_report_xml_follows_the_documented_order() -> None:
     root = ET.fromstring(build_report_xml(_report()))
     assert check_report(root) is None
-    assert [c.tag for c in root] == ["incidentSummary", "internetDetails", "reporter",
-                                     "personOrUserReported", "intendedRecipient"]
+    assert [c.tag for c in root] == [
+        "incidentSummary",
+        "internetDetails",
+        "reporter",
+        "personOrUserReported",
+        "intendedRecipient",
+    ]
     summary = [c.tag for c in root.find("incidentSummary")]  # type: ignore[union-attr]
     assert summary == ["incidentType", "reportAnnotations", "incidentDateTime"]
     assert root.find("incidentSummary/reportAnnotations/sextortion") is not None
@@ -98,8 +107,12 @@ def test_validation_names_every_problem() -> None:
 
 def test_file_details_hashes_and_classification() -> None:
     md5 = hashlib.md5(BENIGN).hexdigest()
-    details = FileDetails(industry_classification="B2", original_hashes={"MD5": md5},
-                          other_hashes={"PDQ": "a" * 64}, file_viewed_by_esp=False)
+    details = FileDetails(
+        industry_classification="B2",
+        original_hashes={"MD5": md5},
+        other_hashes={"PDQ": "a" * 64},
+        file_viewed_by_esp=False,
+    )
     root = ET.fromstring(build_file_details_xml("1001", "f1", details))
     assert root.tag == "fileDetails"
     assert [c.tag for c in root][:2] == ["reportId", "fileId"]
@@ -108,8 +121,9 @@ def test_file_details_hashes_and_classification() -> None:
     with pytest.raises(ReportValidationError, match="industryClassification"):
         build_file_details_xml("1", "f", FileDetails(industry_classification="C9"))
     with pytest.raises(ReportValidationError, match="only for files"):
-        build_file_details_xml("1", "f", FileDetails(relevance="Supplemental Reported",
-                                                     industry_classification="A1"))
+        build_file_details_xml(
+            "1", "f", FileDetails(relevance="Supplemental Reported", industry_classification="A1")
+        )
     with pytest.raises(ReportValidationError, match="MD5"):
         build_file_details_xml("1", "f", FileDetails(original_hashes={"MD5": "xyz"}))
 
@@ -172,15 +186,20 @@ def test_bad_credentials(fake: FakeNcmec) -> None:
 
 def test_connection_refused_is_retried_then_raised() -> None:
     calls: list[float] = []
-    client = NcmecClient("u", "p", base_url="http://127.0.0.1:9/ispws", retries=2,
-                         sleep=calls.append)
+    client = NcmecClient(
+        "u", "p", base_url="http://127.0.0.1:9/ispws", retries=2, sleep=calls.append
+    )
     with pytest.raises(httpx.ConnectError):
         client.submit(_report())
     assert len(calls) == 2
 
 
-def test_case_report_is_sent_recorded_and_audited(session: Session, make_case,  # type: ignore[no-untyped-def]
-                                                  fake: FakeNcmec, client: NcmecClient) -> None:
+def test_case_report_is_sent_recorded_and_audited(
+    session: Session,
+    make_case,  # type: ignore[no-untyped-def]
+    fake: FakeNcmec,
+    client: NcmecClient,
+) -> None:
     make_case(session)
     facts = load_case_facts(session, "case-1")
     report = report_from_case(facts, SERVICE)
@@ -189,10 +208,18 @@ def test_case_report_is_sent_recorded_and_audited(session: Session, make_case,  
     with pytest.raises(FourEyesError):
         send_case_report(session, client, "case-1", author="mod@x", service=SERVICE)
     with pytest.raises(FourEyesError):
-        record_approval(session, "case-1", authority="ncmec", author="mod@x",
-                        approver="mod@x", role="referent")
-    record_approval(session, "case-1", authority="ncmec", author="mod@x",
-                    approver="ref@x", role="referent", at=AT)
+        record_approval(
+            session, "case-1", authority="ncmec", author="mod@x", approver="mod@x", role="referent"
+        )
+    record_approval(
+        session,
+        "case-1",
+        authority="ncmec",
+        author="mod@x",
+        approver="ref@x",
+        role="referent",
+        at=AT,
+    )
     result = send_case_report(session, client, "case-1", author="mod@x", service=SERVICE)
     row = session.query(ReportSubmissionRow).one()
     assert row.external_id == result.report_id and row.authority == "ncmec"

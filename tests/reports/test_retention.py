@@ -81,8 +81,12 @@ def test_expired_or_released_hold_no_longer_protects(session: Session, make_case
 def test_release_is_audited(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
     make_case(session, "case-1", "c-1", status="reported")
     place_hold(session, "case-1", actor="referent@x", settings=SETTINGS, now=T0)
-    assert release_hold(session, "case-1", actor="admin@x", reason="order lifted",
-                        now=T0 + timedelta(days=1)) == 1
+    assert (
+        release_hold(
+            session, "case-1", actor="admin@x", reason="order lifted", now=T0 + timedelta(days=1)
+        )
+        == 1
+    )
     session.commit()
     assert active_hold(session, "case-1", T0 + timedelta(days=2)) is None
     assert _count(session, AuditRow, action="legal_hold.release") == 1

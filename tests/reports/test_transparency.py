@@ -22,19 +22,35 @@ def _setup(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
     make_case(session, "case-1", "c-1", status="reported")
     make_case(session, "case-2", "c-2", status="dismissed", t0=T0 + timedelta(hours=2))
     blocked = session.query(DecisionRow).filter_by(case_id="case-2", kind="block").one()
-    session.add(ComplaintRow(platform_id="demo", decision_id=blocked.id, case_id="case-2",
-                             received_at=T0 + timedelta(hours=3),
-                             decided_at=T0 + timedelta(hours=5), outcome="overturned"))
-    session.add(ReportSubmissionRow(platform_id="demo", case_id="case-1", authority="ncmec",
-                                    external_id="1001", status="finished", actor="mod",
-                                    at=T0 + timedelta(hours=1)))
+    session.add(
+        ComplaintRow(
+            platform_id="demo",
+            decision_id=blocked.id,
+            case_id="case-2",
+            received_at=T0 + timedelta(hours=3),
+            decided_at=T0 + timedelta(hours=5),
+            outcome="overturned",
+        )
+    )
+    session.add(
+        ReportSubmissionRow(
+            platform_id="demo",
+            case_id="case-1",
+            authority="ncmec",
+            external_id="1001",
+            status="finished",
+            actor="mod",
+            at=T0 + timedelta(hours=1),
+        )
+    )
     session.commit()
 
 
 def test_files_and_figures(session: Session, make_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _setup(session, make_case)
-    paths = write_transparency(session, Period.from_dates(date(2026, 11, 1), date(2026, 11, 30)),
-                               tmp_path)
+    paths = write_transparency(
+        session, Period.from_dates(date(2026, 11, 1), date(2026, 11, 30)), tmp_path
+    )
     assert [p.name for p in paths] == list(FILES)
     raw = (tmp_path / "summary.csv").read_bytes()
     assert raw.startswith(b"metric,value\r\n")  # RFC 4180 line ends
@@ -47,8 +63,12 @@ def test_files_and_figures(session: Session, make_case, tmp_path: Path) -> None:
     assert means["patterns"]["false_positive_ratio"] == "0.5000"
     assert means["semantic"]["overturned_on_complaint"] == "1"
     interim = _read(tmp_path / "interim_regulation_2021_1232.csv")
-    assert {"metric": "reports_to_authorities", "type": "ncmec", "technology": "",
-            "value": "1"} in interim
+    assert {
+        "metric": "reports_to_authorities",
+        "type": "ncmec",
+        "technology": "",
+        "value": "1",
+    } in interim
     own = _read(tmp_path / "own_initiative.csv")
     assert sum(int(r["count"]) for r in own) == 4
     assert own[0]["category"] == "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"

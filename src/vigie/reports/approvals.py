@@ -42,20 +42,40 @@ def require_four_eyes(author: str, approvals: list[Approval]) -> Approval:
     raise FourEyesError(f"no approval by a {APPROVER_ROLE} other than the author {author}")
 
 
-def record_approval(session: Session, case_id: str, *, authority: str, author: str,
-                    approver: str, role: str, at: datetime | None = None) -> Approval:
+def record_approval(
+    session: Session,
+    case_id: str,
+    *,
+    authority: str,
+    author: str,
+    approver: str,
+    role: str,
+    at: datetime | None = None,
+) -> Approval:
     """Store and audit an approval; refuses self-approval and non-referents at once."""
     at = at or datetime.now(UTC)
     approval = Approval(approver, role, at)
     require_four_eyes(author, [approval])
-    session.add(ApprovalRow(case_id=case_id, authority=authority, author=author,
-                            approver=approver, role=role, at=at))
-    append_audit(session, approver, "report.approve", case_id,
-                 {"authority": authority, "author": author, "role": role}, at=at)
+    session.add(
+        ApprovalRow(
+            case_id=case_id, authority=authority, author=author, approver=approver, role=role, at=at
+        )
+    )
+    append_audit(
+        session,
+        approver,
+        "report.approve",
+        case_id,
+        {"authority": authority, "author": author, "role": role},
+        at=at,
+    )
     return approval
 
 
 def approvals_for(session: Session, case_id: str, authority: str) -> list[Approval]:
-    stmt = select(ApprovalRow).where(ApprovalRow.case_id == case_id,
-                                     ApprovalRow.authority == authority).order_by(ApprovalRow.at)
+    stmt = (
+        select(ApprovalRow)
+        .where(ApprovalRow.case_id == case_id, ApprovalRow.authority == authority)
+        .order_by(ApprovalRow.at)
+    )
     return [Approval(r.approver, r.role, r.at) for r in session.scalars(stmt)]

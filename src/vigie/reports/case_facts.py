@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from vigie.domain.categories import CATEGORIES, Category
@@ -186,7 +186,7 @@ def _indicator(s: SignalRow) -> Indicator:
 
 def _messages(session: Session, case: CaseRow, signals: list[SignalRow]) -> list[MessageFact]:
     ids = {s.message_id for s in signals if s.message_id is not None}
-    where = [MessageRow.id.in_(ids)] if ids else []
+    where: list[ColumnElement[bool]] = [MessageRow.id.in_(ids)] if ids else []
     if case.conversation_id:
         where.append(MessageRow.conversation_id == case.conversation_id)
     if not where:
@@ -197,7 +197,9 @@ def _messages(session: Session, case: CaseRow, signals: list[SignalRow]) -> list
         .order_by(MessageRow.sent_at, MessageRow.id)
     )
     return [
-        MessageFact(m.id, utc_iso(m.sent_at), m.sender, list(m.recipients or []), m.text, m.event_id)
+        MessageFact(
+            m.id, utc_iso(m.sent_at), m.sender, list(m.recipients or []), m.text, m.event_id
+        )
         for m in session.scalars(stmt)
     ]
 
@@ -205,7 +207,7 @@ def _messages(session: Session, case: CaseRow, signals: list[SignalRow]) -> list
 def _media(session: Session, case: CaseRow, signals: list[SignalRow]) -> list[MediaFact]:
     """Media by hashes only: the bytes are never read, even when a platform stored them."""
     ids = {s.media_id for s in signals if s.media_id is not None}
-    where = [MediaRow.id.in_(ids)] if ids else []
+    where: list[ColumnElement[bool]] = [MediaRow.id.in_(ids)] if ids else []
     if case.conversation_id:
         where.append(MediaRow.conversation_id == case.conversation_id)
     if not where:
@@ -216,8 +218,14 @@ def _media(session: Session, case: CaseRow, signals: list[SignalRow]) -> list[Me
         .order_by(MediaRow.sent_at, MediaRow.id)
     )
     return [
-        MediaFact(m.id, utc_iso(m.sent_at), m.sender, list(m.recipients or []),
-                  dict(m.hashes or {}), m.event_id)
+        MediaFact(
+            m.id,
+            utc_iso(m.sent_at),
+            m.sender,
+            list(m.recipients or []),
+            dict(m.hashes or {}),
+            m.event_id,
+        )
         for m in session.scalars(stmt)
     ]
 
@@ -225,8 +233,9 @@ def _media(session: Session, case: CaseRow, signals: list[SignalRow]) -> list[Me
 def _actions(session: Session, case: CaseRow) -> list[ActionFact]:
     stmt = select(DecisionRow).where(DecisionRow.case_id == case.id).order_by(DecisionRow.at)
     return [
-        ActionFact(d.id, utc_iso(d.at), d.kind, list(d.actions or []), list(d.rules or []),
-                   d.event_id)
+        ActionFact(
+            d.id, utc_iso(d.at), d.kind, list(d.actions or []), list(d.rules or []), d.event_id
+        )
         for d in session.scalars(stmt)
     ]
 
@@ -237,8 +246,10 @@ def _user_reports(session: Session, case: CaseRow) -> list[UserReportFact]:
     )
     if case.conversation_id:
         stmt = stmt.where(
-            or_(UserReportRow.conversation_id == case.conversation_id,
-                UserReportRow.conversation_id.is_(None))
+            or_(
+                UserReportRow.conversation_id == case.conversation_id,
+                UserReportRow.conversation_id.is_(None),
+            )
         )
     return [
         UserReportFact(utc_iso(r.at), r.reporter, r.subject, r.reason)
@@ -257,8 +268,12 @@ def _parties(session: Session, case: CaseRow, facts: CaseFacts) -> list[Party]:
     parties = []
     for pid in dict.fromkeys(order):
         acc = session.get(AccountRow, (case.platform_id, pid))
-        role = "subject" if pid == case.subject else "recipient" if pid in recipients else (
-            "participant"
+        role = (
+            "subject"
+            if pid == case.subject
+            else "recipient"
+            if pid in recipients
+            else ("participant")
         )
         parties.append(
             Party(
@@ -273,17 +288,30 @@ def _parties(session: Session, case: CaseRow, facts: CaseFacts) -> list[Party]:
 
 
 def _timeline(facts: CaseFacts) -> list[TimelineEntry]:
-    entries = [TimelineEntry(m.at, "message", f"{m.sender} → {', '.join(m.recipients)}: {m.text}")
-               for m in facts.messages]
-    entries += [TimelineEntry(m.at, "media", f"{m.sender} sent media "
-                              + ", ".join(f"{k}={v}" for k, v in sorted(m.hashes.items())))
-                for m in facts.media]
-    entries += [TimelineEntry(i.at, "indicator", f"{i.category} ({i.detector}, {i.score}): "
-                              f"{i.explanation}") for i in facts.indicators]
-    entries += [TimelineEntry(a.at, "action", f"{a.decision}: {', '.join(a.actions)}")
-                for a in facts.actions]
-    entries += [TimelineEntry(r.at, "user_report", f"{r.reporter} reported {r.subject}: "
-                              f"{r.reason}") for r in facts.user_reports]
+    entries = [
+        TimelineEntry(m.at, "message", f"{m.sender} → {', '.join(m.recipients)}: {m.text}")
+        for m in facts.messages
+    ]
+    entries += [
+        TimelineEntry(
+            m.at,
+            "media",
+            f"{m.sender} sent media " + ", ".join(f"{k}={v}" for k, v in sorted(m.hashes.items())),
+        )
+        for m in facts.media
+    ]
+    entries += [
+        TimelineEntry(i.at, "indicator", f"{i.category} ({i.detector}, {i.score}): {i.explanation}")
+        for i in facts.indicators
+    ]
+    entries += [
+        TimelineEntry(a.at, "action", f"{a.decision}: {', '.join(a.actions)}")
+        for a in facts.actions
+    ]
+    entries += [
+        TimelineEntry(r.at, "user_report", f"{r.reporter} reported {r.subject}: {r.reason}")
+        for r in facts.user_reports
+    ]
     entries.append(TimelineEntry(facts.opened_at, "case", f"case opened ({facts.status} now)"))
     return sorted(entries, key=lambda e: e.at)
 
@@ -292,8 +320,7 @@ def audit_entries_for(session: Session, target: str) -> list[dict[str, Any]]:
     """What was done to a case by people and by Vigie (for the package's action list)."""
     stmt = select(AuditRow).where(AuditRow.target == target).order_by(AuditRow.id)
     return [
-        {"id": r.id, "at": utc_iso(r.at), "actor": r.actor, "action": r.action,
-         "hash": r.hash}
+        {"id": r.id, "at": utc_iso(r.at), "actor": r.actor, "action": r.action, "hash": r.hash}
         for r in session.scalars(stmt)
     ]
 

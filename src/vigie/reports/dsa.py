@@ -16,37 +16,91 @@ from typing import Any
 from vigie.domain.categories import CATEGORIES, Category
 
 DECISION_VISIBILITY = (
-    "DECISION_VISIBILITY_CONTENT_REMOVED", "DECISION_VISIBILITY_CONTENT_DISABLED",
-    "DECISION_VISIBILITY_CONTENT_DEMOTED", "DECISION_VISIBILITY_CONTENT_AGE_RESTRICTED",
-    "DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED", "DECISION_VISIBILITY_CONTENT_LABELLED",
+    "DECISION_VISIBILITY_CONTENT_REMOVED",
+    "DECISION_VISIBILITY_CONTENT_DISABLED",
+    "DECISION_VISIBILITY_CONTENT_DEMOTED",
+    "DECISION_VISIBILITY_CONTENT_AGE_RESTRICTED",
+    "DECISION_VISIBILITY_CONTENT_INTERACTION_RESTRICTED",
+    "DECISION_VISIBILITY_CONTENT_LABELLED",
     "DECISION_VISIBILITY_OTHER",
 )
 DECISION_ACCOUNT = ("DECISION_ACCOUNT_SUSPENDED", "DECISION_ACCOUNT_TERMINATED")
 DECISION_PROVISION = (
-    "DECISION_PROVISION_PARTIAL_SUSPENSION", "DECISION_PROVISION_TOTAL_SUSPENSION",
-    "DECISION_PROVISION_PARTIAL_TERMINATION", "DECISION_PROVISION_TOTAL_TERMINATION",
+    "DECISION_PROVISION_PARTIAL_SUSPENSION",
+    "DECISION_PROVISION_TOTAL_SUSPENSION",
+    "DECISION_PROVISION_PARTIAL_TERMINATION",
+    "DECISION_PROVISION_TOTAL_TERMINATION",
 )
 DECISION_GROUNDS = ("DECISION_GROUND_ILLEGAL_CONTENT", "DECISION_GROUND_INCOMPATIBLE_CONTENT")
 CONTENT_TYPES = (
-    "CONTENT_TYPE_APP", "CONTENT_TYPE_AUDIO", "CONTENT_TYPE_IMAGE", "CONTENT_TYPE_PRODUCT",
-    "CONTENT_TYPE_SYNTHETIC_MEDIA", "CONTENT_TYPE_TEXT", "CONTENT_TYPE_VIDEO", "CONTENT_TYPE_OTHER",
+    "CONTENT_TYPE_APP",
+    "CONTENT_TYPE_AUDIO",
+    "CONTENT_TYPE_IMAGE",
+    "CONTENT_TYPE_PRODUCT",
+    "CONTENT_TYPE_SYNTHETIC_MEDIA",
+    "CONTENT_TYPE_TEXT",
+    "CONTENT_TYPE_VIDEO",
+    "CONTENT_TYPE_OTHER",
 )
 CATEGORY_MINORS = "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"
 MINORS_KEYWORDS = (
-    "KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS", "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL",
-    "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL_DEEPFAKE", "KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS",
-    "KEYWORD_UNSAFE_CHALLENGES", "KEYWORD_OTHER",
+    "KEYWORD_AGE_SPECIFIC_RESTRICTIONS_MINORS",
+    "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL",
+    "KEYWORD_CHILD_SEXUAL_ABUSE_MATERIAL_DEEPFAKE",
+    "KEYWORD_GROOMING_SEXUAL_ENTICEMENT_MINORS",
+    "KEYWORD_UNSAFE_CHALLENGES",
+    "KEYWORD_OTHER",
 )
-SOURCE_TYPES = ("SOURCE_ARTICLE_16", "SOURCE_TRUSTED_FLAGGER", "SOURCE_TYPE_OTHER_NOTIFICATION",
-                "SOURCE_VOLUNTARY")
-AUTOMATED_DECISIONS = ("AUTOMATED_DECISION_FULLY", "AUTOMATED_DECISION_PARTIALLY",
-                       "AUTOMATED_DECISION_NOT_AUTOMATED")
-EU_COUNTRIES = ("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR",
-                "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK")
+SOURCE_TYPES = (
+    "SOURCE_ARTICLE_16",
+    "SOURCE_TRUSTED_FLAGGER",
+    "SOURCE_TYPE_OTHER_NOTIFICATION",
+    "SOURCE_VOLUNTARY",
+)
+AUTOMATED_DECISIONS = (
+    "AUTOMATED_DECISION_FULLY",
+    "AUTOMATED_DECISION_PARTIALLY",
+    "AUTOMATED_DECISION_NOT_AUTOMATED",
+)
+EU_COUNTRIES = (
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IT",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+)
 EEA_COUNTRIES = (*EU_COUNTRIES, "IS", "LI", "NO")
-LIMITS = {"decision_facts": 5000, "illegal_content_legal_ground": 500,
-          "illegal_content_explanation": 2000, "incompatible_content_ground": 500,
-          "incompatible_content_explanation": 2000, "decision_visibility_other": 500, "puid": 500}
+LIMITS = {
+    "decision_facts": 5000,
+    "illegal_content_legal_ground": 500,
+    "illegal_content_explanation": 2000,
+    "incompatible_content_ground": 500,
+    "incompatible_content_explanation": 2000,
+    "decision_visibility_other": 500,
+    "puid": 500,
+}
 _PUID = re.compile(r"^[A-Za-z0-9_-]{1,500}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -62,11 +116,14 @@ class Grounds:
     """The platform's wording of why it acts; configured once, reused by every statement."""
 
     terms_ground: str = "Terms of service, child safety section"
-    terms_explanation: str = ("Contacting a minor with behaviour that child-protection guidance "
-                              "identifies as grooming or exploitation is not allowed.")
+    terms_explanation: str = (
+        "Contacting a minor with behaviour that child-protection guidance "
+        "identifies as grooming or exploitation is not allowed."
+    )
     legal_ground: str = "Directive 2011/93/EU art. 5-6; French Penal Code art. 227-22-1, 227-23"
-    legal_explanation: str = ("Solicitation of a child or child sexual abuse material, "
-                              "confirmed by a trained reviewer.")
+    legal_explanation: str = (
+        "Solicitation of a child or child sexual abuse material, confirmed by a trained reviewer."
+    )
     reference_url: str | None = None
     territorial_scope: tuple[str, ...] = EEA_COUNTRIES
 
@@ -107,19 +164,26 @@ def build_statement(
     grounds: Grounds,
 ) -> dict[str, Any]:
     """One statement for one restrictive decision (hold, block, contact restriction)."""
-    visibility = ["DECISION_VISIBILITY_CONTENT_REMOVED" if decision == "block"
-                  else "DECISION_VISIBILITY_CONTENT_DISABLED"]
+    visibility = [
+        "DECISION_VISIBILITY_CONTENT_REMOVED"
+        if decision == "block"
+        else "DECISION_VISIBILITY_CONTENT_DISABLED"
+    ]
     statement: dict[str, Any] = {"decision_visibility": visibility}
     if "restrict_contact" in actions:
         statement["decision_provision"] = "DECISION_PROVISION_PARTIAL_SUSPENSION"
     if confirmed_illegal:
-        statement |= {"decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT",
-                      "illegal_content_legal_ground": grounds.legal_ground,
-                      "illegal_content_explanation": grounds.legal_explanation}
+        statement |= {
+            "decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT",
+            "illegal_content_legal_ground": grounds.legal_ground,
+            "illegal_content_explanation": grounds.legal_explanation,
+        }
     else:
-        statement |= {"decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
-                      "incompatible_content_ground": grounds.terms_ground,
-                      "incompatible_content_explanation": grounds.terms_explanation}
+        statement |= {
+            "decision_ground": "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+            "incompatible_content_ground": grounds.terms_ground,
+            "incompatible_content_explanation": grounds.terms_explanation,
+        }
     if grounds.reference_url:
         statement["decision_ground_reference_url"] = grounds.reference_url
     statement |= {
@@ -146,8 +210,12 @@ def make_puid(platform_id: str, decision_id: int) -> str:
 def validate_statement(s: dict[str, Any]) -> None:
     """What the Transparency Database would answer 422 to, found before sending."""
     errors: dict[str, str] = {}
-    restrictions = ("decision_visibility", "decision_monetary", "decision_provision",
-                    "decision_account")
+    restrictions = (
+        "decision_visibility",
+        "decision_monetary",
+        "decision_provision",
+        "decision_account",
+    )
     if not any(s.get(k) for k in restrictions):
         errors["decision_visibility"] = "one of " + " / ".join(restrictions) + " is required"
     _enum_list(s, "decision_visibility", DECISION_VISIBILITY, errors, required=False)
@@ -155,10 +223,16 @@ def validate_statement(s: dict[str, Any]) -> None:
     _enum(s, "decision_provision", DECISION_PROVISION, errors, required=False)
     _enum(s, "decision_ground", DECISION_GROUNDS, errors)
     ground = s.get("decision_ground")
-    needed = {"DECISION_GROUND_ILLEGAL_CONTENT": ("illegal_content_legal_ground",
-                                                  "illegal_content_explanation"),
-              "DECISION_GROUND_INCOMPATIBLE_CONTENT": ("incompatible_content_ground",
-                                                       "incompatible_content_explanation")}
+    needed = {
+        "DECISION_GROUND_ILLEGAL_CONTENT": (
+            "illegal_content_legal_ground",
+            "illegal_content_explanation",
+        ),
+        "DECISION_GROUND_INCOMPATIBLE_CONTENT": (
+            "incompatible_content_ground",
+            "incompatible_content_explanation",
+        ),
+    }
     for key in needed.get(ground or "", ()):
         if not s.get(key):
             errors[key] = f"required when decision_ground is {ground}"
@@ -188,8 +262,13 @@ def validate_statement(s: dict[str, Any]) -> None:
         raise StatementError(errors)
 
 
-def _enum(s: dict[str, Any], key: str, allowed: tuple[str, ...], errors: dict[str, str],
-          required: bool = True) -> None:
+def _enum(
+    s: dict[str, Any],
+    key: str,
+    allowed: tuple[str, ...],
+    errors: dict[str, str],
+    required: bool = True,
+) -> None:
     value = s.get(key)
     if value is None:
         if required:
@@ -198,8 +277,13 @@ def _enum(s: dict[str, Any], key: str, allowed: tuple[str, ...], errors: dict[st
         errors[key] = f"{value!r} is not allowed"
 
 
-def _enum_list(s: dict[str, Any], key: str, allowed: tuple[str, ...], errors: dict[str, str],
-               required: bool = True) -> None:
+def _enum_list(
+    s: dict[str, Any],
+    key: str,
+    allowed: tuple[str, ...],
+    errors: dict[str, str],
+    required: bool = True,
+) -> None:
     value = s.get(key)
     if value is None or value == []:
         if required:

@@ -94,18 +94,31 @@ def export_case(
         "generated_by": actor,
         "algorithm": "sha256",
         "files": {name: sha256_file(out / name) for name in ("case.json", "case.pdf")},
-        "signature": {"algorithm": "Ed25519", "file": SIGNATURE, "public_key": PUBLIC_KEY,
-                      "key_sha256": fingerprint(pub)},
+        "signature": {
+            "algorithm": "Ed25519",
+            "file": SIGNATURE,
+            "public_key": PUBLIC_KEY,
+            "key_sha256": fingerprint(pub),
+        },
     }
     raw = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
     (out / MANIFEST).write_bytes(raw)
     (out / SIGNATURE).write_text(key.sign(raw).hex() + "\n", encoding="ascii")
     manifest_sha = hashlib.sha256(raw).hexdigest()
     append_audit(
-        session, actor, "evidence.export", case_id,
-        {"authority": authority, "folder": str(out), "manifest_sha256": manifest_sha,
-         "files": manifest["files"], "key_sha256": fingerprint(pub)},
-        platform_id=facts.platform_id, at=now,
+        session,
+        actor,
+        "evidence.export",
+        case_id,
+        {
+            "authority": authority,
+            "folder": str(out),
+            "manifest_sha256": manifest_sha,
+            "files": manifest["files"],
+            "key_sha256": fingerprint(pub),
+        },
+        platform_id=facts.platform_id,
+        at=now,
     )
     session.commit()
     return ExportResult(out, manifest_sha, fingerprint(pub))
@@ -135,8 +148,10 @@ def verify_package(folder: Path, *, expected_key_sha256: str | None = None) -> d
     if signature.get("key_sha256") != fingerprint(key):
         raise VerifyError(f"{PUBLIC_KEY}: does not match the key named in {MANIFEST}")
     if expected_key_sha256 and fingerprint(key) != expected_key_sha256.lower():
-        raise VerifyError(f"{PUBLIC_KEY}: signed with key {fingerprint(key)}, not the expected "
-                          f"{expected_key_sha256}")
+        raise VerifyError(
+            f"{PUBLIC_KEY}: signed with key {fingerprint(key)}, not the expected "
+            f"{expected_key_sha256}"
+        )
     files: dict[str, str] = manifest.get("files", {})
     for name, digest in sorted(files.items()):
         path = folder / name

@@ -32,8 +32,16 @@ ONLINE_ENTICEMENT = INCIDENT_TYPES[6]
 CHILD_SEXUAL_ABUSE_MATERIAL = INCIDENT_TYPES[0]
 REPORT_ANNOTATIONS = ("sextortion", "csamSolicitation", "minorToMinorInteraction", "spam")
 FILE_ANNOTATIONS = (
-    "animeDrawingVirtualHentai", "potentialMeme", "viral", "possibleSelfProduction",
-    "physicalHarm", "violenceGore", "bestiality", "liveStreaming", "infant", "generativeAi",
+    "animeDrawingVirtualHentai",
+    "potentialMeme",
+    "viral",
+    "possibleSelfProduction",
+    "physicalHarm",
+    "violenceGore",
+    "bestiality",
+    "liveStreaming",
+    "infant",
+    "generativeAi",
 )
 FILE_RELEVANCE = ("Reported", "Supplemental Reported")
 INDUSTRY_CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
@@ -51,7 +59,7 @@ class ReportValidationError(ValueError):
 
 @dataclass(slots=True)
 class InternetDetail:
-    """A chat/IM incident (``chatImIncident``) or an online-gaming one (``onlineGamingIncident``)."""
+    """A chat/IM incident (``chatImIncident``) or an online-gaming one."""
 
     kind: str
     client_or_game: str | None = None  # chatClient / gameName
@@ -215,16 +223,24 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 def validate_report(report: CyberTipReport) -> None:
     problems: list[str] = []
     if report.incident_type not in INCIDENT_TYPES:
-        problems.append(f"incidentSummary/incidentType: {report.incident_type!r} is not one of "
-                        "the documented incident types")
+        problems.append(
+            f"incidentSummary/incidentType: {report.incident_type!r} is not one of "
+            "the documented incident types"
+        )
     if report.incident_at.tzinfo is None:
         problems.append("incidentSummary/incidentDateTime: needs a time zone (ISO 8601)")
-    problems += [f"incidentSummary/reportAnnotations: unknown annotation {a!r}"
-                 for a in report.annotations if a not in REPORT_ANNOTATIONS]
+    problems += [
+        f"incidentSummary/reportAnnotations: unknown annotation {a!r}"
+        for a in report.annotations
+        if a not in REPORT_ANNOTATIONS
+    ]
     if not _EMAIL.match(report.reporter.email or ""):
         problems.append("reporter/reportingPerson/email: required, a valid address")
-    problems += [f"internetDetails: unknown incident kind {d.kind!r}"
-                 for d in report.internet_details if d.kind not in INCIDENT_KINDS]
+    problems += [
+        f"internetDetails: unknown incident kind {d.kind!r}"
+        for d in report.internet_details
+        if d.kind not in INCIDENT_KINDS
+    ]
     accounts = [("personOrUserReported", report.reported)] if report.reported else []
     accounts += [("intendedRecipient", r) for r in report.recipients]
     for tag, acc in accounts:
@@ -240,12 +256,17 @@ def validate_file_details(details: FileDetails) -> None:
     problems: list[str] = []
     if details.relevance not in FILE_RELEVANCE:
         problems.append(f"fileRelevance: {details.relevance!r} is not one of {FILE_RELEVANCE}")
-    problems += [f"fileAnnotations: unknown annotation {a!r}"
-                 for a in details.annotations if a not in FILE_ANNOTATIONS]
+    problems += [
+        f"fileAnnotations: unknown annotation {a!r}"
+        for a in details.annotations
+        if a not in FILE_ANNOTATIONS
+    ]
     if details.industry_classification is not None:
         if details.industry_classification not in INDUSTRY_CLASSIFICATIONS:
-            problems.append(f"industryClassification: {details.industry_classification!r} is not "
-                            f"one of {INDUSTRY_CLASSIFICATIONS}")
+            problems.append(
+                f"industryClassification: {details.industry_classification!r} is not "
+                f"one of {INDUSTRY_CLASSIFICATIONS}"
+            )
         if details.relevance != "Reported":
             problems.append("industryClassification: only for files whose relevance is Reported")
     for kind, value in details.original_hashes.items():

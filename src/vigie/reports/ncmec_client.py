@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 import httpx
 
 from vigie.reports.approvals import Approval, require_four_eyes
-from vigie.reports.ncmec import CyberTipReport, FileDetails, build_file_details_xml, build_report_xml
+from vigie.reports.ncmec import (
+    CyberTipReport,
+    FileDetails,
+    build_file_details_xml,
+    build_report_xml,
+)
 
 TEST_URL = "https://exttest.cybertip.org/ispws"
 PRODUCTION_URL = "https://report.cybertip.org/ispws"
@@ -58,10 +63,19 @@ class SendResult:
 
 
 class NcmecClient:
-    def __init__(self, username: str, password: str, *, production: bool = False,
-                 base_url: str | None = None, timeout: float = 30.0, retries: int = 4,
-                 backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        *,
+        production: bool = False,
+        base_url: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 4,
+        backoff: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = (base_url or (PRODUCTION_URL if production else TEST_URL)).rstrip("/")
         self.http = httpx.Client(auth=(username, password), timeout=timeout, transport=transport)
         self.retries, self.backoff, self.sleep = retries, backoff, sleep
@@ -69,8 +83,9 @@ class NcmecClient:
     def close(self) -> None:
         self.http.close()
 
-    def _post(self, path: str, *, safe_to_repeat: bool = True, method: str = "POST",
-              **kwargs: object) -> ET.Element:
+    def _post(
+        self, path: str, *, safe_to_repeat: bool = True, method: str = "POST", **kwargs: object
+    ) -> ET.Element:
         url = f"{self.base_url}{path}"
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
@@ -108,8 +123,12 @@ class NcmecClient:
 
     def submit(self, report: CyberTipReport) -> str:
         body = build_report_xml(report)
-        root = self._post("/submit", safe_to_repeat=False, content=body,
-                          headers={"Content-Type": "text/xml; charset=utf-8"})
+        root = self._post(
+            "/submit",
+            safe_to_repeat=False,
+            content=body,
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
         report_id = (root.findtext("reportId") or "").strip()
         if not report_id:
             raise NcmecError("/submit: no reportId in the answer")
@@ -123,8 +142,11 @@ class NcmecClient:
         return file_id
 
     def file_info(self, report_id: str, file_id: str, details: FileDetails) -> None:
-        self._post("/fileinfo", content=build_file_details_xml(report_id, file_id, details),
-                   headers={"Content-Type": "text/xml; charset=utf-8"})
+        self._post(
+            "/fileinfo",
+            content=build_file_details_xml(report_id, file_id, details),
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
 
     def finish(self, report_id: str) -> list[str]:
         root = self._post("/finish", data={"id": report_id})

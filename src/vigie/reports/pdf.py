@@ -60,8 +60,9 @@ class _Doc(FPDF):
         self.set_font(self.family, "B" if bold else "", 9)
         self.multi_cell(0, 5, self.text_ok(value), new_x="LMARGIN", new_y="NEXT")
 
-    def rows(self, header: tuple[str, ...], rows: list[tuple[Any, ...]],
-             widths: tuple[int, ...]) -> None:
+    def rows(
+        self, header: tuple[str, ...], rows: list[tuple[Any, ...]], widths: tuple[int, ...]
+    ) -> None:
         self.set_font(self.family, "", 8)
         with self.table(col_widths=widths, text_align="LEFT", line_height=4.5) as table:
             head = table.row()
@@ -74,8 +75,9 @@ class _Doc(FPDF):
         self.set_font(self.family, "", 9)
 
 
-def render_pdf(facts: CaseFacts, *, generated_at: datetime, purpose: str,
-               actions_log: list[dict[str, Any]]) -> bytes:
+def render_pdf(
+    facts: CaseFacts, *, generated_at: datetime, purpose: str, actions_log: list[dict[str, Any]]
+) -> bytes:
     doc = _Doc(f"Vigie evidence package — case {facts.case_id} — {facts.platform_name}")
     doc.alias_nb_pages()
     doc.set_creation_date(generated_at)
@@ -109,16 +111,28 @@ def _summary(doc: _Doc, f: CaseFacts, generated_at: datetime, purpose: str) -> N
         ("Package generated", generated_at.isoformat()),
     ):
         doc.line_text(f"{label}: {value}")
-    doc.line_text("People are named by pseudonym; the platform maps them to accounts on "
-                  "lawful request. No media file is included, only hashes.")
+    doc.line_text(
+        "People are named by pseudonym; the platform maps them to accounts on "
+        "lawful request. No media file is included, only hashes."
+    )
 
 
 def _parties(doc: _Doc, f: CaseFacts) -> None:
     doc.heading("Parties")
-    doc.rows(("Pseudonym", "Role", "Age", "Age source", "Account created"),
-             [(p.pseudo_id, p.role, p.age if p.age is not None else "unknown", p.age_source,
-               p.account_created or "-") for p in f.parties],
-             (40, 25, 20, 30, 65))
+    doc.rows(
+        ("Pseudonym", "Role", "Age", "Age source", "Account created"),
+        [
+            (
+                p.pseudo_id,
+                p.role,
+                p.age if p.age is not None else "unknown",
+                p.age_source,
+                p.account_created or "-",
+            )
+            for p in f.parties
+        ],
+        (40, 25, 20, 30, 65),
+    )
 
 
 def _indicators(doc: _Doc, f: CaseFacts) -> None:
@@ -127,9 +141,11 @@ def _indicators(doc: _Doc, f: CaseFacts) -> None:
         doc.line_text("none recorded")
     for i in f.indicators:
         doc.line_text(f"{i.at} — {i.category} — {i.detector} — score {i.score}", bold=True)
-        doc.line_text(f"Meaning: {i.meaning}. Why: {i.explanation}"
-                      + (f" (message {i.message_id})" if i.message_id else "")
-                      + (f" (media {i.media_id})" if i.media_id else ""))
+        doc.line_text(
+            f"Meaning: {i.meaning}. Why: {i.explanation}"
+            + (f" (message {i.message_id})" if i.message_id else "")
+            + (f" (media {i.media_id})" if i.media_id else "")
+        )
 
 
 def _actions(doc: _Doc, f: CaseFacts, log: list[dict[str, Any]]) -> None:
@@ -139,9 +155,11 @@ def _actions(doc: _Doc, f: CaseFacts, log: list[dict[str, Any]]) -> None:
         doc.rows(("At", "Decision", "Actions", "Policy rules"), rows, (45, 20, 70, 45))
     if log:
         doc.line_text("Audit trail entries for this case:", bold=True)
-        doc.rows(("At", "Who", "What", "Entry hash"),
-                 [(e["at"], e["actor"], e["action"], e["hash"][:16] + "…") for e in log],
-                 (45, 45, 45, 45))
+        doc.rows(
+            ("At", "Who", "What", "Entry hash"),
+            [(e["at"], e["actor"], e["action"], e["hash"][:16] + "…") for e in log],
+            (45, 45, 45, 45),
+        )
     if not rows and not log:
         doc.line_text("none recorded")
 
@@ -151,13 +169,15 @@ def _media(doc: _Doc, f: CaseFacts) -> None:
     if not f.media:
         doc.line_text("none")
     for m in f.media:
-        doc.line_text(f"{m.at} — media {m.id} from {m.sender} to {', '.join(m.recipients)}",
-                      bold=True)
+        doc.line_text(
+            f"{m.at} — media {m.id} from {m.sender} to {', '.join(m.recipients)}", bold=True
+        )
         for kind, value in sorted(m.hashes.items()):
             doc.line_text(f"{kind}: {value}")
 
 
 def _timeline(doc: _Doc, f: CaseFacts) -> None:
     doc.heading("Timeline")
-    doc.rows(("At (UTC)", "Kind", "What"),
-             [(e.at, e.kind, e.summary) for e in f.timeline], (45, 22, 113))
+    doc.rows(
+        ("At (UTC)", "Kind", "What"), [(e.at, e.kind, e.summary) for e in f.timeline], (45, 22, 113)
+    )

@@ -56,8 +56,11 @@ def _active(now: datetime) -> ColumnElement[bool]:
 
 
 def active_hold(session: Session, case_id: str, now: datetime) -> LegalHoldRow | None:
-    stmt = (select(LegalHoldRow).where(LegalHoldRow.case_id == case_id, _active(now))
-            .order_by(LegalHoldRow.until.desc()))
+    stmt = (
+        select(LegalHoldRow)
+        .where(LegalHoldRow.case_id == case_id, _active(now))
+        .order_by(LegalHoldRow.until.desc())
+    )
     return session.scalars(stmt).first()
 
 
@@ -71,7 +74,7 @@ def place_hold(
     days: int | None = None,
     now: datetime | None = None,
 ) -> LegalHoldRow:
-    """Hold a case's evidence for ``days`` (default ``legal_hold_days``); extends, never shortens."""
+    """Hold a case's evidence for ``days`` (default ``legal_hold_days``); only ever extends."""
     now = now or datetime.now(UTC)
     case = session.get(CaseRow, case_id)
     if case is None:
@@ -80,31 +83,57 @@ def place_hold(
     current = active_hold(session, case_id, now)
     if current is not None and _aware(current.until) >= until:
         return current
-    hold = LegalHoldRow(platform_id=case.platform_id, case_id=case_id, placed_by=actor,
-                        reason=reason, placed_at=now, until=until)
+    hold = LegalHoldRow(
+        platform_id=case.platform_id,
+        case_id=case_id,
+        placed_by=actor,
+        reason=reason,
+        placed_at=now,
+        until=until,
+    )
     session.add(hold)
-    append_audit(session, actor, "legal_hold.place", case_id,
-                 {"until": until.isoformat(), "reason": reason},
-                 platform_id=case.platform_id, at=now)
+    append_audit(
+        session,
+        actor,
+        "legal_hold.place",
+        case_id,
+        {"until": until.isoformat(), "reason": reason},
+        platform_id=case.platform_id,
+        at=now,
+    )
     return hold
 
 
-def release_hold(session: Session, case_id: str, *, actor: str, reason: str,
-                 now: datetime | None = None) -> int:
+def release_hold(
+    session: Session, case_id: str, *, actor: str, reason: str, now: datetime | None = None
+) -> int:
     """End every active hold on a case early (for example when the authority says so)."""
     now = now or datetime.now(UTC)
-    holds = list(session.scalars(
-        select(LegalHoldRow).where(LegalHoldRow.case_id == case_id, _active(now))))
+    holds = list(
+        session.scalars(select(LegalHoldRow).where(LegalHoldRow.case_id == case_id, _active(now)))
+    )
     for hold in holds:
         hold.released_at, hold.released_by = now, actor
     if holds:
-        append_audit(session, actor, "legal_hold.release", case_id, {"reason": reason},
-                     platform_id=holds[0].platform_id, at=now)
+        append_audit(
+            session,
+            actor,
+            "legal_hold.release",
+            case_id,
+            {"reason": reason},
+            platform_id=holds[0].platform_id,
+            at=now,
+        )
     return len(holds)
 
 
-def hold_confirmed_cases(session: Session, settings: RetentionSettings, *,
-                         actor: str = SYSTEM_ACTOR, now: datetime | None = None) -> list[str]:
+def hold_confirmed_cases(
+    session: Session,
+    settings: RetentionSettings,
+    *,
+    actor: str = SYSTEM_ACTOR,
+    now: datetime | None = None,
+) -> list[str]:
     """Place the default hold on every confirmed case that never had one."""
     now = now or datetime.now(UTC)
     never_held = ~exists().where(LegalHoldRow.case_id == CaseRow.id)
@@ -119,78 +148,133 @@ def _held_case(case_id: Any, now: datetime) -> ColumnElement[bool]:
     return exists().where(LegalHoldRow.case_id == case_id, _active(now))
 
 
-def _held_conversation(platform_id: Any, conversation_id: Any,
-                       now: datetime) -> ColumnElement[bool]:
+def _held_conversation(
+    platform_id: Any, conversation_id: Any, now: datetime
+) -> ColumnElement[bool]:
     return exists().where(
-        LegalHoldRow.case_id == CaseRow.id, _active(now),
-        CaseRow.platform_id == platform_id, CaseRow.conversation_id == conversation_id,
+        LegalHoldRow.case_id == CaseRow.id,
+        _active(now),
+        CaseRow.platform_id == platform_id,
+        CaseRow.conversation_id == conversation_id,
     )
 
 
 def _purge_conditions(cutoff: datetime, now: datetime) -> dict[str, tuple[Any, Any]]:
     """Table name → (table, condition of the rows to delete)."""
-    msg_sig = exists().where(SignalRow.message_id == MessageRow.id,
-                             LegalHoldRow.case_id == SignalRow.case_id, _active(now))
-    media_sig = exists().where(SignalRow.media_id == MediaRow.id,
-                               LegalHoldRow.case_id == SignalRow.case_id, _active(now))
+    msg_sig = exists().where(
+        SignalRow.message_id == MessageRow.id,
+        LegalHoldRow.case_id == SignalRow.case_id,
+        _active(now),
+    )
+    media_sig = exists().where(
+        SignalRow.media_id == MediaRow.id, LegalHoldRow.case_id == SignalRow.case_id, _active(now)
+    )
     held_subject = exists().where(
-        LegalHoldRow.case_id == CaseRow.id, _active(now),
-        CaseRow.platform_id == UserReportRow.platform_id, CaseRow.subject == UserReportRow.subject,
-        or_(CaseRow.conversation_id == UserReportRow.conversation_id,
-            UserReportRow.conversation_id.is_(None)),
+        LegalHoldRow.case_id == CaseRow.id,
+        _active(now),
+        CaseRow.platform_id == UserReportRow.platform_id,
+        CaseRow.subject == UserReportRow.subject,
+        or_(
+            CaseRow.conversation_id == UserReportRow.conversation_id,
+            UserReportRow.conversation_id.is_(None),
+        ),
     )
     return {
-        "messages": (MessageRow, and_(
-            MessageRow.sent_at < cutoff, ~msg_sig,
-            ~_held_conversation(MessageRow.platform_id, MessageRow.conversation_id, now))),
-        "media": (MediaRow, and_(
-            MediaRow.sent_at < cutoff, ~media_sig,
-            ~_held_conversation(MediaRow.platform_id, MediaRow.conversation_id, now))),
-        "signals": (SignalRow, and_(
-            SignalRow.at < cutoff,
-            or_(SignalRow.case_id.is_(None), ~_held_case(SignalRow.case_id, now)))),
-        "decisions": (DecisionRow, and_(
-            DecisionRow.at < cutoff,
-            or_(DecisionRow.case_id.is_(None), ~_held_case(DecisionRow.case_id, now)))),
+        "messages": (
+            MessageRow,
+            and_(
+                MessageRow.sent_at < cutoff,
+                ~msg_sig,
+                ~_held_conversation(MessageRow.platform_id, MessageRow.conversation_id, now),
+            ),
+        ),
+        "media": (
+            MediaRow,
+            and_(
+                MediaRow.sent_at < cutoff,
+                ~media_sig,
+                ~_held_conversation(MediaRow.platform_id, MediaRow.conversation_id, now),
+            ),
+        ),
+        "signals": (
+            SignalRow,
+            and_(
+                SignalRow.at < cutoff,
+                or_(SignalRow.case_id.is_(None), ~_held_case(SignalRow.case_id, now)),
+            ),
+        ),
+        "decisions": (
+            DecisionRow,
+            and_(
+                DecisionRow.at < cutoff,
+                or_(DecisionRow.case_id.is_(None), ~_held_case(DecisionRow.case_id, now)),
+            ),
+        ),
         "user_reports": (UserReportRow, and_(UserReportRow.at < cutoff, ~held_subject)),
         "processed_events": (ProcessedEventRow, ProcessedEventRow.at < cutoff),
-        "cases": (CaseRow, and_(
-            CaseRow.updated_at < cutoff, CaseRow.status.in_(CLOSED_STATUSES),
-            ~_held_case(CaseRow.id, now))),
+        "cases": (
+            CaseRow,
+            and_(
+                CaseRow.updated_at < cutoff,
+                CaseRow.status.in_(CLOSED_STATUSES),
+                ~_held_case(CaseRow.id, now),
+            ),
+        ),
     }
 
 
 def _stale_conversations(cutoff: datetime, now: datetime) -> ColumnElement[bool]:
-    return and_(ConversationRow.last_at < cutoff,
-                ~_held_conversation(ConversationRow.platform_id, ConversationRow.id, now))
+    return and_(
+        ConversationRow.last_at < cutoff,
+        ~_held_conversation(ConversationRow.platform_id, ConversationRow.id, now),
+    )
 
 
-def purge_expired(session: Session, settings: RetentionSettings, *, actor: str = SYSTEM_ACTOR,
-                  now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
+def purge_expired(
+    session: Session,
+    settings: RetentionSettings,
+    *,
+    actor: str = SYSTEM_ACTOR,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> PurgeReport:
     """Delete what is older than ``retention_days`` and not held; audit the counts."""
     now = now or datetime.now(UTC)
     report = PurgeReport(cutoff=now - timedelta(days=settings.retention_days), dry_run=dry_run)
     conditions = _purge_conditions(report.cutoff, now)
     stale = select(ConversationRow.platform_id, ConversationRow.id).where(
-        _stale_conversations(report.cutoff, now))
+        _stale_conversations(report.cutoff, now)
+    )
     stale_pairs = [(row[0], row[1]) for row in session.execute(stale)]
     for name, (table, condition) in conditions.items():
         count = session.scalar(select(func.count()).select_from(table).where(condition)) or 0
         report.deleted[name] = count
         if count and not dry_run:
-            session.execute(delete(table).where(condition).execution_options(
-                synchronize_session=False))
+            session.execute(
+                delete(table).where(condition).execution_options(synchronize_session=False)
+            )
     report.deleted["conversations"] = len(stale_pairs)
     if not dry_run:
         for platform_id, conv_id in stale_pairs:
-            session.execute(delete(ParticipantStateRow).where(
-                ParticipantStateRow.platform_id == platform_id,
-                ParticipantStateRow.conversation_id == conv_id))
-            session.execute(delete(ConversationRow).where(
-                ConversationRow.platform_id == platform_id, ConversationRow.id == conv_id))
-    append_audit(session, actor, "retention.purge" if not dry_run else "retention.dry_run",
-                 "retention", {"cutoff": report.cutoff.isoformat(), "deleted": report.deleted},
-                 at=now)
+            session.execute(
+                delete(ParticipantStateRow).where(
+                    ParticipantStateRow.platform_id == platform_id,
+                    ParticipantStateRow.conversation_id == conv_id,
+                )
+            )
+            session.execute(
+                delete(ConversationRow).where(
+                    ConversationRow.platform_id == platform_id, ConversationRow.id == conv_id
+                )
+            )
+    append_audit(
+        session,
+        actor,
+        "retention.purge" if not dry_run else "retention.dry_run",
+        "retention",
+        {"cutoff": report.cutoff.isoformat(), "deleted": report.deleted},
+        at=now,
+    )
     return report
 
 

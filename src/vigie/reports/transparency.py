@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -27,8 +28,14 @@ from vigie.store.tables import AuditRow, CaseRow, DecisionRow, MessageRow, Signa
 
 CONFIRMED = ("report_pending", "reported", "actioned")
 RESTRICTIVE = ("hold", "block")
-FILES = ("summary.csv", "own_initiative.csv", "notices.csv", "automated_means.csv",
-         "complaints.csv", "interim_regulation_2021_1232.csv")
+FILES = (
+    "summary.csv",
+    "own_initiative.csv",
+    "notices.csv",
+    "automated_means.csv",
+    "complaints.csv",
+    "interim_regulation_2021_1232.csv",
+)
 
 
 @dataclass(slots=True)
@@ -39,8 +46,10 @@ class Period:
     @classmethod
     def from_dates(cls, first: date, last: date) -> Period:
         """Whole days, ``last`` included, in UTC."""
-        return cls(datetime.combine(first, time(), UTC),
-                   datetime.combine(last + timedelta(days=1), time(), UTC))
+        return cls(
+            datetime.combine(first, time(), UTC),
+            datetime.combine(last + timedelta(days=1), time(), UTC),
+        )
 
 
 @dataclass(slots=True)
@@ -58,23 +67,39 @@ def _aware(value: datetime) -> datetime:
 
 def _load(session: Session, p: Period) -> _Data:
     d = _Data()
-    d.decisions = list(session.scalars(select(DecisionRow).where(
-        DecisionRow.at >= p.start, DecisionRow.at < p.end).order_by(DecisionRow.at)))
+    d.decisions = list(
+        session.scalars(
+            select(DecisionRow)
+            .where(DecisionRow.at >= p.start, DecisionRow.at < p.end)
+            .order_by(DecisionRow.at)
+        )
+    )
     events = {(x.platform_id, x.event_id) for x in d.decisions}
     by_event: dict[tuple[str, str], list[SignalRow]] = defaultdict(list)
     ids = sorted({e for _, e in events})
     for start in range(0, len(ids), 500):
-        stmt = select(SignalRow).where(SignalRow.event_id.in_(ids[start:start + 500]))
+        stmt = select(SignalRow).where(SignalRow.event_id.in_(ids[start : start + 500]))
         for s in session.scalars(stmt):
             if (s.platform_id, s.event_id) in events:
                 by_event[(s.platform_id, s.event_id)].append(s)
     d.signals = dict(by_event)
-    d.reports = list(session.scalars(select(UserReportRow).where(
-        UserReportRow.at >= p.start, UserReportRow.at < p.end)))
-    d.complaints = list(session.scalars(select(ComplaintRow).where(
-        ComplaintRow.received_at >= p.start, ComplaintRow.received_at < p.end)))
-    d.cases = list(session.scalars(select(CaseRow).where(
-        CaseRow.opened_at >= p.start, CaseRow.opened_at < p.end)))
+    d.reports = list(
+        session.scalars(
+            select(UserReportRow).where(UserReportRow.at >= p.start, UserReportRow.at < p.end)
+        )
+    )
+    d.complaints = list(
+        session.scalars(
+            select(ComplaintRow).where(
+                ComplaintRow.received_at >= p.start, ComplaintRow.received_at < p.end
+            )
+        )
+    )
+    d.cases = list(
+        session.scalars(
+            select(CaseRow).where(CaseRow.opened_at >= p.start, CaseRow.opened_at < p.end)
+        )
+    )
     return d
 
 
@@ -94,15 +119,16 @@ def _median_seconds(deltas: list[float]) -> str:
     return f"{median(deltas):.0f}" if deltas else ""
 
 
-def _write(path: Path, header: list[str], rows: list[list[object]]) -> None:
+def _write(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> None:
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(header)
         writer.writerows(rows)
 
 
-def write_transparency(session: Session, period: Period, out: Path, *,
-                       actor: str = "system:transparency") -> list[Path]:
+def write_transparency(
+    session: Session, period: Period, out: Path, *, actor: str = "system:transparency"
+) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     d = _load(session, period)
     _own_initiative(d, out)
@@ -111,9 +137,13 @@ def write_transparency(session: Session, period: Period, out: Path, *,
     _complaints(d, out)
     _interim(session, d, period, out)
     _summary(session, d, period, out, notice_times)
-    append_audit(session, actor, "transparency.export", str(out),
-                 {"from": period.start.isoformat(), "to": period.end.isoformat(),
-                  "files": list(FILES)})
+    append_audit(
+        session,
+        actor,
+        "transparency.export",
+        str(out),
+        {"from": period.start.isoformat(), "to": period.end.isoformat(), "files": list(FILES)},
+    )
     session.commit()
     return [out / name for name in FILES]
 
@@ -127,10 +157,15 @@ def _own_initiative(d: _Data, out: Path) -> None:
         keyword = ";".join(keywords_for(cats)) or "KEYWORD_OTHER"
         detection = "automated" if _automated(d, dec) else "manual"
         counts[(keyword, dec.kind, detection, ";".join(sorted(dec.actions or [])))] += 1
-    rows = [[CATEGORY_MINORS, k, kind, det, acts, n]
-            for (k, kind, det, acts), n in sorted(counts.items())]
-    _write(out / "own_initiative.csv",
-           ["category", "keywords", "restriction", "detection", "actions", "count"], rows)
+    rows = [
+        [CATEGORY_MINORS, k, kind, det, acts, n]
+        for (k, kind, det, acts), n in sorted(counts.items())
+    ]
+    _write(
+        out / "own_initiative.csv",
+        ["category", "keywords", "restriction", "detection", "actions", "count"],
+        rows,
+    )
 
 
 def _notices(session: Session, d: _Data, out: Path) -> list[float]:
@@ -138,22 +173,31 @@ def _notices(session: Session, d: _Data, out: Path) -> list[float]:
     deltas: list[float] = []
     actioned = 0
     for rep in d.reports:
-        first = session.scalar(select(func.min(DecisionRow.at)).where(
-            DecisionRow.platform_id == rep.platform_id, DecisionRow.subject == rep.subject,
-            DecisionRow.kind.in_(RESTRICTIVE), DecisionRow.at >= rep.at))
+        first = session.scalar(
+            select(func.min(DecisionRow.at)).where(
+                DecisionRow.platform_id == rep.platform_id,
+                DecisionRow.subject == rep.subject,
+                DecisionRow.kind.in_(RESTRICTIVE),
+                DecisionRow.at >= rep.at,
+            )
+        )
         if first is not None:
             actioned += 1
             deltas.append((_aware(first) - _aware(rep.at)).total_seconds())
-    _write(out / "notices.csv",
-           ["category", "notices_received", "notices_actioned", "median_seconds_to_action"],
-           [[CATEGORY_MINORS, len(d.reports), actioned, _median_seconds(deltas)]])
+    _write(
+        out / "notices.csv",
+        ["category", "notices_received", "notices_actioned", "median_seconds_to_action"],
+        [[CATEGORY_MINORS, len(d.reports), actioned, _median_seconds(deltas)]],
+    )
     return deltas
 
 
 def _case_outcomes(session: Session) -> dict[str, str]:
     rows = session.execute(select(CaseRow.id, CaseRow.status)).all()
-    return {cid: ("confirmed" if st in CONFIRMED else "dismissed" if st == "dismissed" else "open")
-            for cid, st in rows}
+    return {
+        cid: ("confirmed" if st in CONFIRMED else "dismissed" if st == "dismissed" else "open")
+        for cid, st in rows
+    }
 
 
 def _automated_means(session: Session, d: _Data, out: Path) -> None:
@@ -174,20 +218,41 @@ def _automated_means(session: Session, d: _Data, out: Path) -> None:
         judged = c["case_confirmed"] + c["case_dismissed"]
         fp = f"{c['case_dismissed'] / judged:.4f}" if judged else ""
         rate = f"{c['overturned'] / c['decisions']:.4f}" if c["decisions"] else ""
-        rows.append([det, c["decisions"], c["case_confirmed"], c["case_dismissed"], fp,
-                     c["overturned"], rate])
-    _write(out / "automated_means.csv",
-           ["detector", "decisions", "decisions_in_confirmed_cases",
-            "decisions_in_dismissed_cases", "false_positive_ratio", "overturned_on_complaint",
-            "overturn_rate"], rows)
+        rows.append(
+            [
+                det,
+                c["decisions"],
+                c["case_confirmed"],
+                c["case_dismissed"],
+                fp,
+                c["overturned"],
+                rate,
+            ]
+        )
+    _write(
+        out / "automated_means.csv",
+        [
+            "detector",
+            "decisions",
+            "decisions_in_confirmed_cases",
+            "decisions_in_dismissed_cases",
+            "false_positive_ratio",
+            "overturned_on_complaint",
+            "overturn_rate",
+        ],
+        rows,
+    )
 
 
 def _complaints(d: _Data, out: Path) -> None:
     rows = []
     for outcome in ("upheld", "overturned", "pending"):
         items = [c for c in d.complaints if (c.outcome or "pending") == outcome]
-        deltas = [(_aware(c.decided_at) - _aware(c.received_at)).total_seconds()
-                  for c in items if c.decided_at]
+        deltas = [
+            (_aware(c.decided_at) - _aware(c.received_at)).total_seconds()
+            for c in items
+            if c.decided_at
+        ]
         rows.append([outcome, len(items), _median_seconds(deltas)])
     _write(out / "complaints.csv", ["outcome", "count", "median_seconds_to_decision"], rows)
 
@@ -204,24 +269,37 @@ def _interim(session: Session, d: _Data, p: Period, out: Path) -> None:
     rows: list[list[object]] = []
     types = Counter(case_type(set(c.categories or [])) for c in d.cases)
     rows += [["cases_opened", t, "", n] for t, n in sorted(types.items())]
-    confirmed = Counter(case_type(set(c.categories or [])) for c in d.cases
-                        if c.status in CONFIRMED)
+    confirmed = Counter(
+        case_type(set(c.categories or [])) for c in d.cases if c.status in CONFIRMED
+    )
     rows += [["cases_confirmed", t, "", n] for t, n in sorted(confirmed.items())]
-    subs = session.execute(select(ReportSubmissionRow.authority, func.count()).where(
-        ReportSubmissionRow.at >= p.start, ReportSubmissionRow.at < p.end).group_by(
-        ReportSubmissionRow.authority)).all()
+    subs = session.execute(
+        select(ReportSubmissionRow.authority, func.count())
+        .where(ReportSubmissionRow.at >= p.start, ReportSubmissionRow.at < p.end)
+        .group_by(ReportSubmissionRow.authority)
+    ).all()
     rows += [["reports_to_authorities", auth, "", n] for auth, n in sorted(subs)]
-    exports = session.scalar(select(func.count()).select_from(AuditRow).where(
-        AuditRow.action == "evidence.export", AuditRow.at >= p.start, AuditRow.at < p.end)) or 0
+    exports = (
+        session.scalar(
+            select(func.count())
+            .select_from(AuditRow)
+            .where(
+                AuditRow.action == "evidence.export", AuditRow.at >= p.start, AuditRow.at < p.end
+            )
+        )
+        or 0
+    )
     rows.append(["evidence_packages_exported", "", "", exports])
     with (out / "automated_means.csv").open(encoding="utf-8", newline="") as fh:
         for rec in csv.DictReader(fh):
             rows.append(["false_positive_ratio", "", rec["detector"], rec["false_positive_ratio"]])
     rows.append(["complaints_received", "", "", len(d.complaints)])
-    rows.append(["complaints_overturned", "", "",
-                 sum(1 for c in d.complaints if c.outcome == "overturned")])
-    _write(out / "interim_regulation_2021_1232.csv", ["metric", "type", "technology", "value"],
-           rows)
+    rows.append(
+        ["complaints_overturned", "", "", sum(1 for c in d.complaints if c.outcome == "overturned")]
+    )
+    _write(
+        out / "interim_regulation_2021_1232.csv", ["metric", "type", "technology", "value"], rows
+    )
 
 
 def _summary(session: Session, d: _Data, p: Period, out: Path, notice_times: list[float]) -> None:

@@ -1,4 +1,4 @@
-"""Tables owned by ``vigie.reports``: legal holds, approvals, submissions, DSA statements, complaints.
+"""Tables owned by ``vigie.reports``: legal holds, approvals, submissions, statements, complaints.
 
 They sit on the core ``Base`` so one Alembic history covers them; nothing here is read by the
 pipeline, only by the reporting and retention code.

@@ -1,0 +1,191 @@
+"""Commands of the reports room: evidence export/verify, transparency, audit verify, retention, DSA.
+
+Contract: shared/formats/README.md ("Command line"). Every command that writes something for
+an outside reader is audited with its actor (``--actor``, else ``VIGIE_ACTOR``, else
+``cli:<login>``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import typer
+from sqlalchemy.orm import Session
+
+from vigie.settings import get_settings
+
+ActorOpt = typer.Option(None, "--actor", help="who runs this (audited); default VIGIE_ACTOR")
+
+
+def _actor(value: str | None) -> str:
+    if value:
+        return value
+    if os.environ.get("VIGIE_ACTOR"):
+        return os.environ["VIGIE_ACTOR"]
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    from vigie.store.engine import make_engine
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def evidence_export(
+    case: str = typer.Argument(..., help="case id"),
+    out: Path | None = typer.Option(None, "--out", help="folder; default var/outbox/CASE-TIME"),
+    authority: str = typer.Option("generic", help="pharos, pointdecontact, ofmin or generic"),
+    keys_dir: Path | None = typer.Option(None, help="signing keys; default var/keys"),
+    actor: str | None = ActorOpt,
+) -> None:
+    """Write a case's signed evidence package (PDF, case.json, manifest, signature)."""
+    from vigie.reports.case_facts import CaseNotFound
+    from vigie.reports.evidence import default_folder, export_case
+
+    now = datetime.now(UTC)
+    folder = out or default_folder(case, now)
+    with _session() as session:
+        try:
+            result = export_case(
+                session,
+                case,
+                folder,
+                actor=_actor(actor),
+                authority=authority,
+                keys_folder=keys_dir,
+                now=now,
+            )
+        except (CaseNotFound, FileExistsError, ValueError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from exc
+    typer.echo(f"package: {result.folder}")
+    typer.echo(f"manifest-sha256: {result.manifest_sha256}")
+    typer.echo(f"key-sha256: {result.key_fingerprint}")
+
+
+def evidence_verify(
+    folder: Path = typer.Argument(..., help="package folder"),
+    key_sha256: str | None = typer.Option(None, help="expected signing key fingerprint"),
+) -> None:
+    """Exit 0 when the package is intact; otherwise name the changed file or bad signature."""
+    from vigie.reports.evidence import VerifyError, verify_package
+
+    try:
+        manifest = verify_package(folder, expected_key_sha256=key_sha256)
+    except VerifyError as exc:
+        typer.echo(f"FAILED {exc}", err=True)
+        raise typer.Exit(1) from exc
+    sig = manifest.get("signature", {})
+    key = sig.get("key_sha256") if isinstance(sig, dict) else None
+    typer.echo(f"OK case {manifest.get('case')} signed by key {key}")
+
+
+def audit_verify() -> None:
+    """Exit 0 when the audit chain is intact; otherwise name the first broken entry."""
+    from vigie.reports.audit import verify_chain
+
+    with _session() as session:
+        broken = verify_chain(session)
+    if broken is not None:
+        typer.echo(f"BROKEN {broken}", err=True)
+        raise typer.Exit(1)
+    typer.echo("OK audit chain intact")
+
+
+def transparency(
+    start: str = typer.Option(..., "--from", help="first day, YYYY-MM-DD"),
+    end: str = typer.Option(..., "--to", help="last day (included), YYYY-MM-DD"),
+    out: Path = typer.Option(..., "--out", help="folder for the CSV files"),
+    actor: str | None = ActorOpt,
+) -> None:
+    """Write the transparency CSV files for a period."""
+    from vigie.reports.transparency import Period, write_transparency
+
+    try:
+        period = Period.from_dates(date.fromisoformat(start), date.fromisoformat(end))
+    except ValueError as exc:
+        typer.echo(f"error: dates are YYYY-MM-DD ({exc})", err=True)
+        raise typer.Exit(2) from exc
+    if period.end <= period.start:
+        typer.echo("error: --to is before --from", err=True)
+        raise typer.Exit(2)
+    with _session() as session:
+        paths = write_transparency(session, period, out, actor=_actor(actor))
+    for path in paths:
+        typer.echo(str(path))
+
+
+def retention_run(
+    dry_run: bool = typer.Option(False, "--dry-run", help="count, delete nothing"),
+    actor: str | None = ActorOpt,
+) -> None:
+    """Put confirmed cases under legal hold, then purge what is past retention and not held."""
+    from vigie.reports.retention import hold_confirmed_cases, purge_expired
+
+    settings = get_settings().retention
+    with _session() as session:
+        held = [] if dry_run else hold_confirmed_cases(session, settings, actor=_actor(actor))
+        report = purge_expired(session, settings, actor=_actor(actor), dry_run=dry_run)
+        session.commit()
+    typer.echo(f"new holds: {len(held)}")
+    for name, count in report.deleted.items():
+        typer.echo(f"{'would delete' if dry_run else 'deleted'} {name}: {count}")
+
+
+def dsa_submit(
+    url: str = typer.Option("https://transparency.dsa.ec.europa.eu", help="API base URL"),
+    record_only: bool = typer.Option(False, help="create statements, send nothing"),
+    actor: str | None = ActorOpt,
+) -> None:
+    """Create statements of reasons for new restrictions and send them (token: VIGIE_DSA_TOKEN)."""
+    from vigie.reports.dsa import Grounds
+    from vigie.reports.dsa_client import DsaClient, record_statements, submit_pending
+
+    with _session() as session:
+        rows = record_statements(session, Grounds())
+        session.commit()
+        typer.echo(f"new statements: {len(rows)}")
+        if record_only:
+            return
+        token = os.environ.get("VIGIE_DSA_TOKEN")
+        if not token:
+            typer.echo("error: set VIGIE_DSA_TOKEN", err=True)
+            raise typer.Exit(2)
+        client = DsaClient(token, base_url=url)
+        try:
+            sent = submit_pending(session, client, actor=_actor(actor))
+        finally:
+            client.close()
+    typer.echo(f"sent: {sent}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the reports commands to the ``vigie`` app."""
+    evidence = typer.Typer(no_args_is_help=True, help="Evidence packages for authorities.")
+    evidence.command("export")(evidence_export)
+    evidence.command("verify")(evidence_verify)
+    app.add_typer(evidence, name="evidence")
+    audit = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
+    audit.command("verify")(audit_verify)
+    app.add_typer(audit, name="audit")
+    app.command("transparency")(transparency)
+    retention = typer.Typer(no_args_is_help=True, help="Legal holds and purge.")
+    retention.command("run")(retention_run)
+    app.add_typer(retention, name="retention")
+    dsa = typer.Typer(no_args_is_help=True, help="DSA statements of reasons.")
+    dsa.command("submit")(dsa_submit)
+    app.add_typer(dsa, name="dsa")

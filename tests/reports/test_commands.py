@@ -1,0 +1,92 @@
+"""The CLI contract: exit codes and what is named on failure."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import typer
+from sqlalchemy import create_engine, update
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from vigie.reports.commands import register
+from vigie.settings import get_settings
+from vigie.store.tables import AuditRow, Base
+
+from .conftest import add_case
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("VIGIE_DATABASE_URL", url)
+    monkeypatch.setenv("VIGIE_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("VIGIE_ACTOR", "tester@example.org")
+    get_settings.cache_clear()
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        add_case(session)
+    engine.dispose()
+    app = typer.Typer()
+    register(app)
+    yield app
+    get_settings.cache_clear()
+
+
+def test_evidence_export_then_verify(cli: typer.Typer, tmp_path: Path) -> None:
+    out = tmp_path / "pkg"
+    result = runner.invoke(
+        cli, ["evidence", "export", "case-1", "--out", str(out), "--authority", "pharos"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "manifest-sha256:" in result.output
+    assert runner.invoke(cli, ["evidence", "verify", str(out)]).exit_code == 0
+    (out / "case.pdf").write_bytes((out / "case.pdf").read_bytes() + b"%tampered")
+    bad = runner.invoke(cli, ["evidence", "verify", str(out)])
+    assert bad.exit_code != 0
+    assert "case.pdf" in bad.output
+
+
+def test_unknown_case(cli: typer.Typer, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["evidence", "export", "nope", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "nope" in result.output
+
+
+def test_audit_verify(cli: typer.Typer, tmp_path: Path) -> None:
+    for i in range(2):
+        runner.invoke(cli, ["evidence", "export", "case-1", "--out", str(tmp_path / f"p{i}")])
+    assert runner.invoke(cli, ["audit", "verify"]).exit_code == 0
+    engine = create_engine(get_settings().database_url)
+    with Session(engine) as session:
+        session.execute(update(AuditRow).where(AuditRow.id == 1).values(actor="someone else"))
+        session.commit()
+    engine.dispose()
+    result = runner.invoke(cli, ["audit", "verify"])
+    assert result.exit_code == 1
+    assert "audit entry 1" in result.output
+
+
+def test_transparency(cli: typer.Typer, tmp_path: Path) -> None:
+    out = tmp_path / "t"
+    result = runner.invoke(
+        cli, ["transparency", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    with (out / "summary.csv").open(newline="", encoding="utf-8") as fh:
+        rows = {r["metric"]: r["value"] for r in csv.DictReader(fh)}
+    assert rows["restrictions_total"] == "2"
+    bad = runner.invoke(
+        cli, ["transparency", "--from", "2026-13-01", "--to", "2026-11-30", "--out", str(out)]
+    )
+    assert bad.exit_code == 2
+
+
+def test_retention_dry_run(cli: typer.Typer) -> None:
+    result = runner.invoke(cli, ["retention", "run", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "would delete messages" in result.output

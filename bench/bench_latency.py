@@ -1,0 +1,304 @@
+"""Decision latency of ``POST /v1/events`` at a sustained rate (target: p99 <= 30 ms at 500/s).
+
+Starts ``vigie serve`` on a fresh SQLite database (subprocess), creates a platform with the
+CLI, then sends one message event per request at a fixed rate (open loop: requests leave on
+schedule whether or not earlier ones have answered, so a slow server cannot hide its delay)
+over a bounded pool of keep-alive connections. Conversations replay the small fixture set
+(80 % benign, 20 % grooming or sextortion), after account events that give ages.
+
+Reported: p50/p90/p99/max of the *decision latency* (request written → answer read) and of
+the *scheduled latency* (planned send time → answer read, which adds any wait for a free
+connection), achieved events/s, errors, and the decision mix. Writes
+``bench/results/latency.json`` and ``bench/results/latency.md``.
+
+    .venv/bin/python bench/bench_latency.py [--rate 500] [--seconds 30] [--warmup 5]
+
+The machine is shared and has two cores; the loader runs on the same machine as the server,
+so numbers are pessimistic for the server and noisy from run to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURE = ROOT / "tests" / "fixtures" / "conversations_small.jsonl"
+RESULTS = ROOT / "bench" / "results"
+
+
+# --- the loader: a minimal HTTP/1.1 keep-alive client (cheaper than a full client library,
+# which matters when loader and server share two cores) -------------------------------------
+class Connection:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> Connection:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return cls(reader, writer)
+
+    async def post(self, path: str, key: str, body: bytes) -> tuple[int, bytes]:
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        status_line = await self.reader.readline()
+        length = 0
+        while True:
+            line = await self.reader.readline()
+            if line in (b"\r\n", b""):
+                break
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        payload = await self.reader.readexactly(length) if length else b""
+        return int(status_line.split()[1]), payload
+
+
+def _conversations(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    records = [json.loads(line) for line in FIXTURE.read_text().splitlines() if line.strip()]
+    benign = [r for r in records if r.get("label") == "benign"]
+    risky = [r for r in records if r.get("label") != "benign"]
+    rng = random.Random(seed)
+    return [rng.choice(benign if rng.random() < 0.8 else risky) for _ in range(n)]
+
+
+def make_events(total: int, conversations: int, run: str) -> tuple[list[bytes], list[bytes]]:
+    """Account events (sent first, untimed) and ``total`` message events, round-robin."""
+    chosen = _conversations(conversations)
+    accounts: list[bytes] = []
+    for i, conv in enumerate(chosen):
+        for handle, p in conv["participants"].items():
+            ev = {"type": "account", "id": f"{run}-acc-{i}-{handle}", "account": f"u{i}{handle}",
+                  "age": p.get("age"), "age_source": p.get("age_source", "declared"),
+                  "created_at": "2026-10-01T00:00:00Z"}  # fmt: skip
+            accounts.append(json.dumps({"events": [ev]}).encode())
+    messages: list[bytes] = []
+    cursor = [0] * conversations
+    for n in range(total):
+        i = n % conversations
+        conv = chosen[i]
+        msg = conv["messages"][cursor[i] % len(conv["messages"])]
+        cursor[i] += 1
+        others = [h for h in conv["participants"] if h != msg["from"]]
+        ev = {"type": "message", "id": f"{run}-m-{n}", "conversation": f"{run}-c{i}",
+              "sender": f"u{i}{msg['from']}", "recipients": [f"u{i}{h}" for h in others],
+              "text": msg["text"], "sent_at": "2026-11-28T17:02:11Z"}  # fmt: skip
+        messages.append(json.dumps({"events": [ev]}).encode())
+    return accounts, messages
+
+
+async def _send_all(
+    port: int, key: str, bodies: list[bytes], rate: float, pool: int, record: bool
+) -> dict[str, Any]:
+    conns: asyncio.Queue[Connection] = asyncio.Queue()
+    for _ in range(pool):
+        conns.put_nowait(await Connection.open(port))
+    service: list[float] = []
+    scheduled: list[float] = []
+    statuses: Counter[str] = Counter()
+    decisions: Counter[str] = Counter()
+
+    async def one(body: bytes, planned: float) -> None:
+        conn = await conns.get()
+        started = time.perf_counter()
+        try:
+            status, payload = await conn.post("/v1/events", key, body)
+        except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            statuses[type(exc).__name__] += 1
+            conns.put_nowait(await Connection.open(port))
+            return
+        done = time.perf_counter()
+        conns.put_nowait(conn)
+        statuses[str(status)] += 1
+        if status == 200 and record:
+            service.append(done - started)
+            scheduled.append(done - planned)
+            for result in json.loads(payload).get("results", []):
+                decisions[result.get("decision", "?")] += 1
+
+    start = time.perf_counter()
+    tasks = []
+    for n, body in enumerate(bodies):
+        planned = start + n / rate
+        delay = planned - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(body, planned)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    while not conns.empty():
+        conns.get_nowait().writer.close()
+    return {
+        "service": service,
+        "scheduled": scheduled,
+        "statuses": dict(statuses),
+        "decisions": dict(decisions),
+        "elapsed_s": elapsed,
+        "sent": len(bodies),
+    }
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def _summary(values: list[float]) -> dict[str, float]:
+    return {name: round(_pct(values, q), 2)
+            for name, q in (("p50_ms", 0.5), ("p90_ms", 0.9), ("p99_ms", 0.99),
+                            ("max_ms", 1.0))}  # fmt: skip
+
+
+# --- the server ---------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _vigie(*args: str, env: dict[str, str]) -> list[str]:
+    """The ``vigie`` command; ``VIGIE_BENCH_CLI`` may name another (e.g. a dev wrapper)."""
+    custom = env.get("VIGIE_BENCH_CLI")
+    return [*(custom.split() if custom else [sys.executable, "-m", "vigie.cli"]), *args]
+
+
+def _run(args: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def _wait_ready(port: int, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("vigie serve exited before it was ready")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise SystemExit("vigie serve did not become ready")
+
+
+def bench_env(tmp: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "VIGIE_DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+        "VIGIE_CONFIG": str(tmp / "absent.toml"),
+        "VIGIE_API__RATE_LIMIT_PER_MINUTE": "100000000",
+        "VIGIE_LOG_LEVEL": "warning",
+    })  # fmt: skip
+    return env
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rate", type=float, default=500.0)
+    ap.add_argument("--seconds", type=float, default=30.0)
+    ap.add_argument("--warmup", type=float, default=5.0)
+    ap.add_argument("--pool", type=int, default=64, help="keep-alive connections")
+    ap.add_argument("--conversations", type=int, default=500)
+    ap.add_argument("--target-p99-ms", type=float, default=30.0)
+    ap.add_argument("--out", default="latency")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="vigie-bench-") as tmpdir:
+        tmp = Path(tmpdir)
+        env = bench_env(tmp)
+        _run(_vigie("db", "upgrade", env=env), env)
+        key = _run(_vigie("platform", "add", "bench", env=env), env).strip().splitlines()[-1]
+        port = _free_port()
+        server = subprocess.Popen(
+            _vigie("serve", "--port", str(port), env=env),
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        try:
+            _wait_ready(port, server)
+            result = asyncio.run(_drive(port, key, args))
+        finally:
+            server.terminate()
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    write_results(result, args)
+    return 0
+
+
+async def _drive(port: int, key: str, args: argparse.Namespace) -> dict[str, Any]:
+    total = int(args.rate * args.seconds)
+    warm = int(args.rate * args.warmup)
+    accounts, messages = make_events(total + warm, args.conversations, f"r{int(time.time())}")
+    await _send_all(port, key, accounts, rate=max(args.rate, 200), pool=args.pool, record=False)
+    await _send_all(port, key, messages[:warm], args.rate, args.pool, record=False)
+    run = await _send_all(port, key, messages[warm:], args.rate, args.pool, record=True)
+    return {
+        "rate_target": args.rate, "seconds": args.seconds, "events": run["sent"],
+        "achieved_events_per_s": round(len(run["service"]) / run["elapsed_s"], 1),
+        "decision_latency": _summary(run["service"]),
+        "scheduled_latency": _summary(run["scheduled"]),
+        "statuses": run["statuses"], "decisions": run["decisions"],
+        "target_p99_ms": args.target_p99_ms,
+        "met": _pct(run["service"], 0.99) <= args.target_p99_ms
+        and len(run["service"]) / run["elapsed_s"] >= 0.98 * args.rate,
+        "pool": args.pool, "conversations": args.conversations,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "system": platform.platform()},
+        "database": "sqlite (WAL)", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }  # fmt: skip
+
+
+def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
+    d, s = result["decision_latency"], result["scheduled_latency"]
+    lines = [
+        f"# Decision latency, POST /v1/events, {result['rate_target']:.0f} events/s target",
+        "",
+        "| measure | p50 ms | p90 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|",
+        f"| decision (request → answer) | {d['p50_ms']} | {d['p90_ms']} | {d['p99_ms']} | "
+        f"{d['max_ms']} |",
+        f"| scheduled (planned send → answer) | {s['p50_ms']} | {s['p90_ms']} | {s['p99_ms']} "
+        f"| {s['max_ms']} |",
+        "",
+        f"- achieved: **{result['achieved_events_per_s']} events/s** over {result['seconds']:.0f}"
+        f" s ({result['events']} events, one per request, {result['pool']} connections)",
+        f"- target p99 ≤ {result['target_p99_ms']:.0f} ms at the target rate: "
+        f"**{'met' if result['met'] else 'NOT met'}**",
+        f"- HTTP statuses: {result['statuses']}; decisions: {result['decisions']}",
+        f"- {result['database']}, {result['machine']['cpus']} CPUs, loader on the same machine;"
+        f" {result['at']}",
+        "",
+    ]
+    (RESULTS / f"{args.out}.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -80,8 +80,10 @@ def _participant(handle: str, raw: Any, line: int) -> Participant:
     if not isinstance(raw, dict):
         raise ConversationFormatError(line, where, "expected an object")
     age = raw.get("age")
-    if age is not None and (isinstance(age, bool) or not isinstance(age, int | float)):
-        raise ConversationFormatError(line, f"{where}.age", "expected a number or null")
+    if age is not None and (
+        isinstance(age, bool) or not isinstance(age, int | float) or not 0 <= age <= 130
+    ):  # NaN fails the range test too
+        raise ConversationFormatError(line, f"{where}.age", "expected a number 0-130 or null")
     source_raw = raw.get("age_source") or "unknown"
     try:
         source = AgeSource(source_raw)
@@ -146,8 +148,14 @@ def parse_conversation(obj: Any, line: int = 1) -> ConversationRecord:
 
 def read_conversations(path: str | Path) -> Iterator[ConversationRecord]:
     """Yield the conversations of a JSON Lines file in order; blank lines are skipped."""
-    with Path(path).open(encoding="utf-8") as fh:
-        for number, raw in enumerate(fh, start=1):
+    with Path(path).open("rb") as fh:  # decoded per line, so bad bytes are named by line
+        for number, data in enumerate(fh, start=1):
+            try:
+                raw = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise ConversationFormatError(
+                    number, "(line)", f"not valid UTF-8 at byte {exc.start}"
+                ) from exc
             if not raw.strip():
                 continue
             try:

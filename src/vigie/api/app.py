@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vigie import __version__
-from vigie.api import cases, errors, events, health, media, ratelimit
+from vigie.api import cases, errors, events, health, media, metrics, ratelimit
 from vigie.api.limits import BodyLimitMiddleware
 from vigie.detect.registry import build_text_detectors
 from vigie.pipeline import Pipeline
@@ -55,7 +55,7 @@ def create_app(
     app.state.store = store
     app.state.pipeline = pipeline or build_pipeline(settings, store)
     errors.install(app)
-    for module in (events, media, cases, health):
+    for module in (events, media, cases, health, metrics):
         app.include_router(module.router)
     from vigie.console import routes as console_routes
 

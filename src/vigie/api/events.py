@@ -1,16 +1,32 @@
-"""``POST /v1/events``: a batch of platform events in, one decision per event out."""
+"""``POST /v1/events``: a batch of platform events in, one decision per event out.
+
+Two modes, chosen by configuration (contract: shared/formats/README.md):
+
+* synchronous (default): the batch runs through the pipeline now; ``200`` with the results;
+* asynchronous (``VIGIE_BUS_URL`` set): the batch is published to NATS JetStream and the answer
+  is ``202`` with the accepted ids as soon as the bus has stored them; ``vigie worker``
+  processes them and ``GET /v1/events/{id}`` answers once the result exists. When workers are
+  far behind or the bus is down, the answer is ``503`` with ``Retry-After`` and nothing is
+  accepted, so the platform keeps the events and retries.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
+from vigie.api import metrics
 from vigie.api.auth import PlatformDep
-from vigie.api.schemas import ErrorAnswer, EventsAnswer
+from vigie.api.schemas import ErrorAnswer, EventResult, EventsAnswer
 from vigie.events import EventBatch
 
 router = APIRouter(prefix="/v1", tags=["events"])
+_PUBLISHER_LOCK = threading.Lock()
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorAnswer, "description": "missing or invalid API key"},
@@ -19,8 +35,78 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("/events", response_model=EventsAnswer, responses=_ERRORS)
-def post_events(batch: EventBatch, platform: PlatformDep, request: Request) -> dict[str, Any]:
+class AcceptedAnswer(BaseModel):
+    accepted: list[str]
+
+
+_ASYNC: dict[int | str, dict[str, Any]] = {
+    202: {"model": AcceptedAnswer, "description": "asynchronous mode: durably on the bus"},
+    503: {
+        "model": ErrorAnswer,
+        "description": "asynchronous mode: bus busy or down; retry after the Retry-After header",
+    },
+}
+
+
+def bus_publisher(app: FastAPI) -> Any:
+    """The process's publisher when ``bus_url`` is set, else None (created on first use)."""
+    settings = app.state.settings
+    if not settings.bus_url:
+        return None
+    with _PUBLISHER_LOCK:
+        publisher = getattr(app.state, "bus_publisher", None)
+        if publisher is None:
+            from vigie.bus.config import BusConfig
+            from vigie.bus.publisher import Publisher
+
+            config = getattr(app.state, "bus_config", None) or BusConfig.from_settings(settings)
+            publisher = app.state.bus_publisher = Publisher(config)
+    return publisher
+
+
+@router.post("/events", response_model=EventsAnswer, responses={**_ERRORS, **_ASYNC})
+def post_events(batch: EventBatch, platform: PlatformDep, request: Request) -> Any:
     """Process the batch in order; an event id already seen returns its first answer."""
+    publisher = bus_publisher(request.app)
+    if publisher is not None:
+        return _publish(publisher, platform.id, batch)
+    metrics.EVENTS_IN.labels(mode="sync").inc(len(batch.events))
+    started = time.perf_counter()
     results = request.app.state.pipeline.process_batch(platform, batch.events)
+    metrics.BATCH_SECONDS.labels(via="api").observe(time.perf_counter() - started)
+    metrics.count_decisions(results)
     return {"results": results}
+
+
+def _publish(publisher: Any, platform_id: str, batch: EventBatch) -> JSONResponse:
+    from vigie.bus.publisher import BusBusy, BusUnavailable
+
+    try:
+        accepted = publisher.publish(platform_id, batch.events)
+    except BusBusy as exc:
+        reason = "unavailable" if isinstance(exc, BusUnavailable) else "backlog"
+        metrics.REFUSED.labels(reason=reason).inc()
+        return JSONResponse(
+            status_code=503,
+            content={"error": f"bus {reason}, retry later"},
+            headers={"Retry-After": str(exc.retry_after)},
+        )
+    metrics.EVENTS_IN.labels(mode="async").inc(len(accepted))
+    return JSONResponse(status_code=202, content={"accepted": accepted})
+
+
+@router.get(
+    "/events/{event_id:path}",
+    response_model=EventResult,
+    responses={
+        401: _ERRORS[401],
+        404: {"model": ErrorAnswer, "description": "not processed (yet)"},
+    },
+)
+def get_event(event_id: str, platform: PlatformDep, request: Request) -> dict[str, Any]:
+    """The result of one event, the same object as in the synchronous answer."""
+    with request.app.state.store.read() as unit:
+        result = unit.processed_result(platform.id, event_id)
+    if result is None:
+        raise HTTPException(status_code=404, detail="event not processed (yet)")
+    return dict(result)

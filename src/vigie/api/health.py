@@ -22,4 +22,10 @@ def readyz(request: Request) -> dict[str, str] | JSONResponse:
         return JSONResponse(
             status_code=503, content={"status": "unavailable", "reason": type(exc).__name__}
         )
+    from vigie.api.events import bus_publisher
+
+    publisher = bus_publisher(request.app)  # asynchronous mode: the bus must answer too
+    problem = publisher.check() if publisher is not None else None
+    if problem is not None:
+        return JSONResponse(status_code=503, content={"status": "unavailable", "reason": problem})
     return {"status": "ready"}

@@ -166,8 +166,23 @@ class SqlUnit:
         row = self.session.get(AccountRow, (platform_id, pseudo_id))
         return row.external_ref if row else None
 
+    def _lock_account(self, platform_id: str, pseudo_id: str) -> AccountRow | None:
+        """The account row, locked until commit on PostgreSQL and read afresh.
+
+        Per-subject state (profile, the open case) spans conversations, so several bus workers
+        can touch it at once; the lock makes their read-modify-write take turns. ``NO KEY
+        UPDATE`` leaves foreign-key checks on the row unblocked. SQLite ignores the clause
+        (it serialises writers itself).
+        """
+        return self.session.get(
+            AccountRow,
+            (platform_id, pseudo_id),
+            with_for_update={"key_share": True},
+            populate_existing=True,
+        )
+
     def profile_state(self, platform_id: str, pseudo_id: str) -> dict[str, Any]:
-        row = self.session.get(AccountRow, (platform_id, pseudo_id))
+        row = self._lock_account(platform_id, pseudo_id)
         return dict(row.profile_state or {}) if row else {}
 
     def save_profile_state(self, platform_id: str, pseudo_id: str, state: dict[str, Any]) -> None:
@@ -318,6 +333,7 @@ class SqlUnit:
             )
 
     def open_case_for(self, platform_id: str, subject: str) -> Case | None:
+        self._lock_account(platform_id, subject)  # two workers never both open a case
         row = self.session.execute(
             select(CaseRow)
             .where(

@@ -74,7 +74,7 @@ def _fold_char(ch: str) -> str:
     """Lowercase, drop accents, map look-alikes; '' for zero-width and combining marks."""
     if ord(ch) < 128:
         return ch.lower()
-    if ord(ch) in _ZERO_WIDTH:
+    if ord(ch) in _ZERO_WIDTH or unicodedata.combining(ch):  # NFD text, "Zalgo" marks
         return ""
     low = ch.lower()
     if low in _HOMOGLYPHS:

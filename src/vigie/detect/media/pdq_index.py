@@ -118,8 +118,8 @@ class _Segment:
         """The same search in plain NumPy (slower; duplicates are removed by the caller)."""
         slices = queries.view(np.uint16).reshape(-1, SLICES, 1)
         probes = (slices ^ _MASKS).astype(np.int64) + _SLICE_BASE  # (q, 16, 17)
-        starts = self.offsets[probes].ravel()
-        lengths = self.offsets[probes + 1].ravel() - starts
+        starts = self.offsets[probes].ravel().astype(np.int64)
+        lengths = self.offsets[probes + 1].ravel().astype(np.int64) - starts
         total = int(lengths.sum())
         if total == 0:
             empty = np.empty(0, dtype=np.int64)

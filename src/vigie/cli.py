@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "vigie.detect.media.commands",
     "vigie.bus.commands",
     "vigie.reports.commands",
+    "vigie.evaluation.commands",
 )
 
 

@@ -1,0 +1,194 @@
+"""Audit log, decision-log export, dashboard, wellness settings and the console's own files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import Counter
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, Response
+
+from vigie.console import queues
+from vigie.console.i18n import LANGS
+from vigie.console.web import (
+    HERE,
+    SECURITY_HEADERS,
+    Officer,
+    audit,
+    checked_form,
+    current_officer,
+    db,
+    forbidden,
+    now,
+    render,
+    see_other,
+)
+from vigie.reports.audit import verify_chain
+from vigie.store import console_queries as q
+
+router = APIRouter(include_in_schema=False)
+Me = Annotated[Officer, Depends(current_officer)]
+STATIC = HERE / "static"
+STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
+
+
+@router.get("/console/static/{name}")
+def static(name: str) -> Response:
+    if name not in STATIC_FILES:
+        return Response(status_code=404)
+    return FileResponse(
+        STATIC / name,
+        media_type=STATIC_FILES[name],
+        headers={"Cache-Control": "public, max-age=3600"},
+    )
+
+
+@router.get("/console/audit")
+def audit_page(request: Request, me: Me) -> Response:
+    if not me.can("audit.view"):
+        return forbidden(request, me, "audit.view")
+    params = request.query_params
+    before = params.get("before")
+    with db(request) as s:
+        rows = q.audit_page(
+            s,
+            limit=100,
+            before=int(before) if before and before.isdigit() else None,
+            actor=params.get("actor") or None,
+            action=params.get("action") or None,
+        )
+        broken = verify_chain(s) if params.get("verify") else None
+    return render(
+        request,
+        "audit.html",
+        me,
+        rows=rows,
+        verified=bool(params.get("verify")),
+        broken=broken,
+        actor=params.get("actor", ""),
+        action=params.get("action", ""),
+    )
+
+
+@router.get("/console/decisions.csv")
+def export_decisions(request: Request, me: Me) -> Response:
+    if not me.can("decisions.export"):
+        return forbidden(request, me, "decisions.export")
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "id",
+            "at",
+            "case",
+            "platform",
+            "subject",
+            "decision",
+            "policy_rule",
+            "reason",
+            "officer",
+            "report_status",
+            "authority",
+            "approved_by",
+            "overturned",
+        ]
+    )
+    with db(request) as s:
+        rows = q.decision_log(s)
+        for r in rows:
+            at = q.utc(r.at)
+            writer.writerow(
+                [
+                    r.id,
+                    at.isoformat() if at else "",
+                    r.case_id,
+                    r.platform_id,
+                    r.subject,
+                    r.kind,
+                    r.rule,
+                    r.reason,
+                    r.actor,
+                    r.report_status or "",
+                    r.authority or "",
+                    r.reviewed_by or "",
+                    int(r.overturned),
+                ]
+            )
+        audit(s, me, "decisions.export", "decision_log", {"rows": len(rows)})
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Disposition": 'attachment; filename="vigie-decisions.csv"',
+    }
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def _percentile(values: list[float], pct: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+
+
+@router.get("/console/dashboard")
+def dashboard(request: Request, me: Me) -> Response:
+    if not me.can("dashboard.view"):
+        return forbidden(request, me, "dashboard.view")
+    at = now()
+    with db(request) as s:
+        built = queues.build(q.active_cases(s), at)
+        delays = q.first_decision_delays(s)
+        flags = q.signal_counts(s, at - timedelta(days=14))
+        outcomes = q.appeal_outcomes(s)
+        decided = q.count_actions(s)
+    by_category = Counter(c for _, c, _ in flags)
+    by_day = Counter(d for d, _, _ in flags)
+    by_lang = Counter(lang for _, _, lang in flags)
+    appeals = sum(outcomes.values())
+    return render(
+        request,
+        "dashboard.html",
+        me,
+        backlog=[(qu, len(built[qu.key])) for qu in queues.QUEUES],
+        median=statistics.median(delays) if delays else None,
+        p95=_percentile(delays, 95),
+        decided_cases=len(delays),
+        by_category=by_category.most_common(),
+        by_day=sorted(by_day.items()),
+        by_lang=by_lang.most_common(),
+        top=max([*by_category.values(), *by_day.values(), 1]),
+        overturned=outcomes.get("overturned", 0),
+        appeals=appeals,
+        decisions=decided,
+        human=lambda sec: queues.human(timedelta(seconds=sec)),
+    )
+
+
+@router.get("/console/settings")
+def settings_page(request: Request, me: Me) -> Response:
+    return render(
+        request, "settings.html", me, langs=LANGS, saved=request.query_params.get("saved") == "1"
+    )
+
+
+@router.post("/console/settings")
+async def save_settings(request: Request, me: Me) -> Response:
+    form = await checked_form(request, me)
+    minutes = form.get("break_minutes", "50")
+    lang = form.get("lang", "en")
+    with db(request) as s:
+        user = q.user_by_id(s, me.id)
+        if user is not None:
+            q.save_wellness(
+                s,
+                user,
+                blur="blur" in form,
+                greyscale="greyscale" in form,
+                mute="mute" in form,
+                break_minutes=max(0, min(480, int(minutes))) if minutes.isdigit() else 50,
+                lang=lang if lang in LANGS else "en",
+            )
+    return see_other("/console/settings?saved=1")

@@ -1,0 +1,82 @@
+"""French and English for the console: English strings are the keys, French is looked up.
+
+A missing French entry falls back to English, so a new label never breaks a page.
+"""
+
+from __future__ import annotations
+
+LANGS = ("en", "fr")
+
+FR: dict[str, str] = {
+    "Queues": "Files",
+    "Case": "Dossier",
+    "Cases": "Dossiers",
+    "Reports": "Signalements",
+    "Appeals": "Recours",
+    "Audit log": "Journal d'audit",
+    "Dashboard": "Tableau de bord",
+    "Settings": "Réglages",
+    "Log out": "Se déconnecter",
+    "Log in": "Se connecter",
+    "Email": "Adresse e-mail",
+    "Password": "Mot de passe",
+    "Claim": "Prendre",
+    "Release": "Relâcher",
+    "Claimed by": "Pris par",
+    "Priority": "Priorité",
+    "Risk": "Risque",
+    "Child's age": "Âge de l'enfant",
+    "Opened": "Ouvert",
+    "Overdue": "En retard",
+    "Subject": "Personne visée",
+    "Status": "Statut",
+    "Categories": "Catégories",
+    "Timeline": "Chronologie",
+    "Participants": "Participants",
+    "Signals": "Signaux",
+    "Notes": "Notes",
+    "Add note": "Ajouter une note",
+    "Decision": "Décision",
+    "Dismiss": "Classer",
+    "Warn": "Avertir",
+    "Restrict contact": "Restreindre les contacts",
+    "Suspend": "Suspendre",
+    "Escalate to a référent": "Transmettre à un référent",
+    "Prepare report": "Préparer un signalement",
+    "Policy rule": "Règle appliquée",
+    "Reason": "Motif",
+    "Reveal": "Afficher",
+    "Media": "Médias",
+    "Approve": "Approuver",
+    "Reject": "Refuser",
+    "Uphold": "Maintenir",
+    "Overturn": "Infirmer",
+    "Record appeal": "Enregistrer un recours",
+    "Export decisions (CSV)": "Exporter les décisions (CSV)",
+    "Actions taken": "Mesures prises",
+    "Other cases of this subject": "Autres dossiers de cette personne",
+    "Conversations with minors": "Conversations avec des mineurs",
+    "Save": "Enregistrer",
+    "Blur media": "Flouter les médias",
+    "Greyscale media": "Médias en niveaux de gris",
+    "Mute audio": "Couper le son",
+    "Break reminder every (minutes)": "Rappel de pause toutes les (minutes)",
+    "Language": "Langue",
+    "Keyboard shortcuts": "Raccourcis clavier",
+    "Time for a short break.": "C'est le moment d'une courte pause.",
+    "No case here.": "Aucun dossier ici.",
+    "Account age": "Ancienneté du compte",
+    "Age source": "Source de l'âge",
+    "Age": "Âge",
+    "Role": "Rôle",
+    "Backlog per queue": "File d'attente par file",
+    "Time to decision": "Délai de décision",
+    "Flags per category": "Signaux par catégorie",
+    "Overturn rate": "Taux d'infirmation",
+    "Wellness": "Bien-être",
+    "hidden: needs the evidence permission": "masqué : nécessite la permission « preuves »",
+}
+
+
+def translate(lang: str, text: str) -> str:
+    return FR.get(text, text) if lang == "fr" else text

@@ -1,0 +1,101 @@
+"""Queue routing and ordering: which queue a case lands in, and who looks first.
+
+Routing rules are read top to bottom and the first that matches wins, so hash matches and
+sextortion always land in the urgent queue whatever else a case carries. Within a queue,
+cases are ordered by the policy's priority (1 = most urgent), then by a score made of the
+risk, the child's age (younger first), recency and whether the subject is a repeat subject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from vigie.store.console_queries import QueueCase
+
+URGENT_CATEGORIES = frozenset({"known_imagery", "sextortion_threat", "payment_demand"})
+
+# How long a case may wait, per priority, before its timer turns visible as overdue.
+SLA = {1: timedelta(hours=1), 2: timedelta(hours=4), 3: timedelta(hours=24), 4: timedelta(hours=72)}
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    key: str
+    title: str
+    why: str
+    matches: Callable[[QueueCase], bool]
+
+
+QUEUES: tuple[Queue, ...] = (
+    Queue(
+        "reports",
+        "Reports awaiting approval",
+        "prepared reports to an authority: a second référent must approve (four eyes)",
+        lambda c: c.status == "report_pending",
+    ),
+    Queue(
+        "escalated",
+        "Escalated to a référent",
+        "cases a moderator escalated",
+        lambda c: c.status == "escalated",
+    ),
+    Queue(
+        "urgent",
+        "Hash matches and sextortion",
+        "known imagery, threats and payment demands: the most harm, the fastest",
+        lambda c: bool(URGENT_CATEGORIES & set(c.categories)),
+    ),
+    Queue(
+        "user_reports",
+        "User reports",
+        "reported by a user, no detector signal yet",
+        lambda c: set(c.categories) <= {"user_report"},
+    ),
+    Queue("grooming", "Grooming indicators", "conversations with risk indicators", lambda c: True),
+)
+QUEUE_KEYS = tuple(q.key for q in QUEUES)
+
+
+def route(case: QueueCase) -> str:
+    return next(q.key for q in QUEUES if q.matches(case))
+
+
+def score(case: QueueCase, now: datetime) -> float:
+    """Higher first. Weights are small and readable on purpose; the priority dominates."""
+    age = case.child_age
+    age_part = 0.15 if age is None else max(0.0, (18 - age) / 18) * 0.4
+    hours = max(0.0, (now - case.updated_at).total_seconds() / 3600)
+    recency = 0.2 / (1 + hours)
+    repeat = 0.2 if case.other_cases > 0 else 0.0
+    return case.risk + age_part + recency + repeat
+
+
+def order(cases: list[QueueCase], now: datetime) -> list[QueueCase]:
+    return sorted(cases, key=lambda c: (c.priority, -score(c, now), c.opened_at, c.id))
+
+
+def build(cases: list[QueueCase], now: datetime) -> dict[str, list[QueueCase]]:
+    """Every queue (empty ones too, so counts show 0), each ordered."""
+    out: dict[str, list[QueueCase]] = {k: [] for k in QUEUE_KEYS}
+    for case in cases:
+        out[route(case)].append(case)
+    return {k: order(v, now) for k, v in out.items()}
+
+
+def overdue(case: QueueCase | None, now: datetime) -> timedelta | None:
+    """How late a case is against its priority's SLA, or None when still in time."""
+    if case is None:
+        return None
+    late = now - case.opened_at - SLA.get(case.priority, SLA[4])
+    return late if late > timedelta(0) else None
+
+
+def human(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h {minutes % 60:02d}"
+    return f"{minutes // 1440} d"

@@ -1,0 +1,139 @@
+"""Second looks: four-eyes approval of reports, and appeals decided by someone else."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from vigie.console.web import (
+    Officer,
+    audit,
+    checked_form,
+    current_officer,
+    db,
+    forbidden,
+    now,
+    render,
+    see_other,
+)
+from vigie.store import console_queries as q
+
+router = APIRouter(include_in_schema=False)
+Me = Annotated[Officer, Depends(current_officer)]
+
+
+@router.get("/console/reports")
+def reports_page(request: Request, me: Me) -> Response:
+    if not me.can("queue.view"):
+        return forbidden(request, me, "queue.view")
+    with db(request) as s:
+        pending = q.pending_reports(s)
+    return render(
+        request, "reports.html", me, pending=pending, error=request.query_params.get("error")
+    )
+
+
+@router.post("/console/reports/{action_id}/review")
+async def review(request: Request, action_id: int, me: Me) -> Response:
+    form = await checked_form(request, me)
+    if not me.can("report.approve"):
+        return forbidden(request, me, "report.approve")
+    approve = form.get("verdict") == "approve"
+    with db(request) as s:
+        action = q.get_action(s, action_id)
+        if action is None or action.report_status != "pending":
+            return see_other("/console/reports?error=not+pending")
+        if action.actor == me.email:
+            # Four eyes: the author of a report can never be its approver.
+            audit(
+                s,
+                me,
+                "report.self_approval_refused",
+                f"case:{action.case_id}",
+                {"action_id": action_id},
+            )
+            return see_other("/console/reports?error=four+eyes%3A+you+prepared+this+report")
+        q.review_report(s, action, reviewer=me.email, role=me.role, approve=approve, now=now())
+        audit(
+            s,
+            me,
+            "report.approved" if approve else "report.rejected",
+            f"case:{action.case_id}",
+            {"action_id": action_id, "author": action.actor, "authority": action.authority},
+            platform_id=action.platform_id,
+        )
+    return see_other("/console/reports")
+
+
+@router.get("/console/appeals")
+def appeals_page(request: Request, me: Me) -> Response:
+    if not me.can("queue.view"):
+        return forbidden(request, me, "queue.view")
+    with db(request) as s:
+        pending = [(a, q.get_action(s, a.action_id)) for a in q.open_appeals(s)]
+        outcomes = q.appeal_outcomes(s)
+    return render(
+        request,
+        "appeals.html",
+        me,
+        pending=pending,
+        outcomes=outcomes,
+        error=request.query_params.get("error"),
+    )
+
+
+@router.post("/console/cases/{case_id}/appeals")
+async def record_appeal(request: Request, case_id: str, me: Me) -> Response:
+    form = await checked_form(request, me)
+    if not me.can("appeal.record"):
+        return forbidden(request, me, "appeal.record")
+    statement = form.get("statement", "").strip()[:5000]
+    action_id = form.get("action_id", "")
+    with db(request) as s:
+        action = q.get_action(s, int(action_id)) if action_id.isdigit() else None
+        if action is None or action.case_id != case_id or not statement:
+            return see_other(f"/console/cases/{case_id}?error=appeal+needs+a+decision+and+text")
+        appeal = q.record_appeal(s, action, statement, me.email, now())
+        audit(
+            s,
+            me,
+            "appeal.recorded",
+            f"case:{case_id}",
+            {"appeal_id": appeal.id, "action_id": action.id},
+            platform_id=action.platform_id,
+        )
+    return see_other("/console/appeals")
+
+
+@router.post("/console/appeals/{appeal_id}/decide")
+async def decide_appeal(request: Request, appeal_id: int, me: Me) -> Response:
+    form = await checked_form(request, me)
+    if not me.can("appeal.decide"):
+        return forbidden(request, me, "appeal.decide")
+    with db(request) as s:
+        appeal = q.get_appeal(s, appeal_id)
+        action = q.get_action(s, appeal.action_id) if appeal else None
+        if appeal is None or action is None or appeal.outcome is not None:
+            return see_other("/console/appeals?error=not+open")
+        if action.actor == me.email:
+            return see_other("/console/appeals?error=an+appeal+goes+to+someone+else")
+        overturn = form.get("outcome") == "overturned"
+        q.decide_appeal(
+            s,
+            appeal,
+            decider=me.email,
+            overturn=overturn,
+            reason=form.get("reason", "").strip()[:2000],
+            now=now(),
+        )
+        audit(
+            s,
+            me,
+            "appeal.decided",
+            f"case:{appeal.case_id}",
+            {"appeal_id": appeal_id, "outcome": appeal.outcome},
+            platform_id=action.platform_id,
+        )
+    return see_other("/console/appeals")

@@ -1,0 +1,586 @@
+"""Every SQL statement the console runs, as functions taking a Session (the web layer has none).
+
+Reads that the reports engineer already wrote (``load_case_facts``) are reused rather than
+copied, so the console and the evidence package tell the same story about a case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from vigie.reports.case_facts import CaseFacts, load_case_facts
+from vigie.store.console_tables import (
+    AppealRow,
+    CaseActionRow,
+    CaseNoteRow,
+    ConsoleSessionRow,
+    ConsoleUserRow,
+)
+from vigie.store.reports_tables import ApprovalRow, ComplaintRow
+from vigie.store.tables import AccountRow, AuditRow, CaseRow, MessageRow, PlatformRow, SignalRow
+
+ACTIVE = ("open", "in_review", "escalated", "report_pending")
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite gives naive datetimes back; everything stored is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# Users and sessions -----------------------------------------------------------------------------
+def create_user(
+    session: Session, email: str, role: str, password_hash: str, now: datetime
+) -> ConsoleUserRow:
+    row = ConsoleUserRow(
+        email=email.lower(),
+        role=role,
+        password_hash=password_hash,
+        active=True,
+        failed_logins=0,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def user_by_email(session: Session, email: str) -> ConsoleUserRow | None:
+    stmt = select(ConsoleUserRow).where(ConsoleUserRow.email == email.strip().lower())
+    return session.scalars(stmt).first()
+
+
+def user_by_id(session: Session, user_id: int) -> ConsoleUserRow | None:
+    return session.get(ConsoleUserRow, user_id)
+
+
+def list_users(session: Session) -> list[ConsoleUserRow]:
+    return list(session.scalars(select(ConsoleUserRow).order_by(ConsoleUserRow.email)))
+
+
+def record_login_failure(
+    session: Session, user: ConsoleUserRow, now: datetime, max_failures: int, lock_for: timedelta
+) -> bool:
+    """Count a failed password; lock the account when the limit is reached. True when locked."""
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins >= max_failures:
+        user.locked_until = now + lock_for
+        user.failed_logins = 0
+        return True
+    return False
+
+
+def record_login_success(session: Session, user: ConsoleUserRow) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+
+
+def create_session(
+    session: Session, token_hash: str, user_id: int, csrf: str, now: datetime, lifetime: timedelta
+) -> None:
+    session.add(
+        ConsoleSessionRow(
+            token_hash=token_hash,
+            user_id=user_id,
+            csrf=csrf,
+            created_at=now,
+            last_seen=now,
+            expires_at=now + lifetime,
+        )
+    )
+
+
+def live_session(
+    session: Session, token_hash: str, now: datetime, idle: timedelta
+) -> tuple[ConsoleSessionRow, ConsoleUserRow] | None:
+    """The session and its user when the session is neither revoked, expired nor idle too long."""
+    row = session.get(ConsoleSessionRow, token_hash)
+    if row is None or row.revoked_at is not None:
+        return None
+    expires, seen = utc(row.expires_at), utc(row.last_seen)
+    if (expires and expires <= now) or (seen and seen + idle <= now):
+        return None
+    user = session.get(ConsoleUserRow, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_seen = now
+    return row, user
+
+
+def revoke_session(session: Session, token_hash: str, now: datetime) -> None:
+    session.execute(
+        update(ConsoleSessionRow)
+        .where(ConsoleSessionRow.token_hash == token_hash)
+        .values(revoked_at=now)
+    )
+
+
+def save_wellness(
+    session: Session,
+    user: ConsoleUserRow,
+    *,
+    blur: bool,
+    greyscale: bool,
+    mute: bool,
+    break_minutes: int,
+    lang: str,
+) -> None:
+    user.blur, user.greyscale, user.mute = blur, greyscale, mute
+    user.break_minutes, user.lang = break_minutes, lang
+
+
+# Queues -----------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class QueueCase:
+    """What the queue needs to route and order a case."""
+
+    id: str
+    platform: str
+    subject: str
+    status: str
+    priority: int
+    risk: float
+    categories: list[str]
+    opened_at: datetime
+    updated_at: datetime
+    assignee: str | None
+    child_age: int | None = None
+    other_cases: int = 0
+
+
+def active_cases(session: Session, limit: int = 1000) -> list[QueueCase]:
+    stmt = (
+        select(CaseRow, PlatformRow.name)
+        .join(PlatformRow, PlatformRow.id == CaseRow.platform_id, isouter=True)
+        .where(CaseRow.status.in_(ACTIVE))
+        .order_by(CaseRow.opened_at)
+        .limit(limit)
+    )
+    cases = [
+        QueueCase(
+            c.id,
+            name or c.platform_id,
+            c.subject,
+            c.status,
+            c.priority,
+            c.risk,
+            list(c.categories or []),
+            utc(c.opened_at) or datetime.now(UTC),
+            utc(c.updated_at) or datetime.now(UTC),
+            c.assignee,
+        )
+        for c, name in session.execute(stmt)
+    ]
+    rows = {c.id: r for c, r in zip(cases, _case_rows(session, [c.id for c in cases]), strict=True)}
+    _fill_child_ages(session, cases, rows)
+    _fill_repeats(session, cases, rows)
+    return cases
+
+
+def _case_rows(session: Session, ids: list[str]) -> list[CaseRow]:
+    by_id = {r.id: r for r in session.scalars(select(CaseRow).where(CaseRow.id.in_(ids)))}
+    return [by_id[i] for i in ids]
+
+
+def _fill_child_ages(session: Session, cases: list[QueueCase], rows: dict[str, CaseRow]) -> None:
+    """The youngest minor in each case's conversation (senders and recipients)."""
+    keys = {(r.platform_id, r.conversation_id) for r in rows.values() if r.conversation_id}
+    if not keys:
+        return
+    people: dict[tuple[str, str], set[str]] = {}
+    stmt = select(
+        MessageRow.platform_id, MessageRow.conversation_id, MessageRow.sender, MessageRow.recipients
+    ).where(tuple_(MessageRow.platform_id, MessageRow.conversation_id).in_(list(keys)))
+    for platform_id, conv, sender, recipients in session.execute(stmt):
+        people.setdefault((platform_id, conv), set()).update([sender, *(recipients or [])])
+    ages = _minor_ages(session, {(p, who) for (p, _), ids in people.items() for who in ids})
+    for case in cases:
+        row = rows[case.id]
+        ids = people.get((row.platform_id, row.conversation_id or ""), set()) - {case.subject}
+        found = [ages[(row.platform_id, i)] for i in ids if (row.platform_id, i) in ages]
+        case.child_age = min(found) if found else None
+
+
+def _minor_ages(session: Session, who: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    if not who:
+        return {}
+    stmt = select(AccountRow.platform_id, AccountRow.pseudo_id, AccountRow.age).where(
+        tuple_(AccountRow.platform_id, AccountRow.pseudo_id).in_(list(who)), AccountRow.age < 18
+    )
+    return {(p, i): int(a) for p, i, a in session.execute(stmt) if a is not None}
+
+
+def _fill_repeats(session: Session, cases: list[QueueCase], rows: dict[str, CaseRow]) -> None:
+    keys = {(r.platform_id, r.subject) for r in rows.values()}
+    if not keys:
+        return
+    stmt = (
+        select(CaseRow.platform_id, CaseRow.subject, func.count())
+        .where(tuple_(CaseRow.platform_id, CaseRow.subject).in_(list(keys)))
+        .group_by(CaseRow.platform_id, CaseRow.subject)
+    )
+    counts = {(p, s): int(n) for p, s, n in session.execute(stmt)}
+    for case in cases:
+        row = rows[case.id]
+        case.other_cases = counts.get((row.platform_id, row.subject), 1) - 1
+
+
+def claim_case(
+    session: Session, case_id: str, who: str, statuses: Iterable[str], now: datetime
+) -> bool:
+    """Take a case only if nobody holds it: one conditional UPDATE, so two officers racing for
+    the same case cannot both win (the database serialises the row update)."""
+    result = session.execute(
+        update(CaseRow)
+        .where(
+            CaseRow.id == case_id, CaseRow.assignee.is_(None), CaseRow.status.in_(list(statuses))
+        )
+        .values(assignee=who, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def release_case(session: Session, case_id: str, who: str, now: datetime) -> bool:
+    result = session.execute(
+        update(CaseRow)
+        .where(CaseRow.id == case_id, CaseRow.assignee == who)
+        .values(assignee=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+# Case view ---------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class Highlight:
+    message_id: int | None
+    media_id: int | None
+    category: str
+    explanation: str
+    score: float
+    detector: str
+    span: tuple[int, int] | None
+
+
+@dataclass(slots=True)
+class CaseView:
+    row: CaseRow
+    facts: CaseFacts
+    highlights: list[Highlight]
+    other_cases: list[CaseRow]
+    minor_contacts: list[tuple[str, str, int]]  # (conversation, minor, age)
+    notes: list[CaseNoteRow]
+    actions: list[CaseActionRow]
+    appeals: list[AppealRow]
+    approvals: list[ApprovalRow] = field(default_factory=list)
+
+
+def get_case(session: Session, case_id: str) -> CaseRow | None:
+    return session.get(CaseRow, case_id)
+
+
+def case_view(session: Session, case_id: str) -> CaseView | None:
+    row = session.get(CaseRow, case_id)
+    if row is None:
+        return None
+    signals = session.scalars(
+        select(SignalRow).where(SignalRow.case_id == case_id).order_by(SignalRow.at, SignalRow.id)
+    )
+    highlights = [
+        Highlight(
+            s.message_id,
+            s.media_id,
+            s.category,
+            s.explanation,
+            s.score,
+            s.detector,
+            (s.span_start, s.span_end)
+            if s.span_start is not None and s.span_end is not None
+            else None,
+        )
+        for s in signals
+    ]
+    others = list(
+        session.scalars(
+            select(CaseRow)
+            .where(
+                CaseRow.platform_id == row.platform_id,
+                CaseRow.subject == row.subject,
+                CaseRow.id != case_id,
+            )
+            .order_by(CaseRow.opened_at.desc())
+            .limit(50)
+        )
+    )
+    return CaseView(
+        row,
+        load_case_facts(session, case_id),
+        highlights,
+        others,
+        _minor_contacts(session, row),
+        case_notes(session, case_id),
+        case_actions(session, case_id),
+        case_appeals(session, case_id),
+        list(session.scalars(select(ApprovalRow).where(ApprovalRow.case_id == case_id))),
+    )
+
+
+def _minor_contacts(session: Session, row: CaseRow) -> list[tuple[str, str, int]]:
+    """Conversations in which the subject wrote to a minor (latest 2000 messages)."""
+    stmt = (
+        select(MessageRow.conversation_id, MessageRow.recipients)
+        .where(MessageRow.platform_id == row.platform_id, MessageRow.sender == row.subject)
+        .order_by(MessageRow.id.desc())
+        .limit(2000)
+    )
+    pairs = {(conv, r) for conv, recipients in session.execute(stmt) for r in recipients or []}
+    ages = _minor_ages(session, {(row.platform_id, r) for _, r in pairs})
+    return sorted(
+        (conv, r, ages[(row.platform_id, r)]) for conv, r in pairs if (row.platform_id, r) in ages
+    )
+
+
+def case_notes(session: Session, case_id: str) -> list[CaseNoteRow]:
+    return list(
+        session.scalars(
+            select(CaseNoteRow).where(CaseNoteRow.case_id == case_id).order_by(CaseNoteRow.at)
+        )
+    )
+
+
+def case_actions(session: Session, case_id: str) -> list[CaseActionRow]:
+    return list(
+        session.scalars(
+            select(CaseActionRow)
+            .where(CaseActionRow.case_id == case_id)
+            .order_by(CaseActionRow.at, CaseActionRow.id)
+        )
+    )
+
+
+def case_appeals(session: Session, case_id: str) -> list[AppealRow]:
+    return list(
+        session.scalars(
+            select(AppealRow).where(AppealRow.case_id == case_id).order_by(AppealRow.recorded_at)
+        )
+    )
+
+
+def add_note(session: Session, case_id: str, author: str, text: str, now: datetime) -> None:
+    session.add(CaseNoteRow(case_id=case_id, author=author, text=text, at=now))
+
+
+# Decisions, reports, appeals ----------------------------------------------------------------
+def record_action(
+    session: Session,
+    case: CaseRow,
+    *,
+    kind: str,
+    rule: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+    new_status: str,
+    authority: str | None = None,
+) -> CaseActionRow:
+    """Store a human decision and move the case on; the claim ends with the decision."""
+    row = CaseActionRow(
+        case_id=case.id,
+        platform_id=case.platform_id,
+        subject=case.subject,
+        kind=kind,
+        rule=rule,
+        reason=reason,
+        actor=actor,
+        at=now,
+        report_status="pending" if kind == "prepare_report" else None,
+        authority=authority,
+        overturned=False,
+    )
+    session.add(row)
+    case.status, case.assignee, case.updated_at = new_status, None, now
+    if kind == "prepare_report":
+        case.requires_report = True
+    if kind in ("restrict_contact", "suspend"):
+        account = session.get(AccountRow, (case.platform_id, case.subject))
+        if account is not None:
+            account.restricted = True
+    session.flush()
+    return row
+
+
+def get_action(session: Session, action_id: int) -> CaseActionRow | None:
+    return session.get(CaseActionRow, action_id)
+
+
+def pending_reports(session: Session) -> list[CaseActionRow]:
+    return list(
+        session.scalars(
+            select(CaseActionRow)
+            .where(CaseActionRow.report_status == "pending")
+            .order_by(CaseActionRow.at)
+        )
+    )
+
+
+def review_report(
+    session: Session,
+    action: CaseActionRow,
+    *,
+    reviewer: str,
+    role: str,
+    approve: bool,
+    now: datetime,
+) -> None:
+    """Four eyes: the caller has checked reviewer != author; approvals go to report_approvals."""
+    action.report_status = "approved" if approve else "rejected"
+    action.reviewed_by, action.reviewed_at = reviewer, now
+    case = session.get(CaseRow, action.case_id)
+    if approve:
+        session.add(
+            ApprovalRow(
+                case_id=action.case_id,
+                authority=action.authority or "ncmec",
+                author=action.actor,
+                approver=reviewer,
+                role=role,
+                at=now,
+            )
+        )
+    elif case is not None:
+        case.status, case.requires_report = "escalated", False
+    if case is not None:
+        case.updated_at = now
+
+
+def record_appeal(
+    session: Session, action: CaseActionRow, statement: str, recorded_by: str, now: datetime
+) -> AppealRow:
+    """An appeal is also a DSA Art. 20 complaint, so transparency counts include it."""
+    complaint = ComplaintRow(
+        platform_id=action.platform_id, case_id=action.case_id, received_at=now
+    )
+    session.add(complaint)
+    session.flush()
+    row = AppealRow(
+        case_id=action.case_id,
+        action_id=action.id,
+        complaint_id=complaint.id,
+        statement=statement,
+        recorded_by=recorded_by,
+        recorded_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_appeal(session: Session, appeal_id: int) -> AppealRow | None:
+    return session.get(AppealRow, appeal_id)
+
+
+def decide_appeal(
+    session: Session, appeal: AppealRow, *, decider: str, overturn: bool, reason: str, now: datetime
+) -> None:
+    appeal.outcome = "overturned" if overturn else "upheld"
+    appeal.decided_by, appeal.decided_at, appeal.reason = decider, now, reason
+    if appeal.complaint_id is not None:
+        complaint = session.get(ComplaintRow, appeal.complaint_id)
+        if complaint is not None:
+            complaint.outcome, complaint.decided_at = appeal.outcome, now
+    action = session.get(CaseActionRow, appeal.action_id)
+    if overturn and action is not None:
+        action.overturned = True
+        account = session.get(AccountRow, (action.platform_id, action.subject))
+        if account is not None and action.kind in ("restrict_contact", "suspend"):
+            account.restricted = False
+
+
+def open_appeals(session: Session) -> list[AppealRow]:
+    return list(
+        session.scalars(
+            select(AppealRow).where(AppealRow.outcome.is_(None)).order_by(AppealRow.recorded_at)
+        )
+    )
+
+
+# Audit, decision log, dashboard ----------------------------------------------------------------
+def audit_page(
+    session: Session,
+    *,
+    limit: int,
+    before: int | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+) -> list[AuditRow]:
+    stmt = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+    if before is not None:
+        stmt = stmt.where(AuditRow.id < before)
+    if actor:
+        stmt = stmt.where(AuditRow.actor == actor)
+    if action:
+        stmt = stmt.where(AuditRow.action == action)
+    return list(session.scalars(stmt))
+
+
+def audit_for_target(session: Session, target: str, action: str | None = None) -> list[AuditRow]:
+    stmt = select(AuditRow).where(AuditRow.target == target).order_by(AuditRow.id)
+    if action:
+        stmt = stmt.where(AuditRow.action == action)
+    return list(session.scalars(stmt))
+
+
+def decision_log(session: Session) -> list[CaseActionRow]:
+    return list(session.scalars(select(CaseActionRow).order_by(CaseActionRow.at, CaseActionRow.id)))
+
+
+def first_decision_delays(session: Session) -> list[float]:
+    """Seconds from a case opening to its first human decision, one value per decided case."""
+    first = (
+        select(CaseActionRow.case_id, func.min(CaseActionRow.at).label("first_at"))
+        .group_by(CaseActionRow.case_id)
+        .subquery()
+    )
+    stmt = select(CaseRow.opened_at, first.c.first_at).join(first, first.c.case_id == CaseRow.id)
+    out = []
+    for opened, decided in session.execute(stmt):
+        a, b = utc(opened), utc(decided)
+        if a is not None and b is not None:
+            out.append(max(0.0, (b - a).total_seconds()))
+    return out
+
+
+def signal_counts(session: Session, since: datetime) -> list[tuple[str, str, str]]:
+    """(day, category, language) per signal since ``since``; grouped in Python (portable)."""
+    stmt = select(SignalRow.at, SignalRow.category, SignalRow.details).where(SignalRow.at >= since)
+    out = []
+    for at, category, details in session.execute(stmt):
+        day = (utc(at) or since).date().isoformat()
+        lang = str((details or {}).get("lang") or "?") if isinstance(details, dict) else "?"
+        out.append((day, category, lang))
+    return out
+
+
+def appeal_outcomes(session: Session) -> dict[str, int]:
+    stmt = (
+        select(AppealRow.outcome, func.count())
+        .where(AppealRow.outcome.is_not(None))
+        .group_by(AppealRow.outcome)
+    )
+    return {str(o): int(n) for o, n in session.execute(stmt)}
+
+
+def count_actions(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(CaseActionRow)).scalar_one())
+
+
+def details_of(row: AuditRow) -> dict[str, Any]:
+    return dict(row.details or {})

@@ -1,0 +1,25 @@
+"""Console fixtures: one seeded app per test, and logged-in clients per officer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from console_seed import ConsoleEnv, log_in, seed
+from fastapi.testclient import TestClient
+
+from vigie.api.app import create_app
+from vigie.settings import Settings
+
+
+@pytest.fixture
+def console(sqlite_url: str) -> Iterator[ConsoleEnv]:
+    settings = Settings(database_url=sqlite_url, secret_key="test-secret-" + "x" * 20)
+    info = seed(sqlite_url, settings)
+    app = create_app(settings)
+
+    def login(email: str) -> TestClient:
+        return log_in(TestClient(app, base_url="http://testserver"), email)
+
+    yield ConsoleEnv(app, sqlite_url, info["demo_case"], login)
+    app.state.store.dispose()

@@ -243,33 +243,60 @@ class PDQIndex:
 
     def search(self, words: np.ndarray, threshold: int = MAX_DISTANCE) -> list[list[Match]]:
         """For each query hash, every live entry within ``threshold`` (<= 31), nearest first."""
-        if not 0 <= threshold <= MAX_DISTANCE:
-            raise ValueError(f"PDQ threshold must be within 0..{MAX_DISTANCE}")
-        queries = np.ascontiguousarray(np.asarray(words, dtype=np.uint64).reshape(-1, 4))
-        segments, buffer, size = self._snapshot()
-        results: list[list[Match]] = [[] for _ in range(len(queries))]
-        for seg in segments:
-            for chunk in range(0, len(queries), 64):
-                q_of, rows, dist = seg.search(queries[chunk : chunk + 64], threshold)
-                for q, row, d in zip(q_of.tolist(), rows.tolist(), dist.tolist(), strict=True):
-                    results[chunk + q].append(Match(int(seg.keys[row]), int(seg.tags[row]), d))
-        if size:
-            self._search_buffer(buffer, size, queries, threshold, results)
+        query_of, keys, tags, distances = self.search_arrays(words, threshold)
+        results: list[list[Match]] = [[] for _ in range(len(np.asarray(words).reshape(-1, 4)))]
+        for q, key, tag, d in zip(
+            query_of.tolist(), keys.tolist(), tags.tolist(), distances.tolist(), strict=True
+        ):
+            results[q].append(Match(key, tag, d))
         for matches in results:
             _dedupe(matches)
         return results
 
+    def search_arrays(
+        self, words: np.ndarray, threshold: int = MAX_DISTANCE
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The same as :meth:`search` as flat arrays (query number, key, tag, distance), for
+        batches; a key appears once per query unless it was added twice."""
+        if not 0 <= threshold <= MAX_DISTANCE:
+            raise ValueError(f"PDQ threshold must be within 0..{MAX_DISTANCE}")
+        queries = np.ascontiguousarray(np.asarray(words, dtype=np.uint64).reshape(-1, 4))
+        segments, buffer, size = self._snapshot()
+        parts: list[tuple[np.ndarray, ...]] = []
+        for seg in segments:
+            for chunk in range(0, len(queries), 1024):
+                q_of, rows, dist = seg.search(queries[chunk : chunk + 1024], threshold)
+                if KERNELS is None:  # pragma: no cover - the NumPy path may repeat rows
+                    q_of, rows, dist = _unique_rows(q_of, rows, dist)
+                parts.append((q_of + chunk, seg.keys[rows], seg.tags[rows], dist))
+        if size:
+            parts.append(self._search_buffer(buffer, size, queries, threshold))
+        if not parts:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, empty.astype(np.int32), empty
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(4))  # type: ignore[return-value]
+
     @staticmethod
     def _search_buffer(
-        buffer: _Buffer, size: int, queries: np.ndarray, threshold: int, results: list[list[Match]]
-    ) -> None:
-        words = buffer.words[:size]
-        for q, query in enumerate(queries):
-            distance = np.bitwise_count(words ^ query).sum(axis=1, dtype=np.int64)
-            for row in np.flatnonzero((distance <= threshold) & buffer.alive[:size]).tolist():
-                results[q].append(
-                    Match(int(buffer.keys[row]), int(buffer.tags[row]), int(distance[row]))
-                )
+        buffer: _Buffer, size: int, queries: np.ndarray, threshold: int
+    ) -> tuple[np.ndarray, ...]:
+        words, alive = buffer.words[:size], buffer.alive[:size]
+        found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        for start in range(0, len(queries), 32):  # bounded temporaries: 32 x 8192 x 32 bytes
+            block = queries[start : start + 32]
+            distance = np.bitwise_count(block[:, None, :] ^ words[None, :, :]).sum(
+                axis=2, dtype=np.int64
+            )
+            q_of, rows = np.nonzero((distance <= threshold) & alive[None, :])
+            found.append((q_of + start, rows, distance[q_of, rows]))
+        q_of = np.concatenate([f[0] for f in found])
+        rows = np.concatenate([f[1] for f in found])
+        return q_of, buffer.keys[rows], buffer.tags[rows], np.concatenate([f[2] for f in found])
+
+
+def _unique_rows(q_of: np.ndarray, rows: np.ndarray, dist: np.ndarray) -> tuple[np.ndarray, ...]:
+    pairs = np.unique(np.stack([q_of, rows, dist], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1], pairs[:, 2]
 
 
 def _dedupe(matches: list[Match]) -> None:

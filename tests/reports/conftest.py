@@ -6,6 +6,7 @@ All texts are non-explicit risk indicators; media is referenced by hashes of ben
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,9 +41,32 @@ MESSAGES = [
 ]
 
 
-@pytest.fixture()
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'vigie.db'}"
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every database test runs on SQLite and on PostgreSQL (skipped, or failed under CI=true,
+    when the server is unreachable). Schema from metadata, so these tests do not depend on
+    the migration history."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'vigie.db'}"
+        return
+    from services import PG_HOST, PG_PORT, require_postgres
+
+    require_postgres()
+    import psycopg
+
+    name = "vigie_reports_" + secrets.token_hex(6)
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute(sql)
+
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture()

@@ -69,6 +69,7 @@ def evidence_export(
                 keys_folder=keys_dir,
                 now=now,
             )
+            session.commit()
         except (CaseNotFound, FileExistsError, ValueError) as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(2) from exc
@@ -125,6 +126,7 @@ def transparency(
         raise typer.Exit(2)
     with _session() as session:
         paths = write_transparency(session, period, out, actor=_actor(actor))
+        session.commit()
     for path in paths:
         typer.echo(str(path))
 

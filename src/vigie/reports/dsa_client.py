@@ -158,9 +158,18 @@ def _content_time(session: Session, decision: DecisionRow, signals: list[SignalR
 
 
 def submit_pending(
-    session: Session, client: DsaClient, *, actor: str = "system:dsa", now: datetime | None = None
+    session: Session,
+    client: DsaClient,
+    *,
+    actor: str = "system:dsa",
+    now: datetime | None = None,
+    commit_each_batch: bool = True,
 ) -> int:
-    """Send every unsent statement; mark them sent with their Transparency Database uuid."""
+    """Send every unsent statement; mark them sent with their Transparency Database uuid.
+
+    With ``commit_each_batch`` (a plain session) each accepted batch is committed at once, so
+    a later failure never makes Vigie send it again; inside a unit of work pass False.
+    """
     now = now or datetime.now(UTC)
     rows = list(
         session.scalars(
@@ -187,5 +196,8 @@ def submit_pending(
             {"count": len(batch), "endpoint": client.base_url},
             at=now,
         )
-        session.commit()
+        if commit_each_batch:
+            session.commit()
+        else:
+            session.flush()
     return len(rows)

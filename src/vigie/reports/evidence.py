@@ -62,7 +62,10 @@ def export_case(
     keys_folder: Path | None = None,
     now: datetime | None = None,
 ) -> ExportResult:
-    """Write the package for ``case_id`` into ``out`` (created; must be empty) and audit it."""
+    """Write the package for ``case_id`` into ``out`` (created; must be empty) and audit it.
+
+    The audit entry joins the caller's transaction: commit it.
+    """
     if authority not in PURPOSES:
         raise ValueError(f"unknown authority {authority!r}; one of {sorted(PURPOSES)}")
     now = now or datetime.now(UTC)
@@ -120,7 +123,7 @@ def export_case(
         platform_id=facts.platform_id,
         at=now,
     )
-    session.commit()
+    session.flush()  # the caller commits (a CLI command, or the store's unit of work)
     return ExportResult(out, manifest_sha, fingerprint(pub))
 
 

@@ -161,5 +161,5 @@ def send_case_report(
         platform_id=facts.platform_id,
         at=at,
     )
-    session.commit()
+    session.flush()  # the caller commits; NCMEC already has the report, so do it at once
     return result

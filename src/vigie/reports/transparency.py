@@ -144,7 +144,7 @@ def write_transparency(
         str(out),
         {"from": period.start.isoformat(), "to": period.end.isoformat(), "files": list(FILES)},
     )
-    session.commit()
+    session.flush()  # the caller commits
     return [out / name for name in FILES]
 
 

@@ -1,0 +1,191 @@
+"""The console in a real browser: Debian's Chromium driven by Playwright against uvicorn.
+
+Skipped with a visible reason when Chromium or Playwright are missing (``make system-deps``
+installs Chromium; Playwright comes with the ``dev`` extras); under ``CI=true`` that is a
+failure. Screenshots of the main pages land in ``var/test-artifacts/console/`` (or
+``$VIGIE_TEST_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from console_seed import PASSWORD, URGENT_ORDER, seed
+
+from vigie.api.app import create_app
+from vigie.settings import Settings
+from vigie.store.migrate import upgrade
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("VIGIE_TEST_ARTIFACTS", ROOT / "var/test-artifacts/console"))
+
+
+def _require_browser() -> Any:
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "playwright is not installed (pip install -e '.[dev]')"
+    if reason is None and not Path(CHROMIUM).exists():
+        reason = f"{CHROMIUM} is missing (make system-deps installs Debian's chromium)"
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; CI requires the browser tests", pytrace=False)
+        pytest.skip(reason)
+    return sync_playwright
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app under uvicorn on a free port, with a temp SQLite database and demo data."""
+    _require_browser()
+    import uvicorn
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser')}/vigie.db"
+    upgrade(url)
+    settings = Settings(database_url=url, secret_key="browser-test-" + "y" * 20)
+    seed(url, settings)
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[Any]:
+    sync_playwright = _require_browser()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_as(browser: Any, server: str) -> Iterator[Any]:
+    """Log in as someone in a fresh browser context (own cookies); returns the page."""
+    contexts: list[Any] = []
+
+    def login(email: str) -> Any:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(f"{server}/console")
+        page.fill("#email", email)
+        page.fill("#password", PASSWORD)
+        page.click("form[action='/console/login'] button[type=submit]")
+        page.wait_for_url("**/console/queues**")
+        return page
+
+    yield login
+    for context in contexts:
+        context.close()
+
+
+def _shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_login_and_queue_ordering(open_as: Any) -> None:
+    page = open_as("mod@vigie.test")
+    assert page.locator("[data-count=urgent]").inner_text() == "3"
+    order = page.locator("#queue-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.case)"
+    )
+    assert order == URGENT_ORDER
+    assert page.locator("tr.late .overdue").count() >= 1
+    _shot(page, "queues")
+
+
+def test_claim_review_reveal_and_decide(open_as: Any) -> None:
+    page = open_as("mod@vigie.test")
+    page.click("a[data-queue=grooming]")
+    page.locator("#queue-table tbody tr").first.locator("a").first.click()
+    page.keyboard.press("c")  # keyboard shortcut: claim
+    page.wait_for_selector("#claimed")
+    tiles = page.locator(".tile")
+    assert tiles.count() == 2
+    assert all("blurred" in (tiles.nth(i).get_attribute("class") or "") for i in range(2))
+    assert page.locator("mark").count() >= 1 and page.locator(".msg.trigger").count() >= 1
+    _shot(page, "case")
+    tiles.first.locator("button.reveal").click()
+    page.wait_for_selector(".tile[data-revealed=yes]")
+    assert page.locator(".tile.blurred").count() == 1  # only the one item was revealed
+    page.keyboard.press("w")  # keyboard shortcut: warn, then focus moves to the policy rule
+    assert page.locator("input[name=kind][value=warn]").is_checked()
+    page.select_option("#rule", "risk_review_minor")
+    page.click("#decide-form button[type=submit]")
+    page.wait_for_url("**/console/queues**")
+    assert page.locator("[data-count=grooming]").inner_text() == "1"
+
+
+def test_four_eyes_report_approval(open_as: Any, server: str) -> None:
+    author = open_as("ref1@vigie.test")
+    author.goto(f"{server}/console/cases/case-hash")
+    author.click("#claim-form button")
+    author.check("input[name=kind][value=prepare_report]")
+    author.select_option("#rule", "known_imagery")
+    author.select_option("#authority", "ncmec")
+    author.fill("#reason", "media matches a hash list")
+    author.click("#decide-form button[type=submit]")
+    author.goto(f"{server}/console/reports")
+    row = author.locator("tr[data-report]")
+    assert row.count() == 1 and "another référent approves" in row.inner_text()
+    approver = open_as("ref2@vigie.test")
+    approver.goto(f"{server}/console/reports")
+    _shot(approver, "reports")
+    approver.click("tr[data-report] button[value=approve]")
+    approver.wait_for_url("**/console/reports")
+    assert approver.locator("tr[data-report]").count() == 0
+    approver.goto(f"{server}/console/cases/case-hash")
+    assert "report approved by ref2@vigie.test" in approver.inner_text("#actions-h + ul")
+
+
+def test_roles_and_the_reveal_in_the_audit_log(open_as: Any, server: str) -> None:
+    moderator = open_as("mod@vigie.test")
+    assert moderator.locator("nav a[href='/console/audit']").count() == 0
+    response = moderator.goto(f"{server}/console/audit")
+    assert response is not None and response.status == 403
+    auditor = open_as("audit@vigie.test")
+    assert auditor.locator("button:has-text('Claim')").count() == 0
+    auditor.goto(f"{server}/console/cases/case-low")
+    assert auditor.locator("#decide-form").count() == 0
+    auditor.goto(f"{server}/console/audit?verify=1")
+    assert "Chain intact" in auditor.inner_text("main")
+    assert auditor.locator("tr[data-audit-action='evidence.reveal']").count() >= 1
+    assert auditor.locator("tr[data-audit-action='report.approved']").count() >= 1
+    _shot(auditor, "audit")
+    auditor.goto(f"{server}/console/dashboard")
+    _shot(auditor, "dashboard")

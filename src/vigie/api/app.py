@@ -20,8 +20,12 @@ from vigie.store.sql import SqlStore
 
 def build_pipeline(settings: Settings, store: Store) -> Pipeline:
     """The one pipeline of this process, with its detectors and policy loaded once."""
+    from vigie.detect.media.matcher import MediaMatcher
+
     policy = load_policy(settings.policy_file, settings.detection)
-    return Pipeline(store, build_text_detectors(settings), policy)
+    engine = getattr(store, "engine", None)
+    media = MediaMatcher(engine, min_quality=settings.media.pdq_min_quality)
+    return Pipeline(store, build_text_detectors(settings), policy, media)
 
 
 @asynccontextmanager

@@ -286,8 +286,10 @@ class MediaMatcher(HashMatcher):
         """Read every list and live entry (at start)."""
         from sqlalchemy.orm import Session
 
+        from vigie.detect.media.pdq_index import warm_up
         from vigie.store import hashlists as repo
 
+        warm_up()
         with Session(self.engine) as session:
             self._change_id = repo.last_change_id(session)
             self._load_lists(session)

@@ -299,6 +299,16 @@ def _unique_rows(q_of: np.ndarray, rows: np.ndarray, dist: np.ndarray) -> tuple[
     return pairs[:, 0], pairs[:, 1], pairs[:, 2]
 
 
+def warm_up() -> None:
+    """Compile the Numba kernels now (or load them from the on-disk cache) rather than on
+    the first real lookup."""
+    rng = np.random.default_rng(0)
+    words = rng.integers(0, 2**63, size=(64, 4), dtype=np.uint64)
+    segment = _Segment(words, np.arange(64), np.zeros(64))
+    segment.search(words[:1], MAX_DISTANCE)
+    segment.search(words[:2], MAX_DISTANCE)
+
+
 def _dedupe(matches: list[Match]) -> None:
     """A row can be found through several slices: keep it once, nearest first."""
     unique = {m.key: m for m in matches}

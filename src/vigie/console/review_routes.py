@@ -55,7 +55,10 @@ async def review(request: Request, action_id: int, me: Me) -> Response:
                 {"action_id": action_id},
             )
             return see_other("/console/reports?error=four+eyes%3A+you+prepared+this+report")
-        q.review_report(s, action, reviewer=me.email, role=me.role, approve=approve, now=now())
+        if not q.review_report(
+            s, action, reviewer=me.email, role=me.role, approve=approve, now=now()
+        ):
+            return see_other("/console/reports?error=already+reviewed")
         audit(
             s,
             me,

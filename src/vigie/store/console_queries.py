@@ -439,10 +439,25 @@ def review_report(
     role: str,
     approve: bool,
     now: datetime,
-) -> None:
-    """Four eyes: the caller has checked reviewer != author; approvals go to report_approvals."""
-    action.report_status = "approved" if approve else "rejected"
-    action.reviewed_by, action.reviewed_at = reviewer, now
+) -> bool:
+    """Four eyes, enforced in the UPDATE itself: only a pending report, only by someone other
+    than its author, and only once even if two référents click at the same moment. Approvals
+    are written to ``report_approvals``. False when the report was not (or no longer) reviewable.
+    """
+    verdict = "approved" if approve else "rejected"
+    result = session.execute(
+        update(CaseActionRow)
+        .where(
+            CaseActionRow.id == action.id,
+            CaseActionRow.report_status == "pending",
+            CaseActionRow.actor != reviewer,
+        )
+        .values(report_status=verdict, reviewed_by=reviewer, reviewed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    session.refresh(action)
     case = session.get(CaseRow, action.case_id)
     if approve:
         session.add(
@@ -459,6 +474,7 @@ def review_report(
         case.status, case.requires_report = "escalated", False
     if case is not None:
         case.updated_at = now
+    return True
 
 
 def record_appeal(

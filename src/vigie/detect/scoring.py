@@ -49,6 +49,22 @@ def _recipients(record: ConversationRecord, sender: str) -> list[Participant]:
     return [p for h, p in record.participants.items() if h != sender]
 
 
+def _prefetch(record: ConversationRecord, detectors: Sequence[TextDetector]) -> None:
+    """Let detectors that batch (embeddings) prepare the whole conversation at once.
+
+    This computes features ahead, never decisions: each message is still scored seeing only
+    the messages before it.
+    """
+    items = [
+        (text, record.participants.get(sender) or Participant(sender), _recipients(record, sender))
+        for sender, text, _ in record.messages
+    ]
+    for det in detectors:
+        prefetch = getattr(det, "prefetch", None)
+        if callable(prefetch):
+            prefetch(items)
+
+
 def score_conversation(
     record: ConversationRecord,
     detectors: Sequence[TextDetector],
@@ -70,6 +86,7 @@ def score_conversation(
     risks: list[float] = []
     all_signals: list[list[Signal]] = []
     first_flag: int | None = None
+    _prefetch(record, detectors)
     for index, (sender, text, at) in enumerate(record.messages):
         participant = record.participants.get(sender) or Participant(sender)
         recipients = _recipients(record, sender)

@@ -38,7 +38,7 @@ def _pair(sender: Participant, recipients: list[Participant], declared_minor: bo
     youngest = min(minors, key=lambda r: r.age or 0) if minors else None
     if sender.is_adult and youngest is not None:
         gap = sender.age - (youngest.age or 0)  # type: ignore[operator]
-        return Context(1.0, 1.0, 0.05 if gap >= 8 else 0.0,
+        return Context(1.0, 1.0, 0.08 if gap >= 8 else 0.04 if gap >= 5 else 0.0,
                        [f"adult ({sender.age}) writing to a minor ({youngest.age}), "
                         f"age gap {gap} years"], "adult_to_minor")  # fmt: skip
     if sender.is_minor and youngest is not None:
@@ -48,9 +48,10 @@ def _pair(sender: Participant, recipients: list[Participant], declared_minor: bo
             return Context(0.45, 0.9, 0.0, [why], "peers")
         why = f"older minor ({sender.age}) writing to a younger one ({youngest.age}), gap {gap}"
         return Context(0.8, 1.0, 0.0, [why], "older_minor")
+    if sender.is_minor and youngest is None:
+        return Context(0.3, 0.3, 0.0, ["a minor writing to an adult or someone of unknown age"],
+                       "minor_to_adult")  # fmt: skip
     if known and len(known) == len(recipients) and not minors:
-        if sender.is_minor:
-            return Context(0.3, 0.3, 0.0, ["a minor writing to an adult"], "minor_to_adult")
         if declared_minor:
             return Context(0.9, 1.0, 0.0, ["the other person said they are a minor"], "declared")
         return Context(0.35, 0.35, 0.0, ["adults among themselves: weighed down"], "adults")

@@ -9,7 +9,7 @@ and a sentence a moderator reads in seconds.
 from __future__ import annotations
 
 import re
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping, Sequence
 from typing import Any, Protocol
 
 from vigie.detect.base import DetectorOutput, MessageContext
@@ -17,9 +17,11 @@ from vigie.detect.text import state as st
 from vigie.detect.text.context import Context, assess
 from vigie.detect.text.indicators import Hit, IndicatorMatcher
 from vigie.detect.text.normalize import Normalized, normalize
-from vigie.domain import CATEGORIES, Category, Signal
+from vigie.domain import CATEGORIES, Category, Participant, Signal
 
 PATTERNS_VERSION = "patterns-2026.11.1"
+# Below this context factor (peers, adults among themselves) the embedding stage is skipped.
+SEMANTIC_MIN_FACTOR = 0.5
 _DECLARED_MINOR = re.compile(
     r"\b(?:j'? ?ai|jai|i'?m|im|i am|moi|me) (?:only |just |juste |seulement |que )?"
     r"(1[0-7]|[89]) ?(?:ans|an|yo|y/o|years?(?: old)?|yrs?)\b"
@@ -30,6 +32,10 @@ class SemanticStage(Protocol):
     """Second stage of the cascade: category hits by similarity to example banks."""
 
     model: str
+
+    def wanted(self, text: str, pattern_hits: list[Hit]) -> bool: ...
+
+    def prefetch(self, texts: Iterable[str]) -> None: ...
 
     def hits(
         self, text: str, norm: Normalized, ctx: MessageContext, pattern_hits: list[Hit]
@@ -69,12 +75,26 @@ class GroomingDetector:
     def find(self, ctx: MessageContext, context: Context) -> list[Hit]:
         norm = normalize(ctx.text)
         found = self.matcher.match(ctx.text, norm)
-        if self.semantic is not None and context.factor >= 0.5:
+        if self.semantic is not None and context.factor >= SEMANTIC_MIN_FACTOR:
             have = {h.category for h in found}
             found += [
-                h for h in self.semantic.hits(ctx.text, norm, ctx, found) if h.category not in have
+                h
+                for h in self.semantic.hits(ctx.text, norm, ctx, found)
+                if h.category not in have and not self.matcher.suppressed(h.category, norm)
             ]
         return found
+
+    def prefetch(self, messages: Sequence[tuple[str, Participant, list[Participant]]]) -> None:
+        """Embed, in one batch, the messages the semantic stage will want (batch scoring)."""
+        if self.semantic is None:
+            return
+        todo = []
+        for text, sender, recipients in messages:
+            ctx = MessageContext("", text, sender, recipients, None, 0)
+            wanted = assess(ctx).factor >= SEMANTIC_MIN_FACTOR
+            if wanted and self.semantic.wanted(text, self.matcher.match(text)):
+                todo.append(text)
+        self.semantic.prefetch(todo)
 
     def detect(self, ctx: MessageContext) -> DetectorOutput:
         state = ctx.state

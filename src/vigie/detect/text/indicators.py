@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from vigie.detect.text.normalize import Normalized, normalize
 from vigie.detect.text.patterns import compiled, compiled_suppressors
+from vigie.domain import Category
 
 
 @dataclass(slots=True)
@@ -25,6 +26,11 @@ class IndicatorMatcher:
     def __init__(self) -> None:
         self.patterns = compiled()
         self.suppressors = compiled_suppressors()
+
+    def suppressed(self, category: str, norm: Normalized) -> bool:
+        """Whether the message carries a benign reading of this category (any stage)."""
+        sup = self.suppressors.get(Category(category))
+        return bool(sup and sup.search(norm.text))
 
     def match(self, text: str, norm: Normalized | None = None) -> list[Hit]:
         """Warning signs in ``text``, strongest per category, spans in the original text."""

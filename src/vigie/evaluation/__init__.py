@@ -1,0 +1,1 @@
+"""Evaluation of text detection on labelled conversation sets (``vigie eval``)."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from vigie.reports.audit import append_audit
@@ -144,31 +144,34 @@ def hold_confirmed_cases(
     return ids
 
 
+def _held_ids(now: datetime) -> Select[Any]:
+    """Ids of the cases under an active hold: one uncorrelated subquery, evaluated once."""
+    return select(LegalHoldRow.case_id).where(_active(now))
+
+
 def _held_case(case_id: Any, now: datetime) -> ColumnElement[bool]:
-    return exists().where(LegalHoldRow.case_id == case_id, _active(now))
+    return case_id.in_(_held_ids(now))
 
 
 def _held_conversation(
     platform_id: Any, conversation_id: Any, now: datetime
 ) -> ColumnElement[bool]:
-    return exists().where(
-        LegalHoldRow.case_id == CaseRow.id,
-        _active(now),
-        CaseRow.platform_id == platform_id,
-        CaseRow.conversation_id == conversation_id,
+    convs = select(CaseRow.platform_id, CaseRow.conversation_id).where(
+        CaseRow.id.in_(_held_ids(now)), CaseRow.conversation_id.is_not(None)
     )
+    return and_(conversation_id.is_not(None), tuple_(platform_id, conversation_id).in_(convs))
+
+
+def _held_by_signal(column: Any, item_id: Any, now: datetime) -> ColumnElement[bool]:
+    """Messages or media a held case's signals point at (wherever their conversation)."""
+    ids = select(column).where(SignalRow.case_id.in_(_held_ids(now)), column.is_not(None))
+    return item_id.in_(ids)
 
 
 def _purge_conditions(cutoff: datetime, now: datetime) -> dict[str, tuple[Any, Any]]:
     """Table name → (table, condition of the rows to delete)."""
-    msg_sig = exists().where(
-        SignalRow.message_id == MessageRow.id,
-        LegalHoldRow.case_id == SignalRow.case_id,
-        _active(now),
-    )
-    media_sig = exists().where(
-        SignalRow.media_id == MediaRow.id, LegalHoldRow.case_id == SignalRow.case_id, _active(now)
-    )
+    msg_sig = _held_by_signal(SignalRow.message_id, MessageRow.id, now)
+    media_sig = _held_by_signal(SignalRow.media_id, MediaRow.id, now)
     held_subject = exists().where(
         LegalHoldRow.case_id == CaseRow.id,
         _active(now),

@@ -96,9 +96,12 @@ def test_deeply_nested_json_is_refused_before_parsing(make_client: MakeClient) -
     headers = {**bearer(new_key(client, "p")), "Content-Type": "application/json"}
     for depth in (40, 300_000):
         body = b'{"events":' + b"[" * depth + b"]" * depth + b"}"
-        r = client.post("/v1/events", content=body, headers=headers)
-        assert r.status_code == 422
-        assert "nested deeper" in r.json()["error"]
+        for content_type in ("application/json", "APPLICATION/JSON", "application/x+json"):
+            r = client.post(
+                "/v1/events", content=body, headers={**headers, "Content-Type": content_type}
+            )
+            assert r.status_code == 422
+            assert "nested deeper" in r.json()["error"]
 
 
 def test_brackets_inside_strings_do_not_count_as_nesting(make_client: MakeClient) -> None:

@@ -249,8 +249,8 @@ class JsonGuardMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
             scope["type"] != "http"
-            or scope.get("method") not in {"POST", "PUT", "PATCH"}
-            or b"json" not in dict(scope.get("headers") or []).get(b"content-type", b"")
+            or scope.get("method") not in {"POST", "PUT", "PATCH", "DELETE"}
+            or not _declares_json(scope)
         ):
             await self.app(scope, receive, send)
             return
@@ -280,6 +280,14 @@ class JsonGuardMiddleware:
         if json_too_deep(body, self.max_depth):
             return f"JSON nested deeper than {self.max_depth} levels"
         return None
+
+
+def _declares_json(scope: Scope) -> bool:
+    """Any Content-Type naming JSON, in any case: parsers compare without case, so must we."""
+    return any(
+        name == b"content-type" and b"json" in value.lower()
+        for name, value in scope.get("headers") or []
+    )
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -99,3 +99,34 @@ def test_same_key_is_reused(session: Session, package: Path, tmp_path: Path) -> 
 def test_refuses_non_empty_folder(session: Session, package: Path) -> None:
     with pytest.raises(FileExistsError):
         export_case(session, "case-1", package, actor="bob")
+
+
+def test_holds_are_in_the_package(session: Session, make_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from vigie.reports.retention import place_hold
+    from vigie.settings import RetentionSettings
+
+    make_case(session)
+    place_hold(session, "case-1", actor="ref@x", settings=RetentionSettings())
+    out = tmp_path / "held"
+    export_case(session, "case-1", out, actor="ref@x", keys_folder=tmp_path / "keys")
+    body = json.loads((out / "case.json").read_text())
+    assert [r["kind"] for r in body["case"]["reports"]] == ["legal_hold"]
+    assert body["case"]["reports"][0]["until"]
+
+
+def test_manifest_cannot_point_outside(package: Path) -> None:
+    import json as _json
+
+    from cryptography.hazmat.primitives import serialization
+
+    from vigie.reports.keys import key_path
+
+    manifest = _json.loads((package / "manifest.json").read_text())
+    manifest["files"]["../escape"] = "0" * 64
+    raw = (_json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    keys = package.parent.parent / "keys"
+    key = serialization.load_pem_private_key(key_path("demo", keys).read_bytes(), None)
+    (package / "manifest.json").write_bytes(raw)
+    (package / "manifest.sig").write_text(key.sign(raw).hex())  # type: ignore[union-attr,call-arg]
+    with pytest.raises(VerifyError, match="not a file name"):
+        verify_package(package)

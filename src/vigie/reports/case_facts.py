@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from vigie.domain.categories import CATEGORIES, Category
 from vigie.reports.audit import utc_iso
+from vigie.store.reports_tables import LegalHoldRow, ReportSubmissionRow
 from vigie.store.tables import (
     AccountRow,
     AuditRow,
@@ -93,6 +94,17 @@ class UserReportFact:
 
 
 @dataclass(slots=True)
+class ReportFact:
+    """A report already made to an authority, or a legal hold: what OFMIN asks first."""
+
+    kind: str  # "submission" or "legal_hold"
+    at: str
+    authority_or_reason: str
+    reference: str | None
+    until: str | None = None
+
+
+@dataclass(slots=True)
 class TimelineEntry:
     at: str
     kind: str
@@ -119,6 +131,7 @@ class CaseFacts:
     indicators: list[Indicator] = field(default_factory=list)
     actions: list[ActionFact] = field(default_factory=list)
     user_reports: list[UserReportFact] = field(default_factory=list)
+    reports: list[ReportFact] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -161,6 +174,7 @@ def load_case_facts(session: Session, case_id: str) -> CaseFacts:
     facts.actions = _actions(session, case)
     facts.user_reports = _user_reports(session, case)
     facts.parties = _parties(session, case, facts)
+    facts.reports = _reports(session, case)
     facts.timeline = _timeline(facts)
     return facts
 
@@ -287,6 +301,23 @@ def _parties(session: Session, case: CaseRow, facts: CaseFacts) -> list[Party]:
     return parties
 
 
+def _reports(session: Session, case: CaseRow) -> list[ReportFact]:
+    subs = session.scalars(
+        select(ReportSubmissionRow)
+        .where(ReportSubmissionRow.case_id == case.id)
+        .order_by(ReportSubmissionRow.at)
+    )
+    facts = [ReportFact("submission", utc_iso(r.at), r.authority, r.external_id) for r in subs]
+    holds = session.scalars(
+        select(LegalHoldRow).where(LegalHoldRow.case_id == case.id).order_by(LegalHoldRow.placed_at)
+    )
+    facts += [
+        ReportFact("legal_hold", utc_iso(h.placed_at), h.reason, None, utc_iso(h.until))
+        for h in holds
+    ]
+    return facts
+
+
 def _timeline(facts: CaseFacts) -> list[TimelineEntry]:
     entries = [
         TimelineEntry(m.at, "message", f"{m.sender} → {', '.join(m.recipients)}: {m.text}")
@@ -311,6 +342,10 @@ def _timeline(facts: CaseFacts) -> list[TimelineEntry]:
     entries += [
         TimelineEntry(r.at, "user_report", f"{r.reporter} reported {r.subject}: {r.reason}")
         for r in facts.user_reports
+    ]
+    entries += [
+        TimelineEntry(r.at, r.kind, f"{r.authority_or_reason} {r.reference or ''}".strip())
+        for r in facts.reports
     ]
     entries.append(TimelineEntry(facts.opened_at, "case", f"case opened ({facts.status} now)"))
     return sorted(entries, key=lambda e: e.at)

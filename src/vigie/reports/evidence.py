@@ -157,6 +157,8 @@ def verify_package(folder: Path, *, expected_key_sha256: str | None = None) -> d
         )
     files: dict[str, str] = manifest.get("files", {})
     for name, digest in sorted(files.items()):
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise VerifyError(f"{name}: not a file name of this package")
         path = folder / name
         if not path.is_file():
             raise VerifyError(f"{name}: missing")

@@ -87,6 +87,7 @@ def render_pdf(
     _indicators(doc, facts)
     _actions(doc, facts, actions_log)
     _media(doc, facts)
+    _reports(doc, facts)
     _timeline(doc, facts)
     doc.heading("Integrity")
     doc.line_text(
@@ -174,6 +175,21 @@ def _media(doc: _Doc, f: CaseFacts) -> None:
         )
         for kind, value in sorted(m.hashes.items()):
             doc.line_text(f"{kind}: {value}")
+
+
+def _reports(doc: _Doc, f: CaseFacts) -> None:
+    doc.heading("Reports to authorities and legal holds")
+    if not f.reports:
+        doc.line_text("none recorded")
+        return
+    doc.rows(
+        ("At", "Kind", "Authority / reason", "Reference", "Held until"),
+        [
+            (r.at, r.kind, r.authority_or_reason, r.reference or "-", r.until or "-")
+            for r in f.reports
+        ],
+        (40, 25, 50, 30, 35),
+    )
 
 
 def _timeline(doc: _Doc, f: CaseFacts) -> None:

@@ -30,8 +30,14 @@ def reports_page(request: Request, me: Me) -> Response:
         return forbidden(request, me, "queue.view")
     with db(request) as s:
         pending = q.pending_reports(s)
+        approved = q.approved_reports(s)
     return render(
-        request, "reports.html", me, pending=pending, error=request.query_params.get("error")
+        request,
+        "reports.html",
+        me,
+        pending=pending,
+        approved=approved,
+        error=request.query_params.get("error"),
     )
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from vigie.reports.case_facts import CaseFacts, load_case_facts
@@ -26,6 +26,7 @@ from vigie.store.reports_tables import ApprovalRow, ComplaintRow
 from vigie.store.tables import AccountRow, AuditRow, CaseRow, MessageRow, PlatformRow, SignalRow
 
 ACTIVE = ("open", "in_review", "escalated", "report_pending")
+IN_REVIEW = ("open", "in_review", "escalated")
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -155,12 +156,23 @@ class QueueCase:
     other_cases: int = 0
 
 
-def active_cases(session: Session, limit: int = 1000) -> list[QueueCase]:
+def active_cases(session: Session, limit: int = 5000) -> list[QueueCase]:
+    """Cases waiting for a person: open or escalated ones, and reports awaiting approval (an
+    approved report waits for submission by ``vigie.reports``, not for an officer). The most
+    urgent ``limit`` cases, so a huge backlog never hides a P1."""
+    awaiting_approval = exists().where(
+        CaseActionRow.case_id == CaseRow.id, CaseActionRow.report_status == "pending"
+    )
     stmt = (
         select(CaseRow, PlatformRow.name)
         .join(PlatformRow, PlatformRow.id == CaseRow.platform_id, isouter=True)
-        .where(CaseRow.status.in_(ACTIVE))
-        .order_by(CaseRow.opened_at)
+        .where(
+            or_(
+                CaseRow.status.in_(IN_REVIEW),
+                and_(CaseRow.status == "report_pending", awaiting_approval),
+            )
+        )
+        .order_by(CaseRow.priority, CaseRow.opened_at)
         .limit(limit)
     )
     cases = [
@@ -421,6 +433,16 @@ def get_action(session: Session, action_id: int) -> CaseActionRow | None:
     return session.get(CaseActionRow, action_id)
 
 
+def approved_reports(session: Session, limit: int = 50) -> list[CaseActionRow]:
+    stmt = (
+        select(CaseActionRow)
+        .where(CaseActionRow.report_status == "approved")
+        .order_by(CaseActionRow.reviewed_at.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
 def pending_reports(session: Session) -> list[CaseActionRow]:
     return list(
         session.scalars(
@@ -580,7 +602,11 @@ def signal_counts(session: Session, since: datetime) -> list[tuple[str, str, str
     out = []
     for at, category, details in session.execute(stmt):
         day = (utc(at) or since).date().isoformat()
-        lang = str((details or {}).get("lang") or "?") if isinstance(details, dict) else "?"
+        lang = (
+            str((details or {}).get("lang") or "unknown")
+            if isinstance(details, dict)
+            else "unknown"
+        )
         out.append((day, category, lang))
     return out
 

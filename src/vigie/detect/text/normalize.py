@@ -94,7 +94,26 @@ def _fold_cached(ch: str) -> str:
     return _fold_char(ch)
 
 
+def _one_to_one() -> dict[int, str]:
+    """Characters that fold to exactly one ASCII character (accents, look-alikes, quotes)."""
+    table: dict[int, str] = {}
+    for code in [*range(0x80, 0x250), *map(ord, _HOMOGLYPHS)]:
+        ch = chr(code)
+        out = _fold_char(ch)
+        if len(out) == 1 and out.isascii() and out != "\x00":
+            table[code] = out
+    return table
+
+
+_ONE_TO_ONE = _one_to_one()
+
+
 def _fold(text: str) -> tuple[list[str], list[int]]:
+    low = text.lower()
+    if len(low) == len(text):  # fast path: every character folds to exactly one
+        fast = low.translate(_ONE_TO_ONE)
+        if fast.isascii():
+            return list(fast), list(range(len(fast)))
     chars: list[str] = []
     origin: list[int] = []
     for i, ch in enumerate(text):
@@ -171,8 +190,9 @@ def _number(m: re.Match[str]) -> str:
     return str(_NUMBER_WORDS[m.group(1)])
 
 
+@lru_cache(maxsize=16384)
 def normalize(text: str) -> Normalized:
-    """The normalised form of a message, with its origin map."""
+    """The normalised form of a message, with its origin map (cached: texts repeat)."""
     chars, origin = _fold(text)
     if "\x00" in chars:
         chars, origin = _drop_markers(chars, origin)

@@ -86,7 +86,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"do {PARENTS_EN} (?:check|read|look at|see|monitor|go through) {YOUR} (?:phone|messages|"
             r"chats|dms|texts)",
             rf"(?:when|what time) (?:do|does) {PARENTS_EN} (?:leave|go to (?:bed|sleep|work)|get home|"
-            r"come (?:back|home)|go out)",
+            r"come (?:back|home)|get back|go out)",
             rf"(?:anyone|anybody) (?:else )?(?:home|around|with {YOU})", r"is (?:anyone|anybody) watching",
             rf"{YOUR} (?:parents|mom|dad|mum) (?:asleep|sleeping|at work|gone|out)\s*\?",
             rf"(?:{PARENTS_FR}) (?:sont|est|sont-ils) (?:la|a la maison|chez toi|partie?s?|couche|"

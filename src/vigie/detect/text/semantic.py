@@ -16,7 +16,6 @@ time with ``prefetch`` (the batch path of ``vigie scan`` and ``vigie eval``).
 from __future__ import annotations
 
 import json
-import os
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -125,6 +124,12 @@ class BankIndex:
         self.cats = np.array(banks.pos_cats)
         self.cat_names = sorted(set(banks.pos_cats))
         self.cat_masks = {c: self.cats == c for c in self.cat_names}
+        # Padded (category, example) index so per-category top-k is one NumPy operation.
+        rows = [np.flatnonzero(self.cat_masks[c]) for c in self.cat_names]
+        width = max(len(r) for r in rows)
+        self.cat_index = np.full((len(rows), width), len(banks.pos_texts), dtype=np.int64)
+        for i, r in enumerate(rows):
+            self.cat_index[i, : len(r)] = r
 
     def similarities(self, vecs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return vecs @ self.pos.T, vecs @ self.neg.T
@@ -161,15 +166,12 @@ class SemanticIndicators:
         vec = self.embedder.encode([text])
         pos, neg = self.index.similarities(vec)
         neg_top = _top_mean(neg[0], TOP_K)
-        best_cat, best_sim, best_i = "", 0.0, -1
-        for cat, mask in self.index.cat_masks.items():
-            sims = pos[0][mask]
-            top = _top_mean(sims, 2)
-            if top > best_sim:
-                best_cat, best_sim = cat, top
-                best_i = int(np.flatnonzero(mask)[int(np.argmax(sims))])
-        if os.environ.get("VIGIE_DEBUG_SEMANTIC"):
-            print(f"SEM {best_sim:.3f} {neg_top:.3f} {best_cat} {text!r}")
+        padded = np.append(pos[0], -np.inf)[self.index.cat_index]
+        order = np.sort(padded, axis=1)
+        top2 = order[:, -2:].mean(axis=1)
+        best = int(np.argmax(top2))
+        best_cat, best_sim = self.index.cat_names[best], float(top2[best])
+        best_i = int(self.index.cat_index[best][int(np.argmax(padded[best]))])
         if best_sim < MIN_SIMILARITY or best_sim - neg_top < MIN_MARGIN:
             return []
         strength = min(1.0, 0.45 + 2.5 * (best_sim - MIN_SIMILARITY) + 2.0 * (best_sim - neg_top))

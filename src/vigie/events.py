@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vigie.domain import AgeSource
 
-_ID = Annotated[str, Field(min_length=1, max_length=200)]
+# No NUL: PostgreSQL text cannot hold it (the HTTP guard refuses it earlier; forms reach here).
+_ID = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00]+$")]
 _HEX = r"^[0-9a-fA-F]+$"
 
 

@@ -176,7 +176,7 @@ def any_db_client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Te
 
 
 def test_nul_characters_are_refused_on_every_database(any_db_client: TestClient) -> None:
-    """PostgreSQL text cannot hold NUL: without the guard this was a 500 deep in the store."""
+    """PostgreSQL text cannot hold NUL: in a body, a URL or a form field this was a 500."""
     headers = bearer(new_key(any_db_client, "nul"))
     for event in (
         {"type": "message", "id": "m1", "conversation": "c", "sender": "s", "text": "a\u0000b"},
@@ -186,6 +186,17 @@ def test_nul_characters_are_refused_on_every_database(any_db_client: TestClient)
         r = any_db_client.post("/v1/events", json={"events": [event]}, headers=headers)
         assert r.status_code == 422, r.text
         assert "NUL" in r.json()["error"]
+    for url in ("/v1/events/%00", "/v1/events/a%00b", "/v1/cases?limit=5%00"):
+        r = any_db_client.get(url, headers=headers)
+        assert r.status_code == 422 and "NUL" in r.json()["error"], url
+    form_event = json.dumps({"type": "media", "id": "md\u0000", "sender": "s"})
+    r = any_db_client.post(
+        "/v1/media",
+        headers=headers,
+        data={"event": form_event},
+        files={"file": ("a.png", _benign_png())},
+    )
+    assert r.status_code == 422 and "event.id" in r.json()["error"]
     literal = {
         "type": "message",
         "id": "m2",

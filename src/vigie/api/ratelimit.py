@@ -8,7 +8,7 @@ no shared store.
 
 ``install(app, settings)`` wires the three guards with the right nesting:
 rate limit (outermost, cheapest refusal) -> timeout -> the app's body-size limit ->
-JSON guard (innermost, so it only ever buffers a body the size limit has allowed).
+input guard (innermost, so it only ever buffers a body the size limit has allowed).
 """
 
 from __future__ import annotations
@@ -235,8 +235,11 @@ def json_too_deep(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
-class JsonGuardMiddleware:
-    """Refuses (422) JSON bodies that are not UTF-8, hold NUL or nest too deep, before parsing.
+class InputGuardMiddleware:
+    """Refuses (422) NUL in URLs, and JSON bodies that are not UTF-8, hold NUL or nest too deep.
+
+    NUL reaches PostgreSQL as a query parameter and fails there (a 500), so it is refused at
+    the door, in the path and query as in bodies.
 
     Python's JSON parser recurses once per level; a 1 MiB body of ``[`` is half a million
     levels. The check is linear in the body, which the body-size limit already bounds.
@@ -247,6 +250,11 @@ class JsonGuardMiddleware:
         self.max_depth = max_depth
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"")
+        ):
+            await _unprocessable(send, "contains the NUL character (%00); remove it", "url")
+            return
         if (
             scope["type"] != "http"
             or scope.get("method") not in {"POST", "PUT", "PATCH", "DELETE"}
@@ -302,9 +310,9 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
-async def _unprocessable(send: Send, problem: str) -> None:
+async def _unprocessable(send: Send, problem: str, field: str = "body") -> None:
     body = json.dumps(
-        {"error": f"body: {problem}", "fields": [{"field": "body", "message": problem}]}
+        {"error": f"{field}: {problem}", "fields": [{"field": field, "message": problem}]}
     ).encode()
     await send(
         {
@@ -321,6 +329,6 @@ async def _unprocessable(send: Send, problem: str) -> None:
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the guards around what ``create_app`` built (call it after the body-size limit)."""
-    app.user_middleware.append(Middleware(JsonGuardMiddleware))  # innermost
+    app.user_middleware.append(Middleware(InputGuardMiddleware))  # innermost
     app.add_middleware(TimeoutMiddleware, timeout_s=settings.api.request_timeout_s)
     app.add_middleware(RateLimitMiddleware, per_minute=settings.api.rate_limit_per_minute)

@@ -23,6 +23,7 @@ class BusConfig:
     subject: str = "vigie.events"  # events go to "<subject>.<partition>"
     partitions: int = 16
     batch: int = 64  # messages fetched (and committed in one transaction) per partition
+    concurrency: int = 4  # partition batches one worker processes at once (threads)
     ack_wait_s: float = 30.0  # a message not acked in time is redelivered
     max_attempts: int = 5  # failures of one event on its own before it is dead-lettered
     max_backlog: int = 200_000  # the API answers 503 + Retry-After above this many pending

@@ -71,8 +71,12 @@ def _summary(seq: int, headers: dict[str, str], data: bytes, at: Any) -> dict[st
         env = Envelope.decode(data)
         entry.update(platform=env.platform_id, event=env.event.id, type=env.event.type)
     except (ValueError, KeyError):
-        raw = json.loads(data) if data.startswith(b"{") else {}
-        entry.update(platform=raw.get("platform"), event=None, type="malformed")
+        try:
+            raw = json.loads(data)
+        except ValueError:
+            raw = None
+        platform = raw.get("platform") if isinstance(raw, dict) else None
+        entry.update(platform=platform, event=None, type="malformed")
     return entry
 
 

@@ -10,9 +10,10 @@ Guarantees, and how they are kept:
   so a redelivered event returns its first answer and changes nothing.
 * **Order per conversation**: a partition is consumed by one worker at a time (advisory locks,
   see :mod:`vigie.bus.ownership`), one batch after the other, and a batch commits only while
-  its worker still owns the partition. A worker taking over a partition first waits until the
-  previous owner's in-flight messages are acked or have become due for redelivery (JetStream
-  hands out redeliveries before new messages), so it never runs ahead of them.
+  its worker still owns the partition. Before processing, the worker checks that every
+  un-acked message of the partition is in its hands; if an earlier one is still out (with a
+  previous owner, or lost in transit when NATS restarted) it waits for its redelivery and
+  processes everything in stream order, so it never runs ahead of it.
 * **Poison events** (failing on their own, not because the database is down) are retried
   ``max_attempts`` times in place, in order, then published to the dead-letter subject,
   recorded in the audit trail and acked, so one bad event cannot stall its partition forever.
@@ -111,6 +112,13 @@ class _Batch:
     envelopes: list[Envelope | None] = field(default_factory=list)
 
 
+def _merge(held: list[Msg], fresh: list[Msg]) -> list[Msg]:
+    """Held and newly fetched messages in stream order; a redelivery replaces its older copy."""
+    by_seq = {m.metadata.sequence.stream: m for m in held}
+    by_seq.update({m.metadata.sequence.stream: m for m in fresh})
+    return [by_seq[seq] for seq in sorted(by_seq)]
+
+
 class Worker:
     def __init__(
         self,
@@ -128,10 +136,13 @@ class Worker:
         self.pipeline = pipeline or build_pipeline(settings, self.store)
         self.pipeline.store = self.store
         self._platforms: dict[str, tuple[Platform, float]] = {}
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="vigie-pipeline")
+        # Threads, because a batch mostly waits on the database: several partitions' batches
+        # overlap their round trips. One partition never has two batches in flight.
+        self._executor = ThreadPoolExecutor(
+            max(1, config.concurrency), thread_name_prefix="vigie-pipeline"
+        )
         self._slots: dict[int, _Slot] = {}
         self._stop = asyncio.Event()
-        self.processed = 0
 
     # Lifecycle -----------------------------------------------------------------------------
     def stop(self) -> None:
@@ -205,42 +216,55 @@ class Worker:
         await asyncio.to_thread(self.ownership.release, number)
         log.info("partition released", extra={"partition": number, "worker": self.name})
 
-    async def _handoff(self, js: JetStreamContext, slot: _Slot) -> None:
-        """Wait until nothing of this partition is in flight with a previous owner."""
-        deadline = time.monotonic() + self.config.ack_wait_s + 1
-        while slot.active and time.monotonic() < deadline:
-            try:
-                info = await js.consumer_info(self.config.stream, self.config.durable(slot.number))
-                if not info.num_ack_pending:
-                    return
-            except Exception:  # the bus is restarting; the deadline still applies
-                pass
-            await asyncio.sleep(0.25)
-
     async def _consume(self, js: JetStreamContext, slot: _Slot) -> None:
-        await self._handoff(js, slot)
         log.info("partition taken", extra={"partition": slot.number, "worker": self.name})
         sub = None
+        held: list[Msg] = []
         while slot.active and not self._stop.is_set():
             try:
                 if sub is None:
                     sub = await js.pull_subscribe_bind(
                         durable=self.config.durable(slot.number), stream=self.config.stream
                     )
-                messages = await sub.fetch(self.config.batch, timeout=1.0)
+                fresh = await sub.fetch(self.config.batch, timeout=0.3 if held else 1.0)
             except TimeoutError:
-                continue
+                fresh = []
             except Exception as exc:  # NATS restarting: keep the subscription, try again
                 log.warning(
                     "fetch failed", extra={"partition": slot.number, "error": type(exc).__name__}
                 )
                 await asyncio.sleep(0.5)
                 continue
-            if not await self._handle(js, _Batch(slot.number, messages), slot):
+            held = _merge(held, fresh)
+            if not held:
+                continue
+            if not await self._nothing_earlier_in_flight(js, slot.number, len(held)):
+                await self._keep_alive(held)
+                continue
+            if not await self._handle(js, _Batch(slot.number, held), slot):
                 slot.active = False
+            held = []
+        if held:
+            await self._nak_from(_Batch(slot.number, held), 0)
         if sub is not None:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+
+    async def _nothing_earlier_in_flight(
+        self, js: JetStreamContext, partition: int, held: int
+    ) -> bool:
+        """True when every un-acked message of the partition is in our hands.
+
+        Otherwise an earlier message is still out: with a previous owner that died or let go,
+        or lost in transit when NATS restarted. It comes back (after ``ack_wait`` at worst),
+        the worker keeps what it holds meanwhile, and processes the lot in stream order, so a
+        conversation is never processed out of order.
+        """
+        try:
+            info = await js.consumer_info(self.config.stream, self.config.durable(partition))
+        except Exception:
+            return False
+        return int(info.num_ack_pending or 0) <= held
 
     # Batches -------------------------------------------------------------------------------
     async def _handle(self, js: JetStreamContext, batch: _Batch, slot: _Slot) -> bool:
@@ -354,7 +378,6 @@ class Worker:
             results = self.pipeline.process_batch(platform, [e.event for e in run])
         metrics.BATCH_SECONDS.labels(via="bus").observe(time.perf_counter() - started)
         metrics.count_decisions(results)
-        self.processed += len(results)
 
     def _platform(self, platform_id: str) -> Platform:
         cached = self._platforms.get(platform_id)

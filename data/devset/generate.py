@@ -9,6 +9,9 @@ tuned on. Conversations are long more often than not, open with ordinary chat be
 first warning sign, and include hard negatives (family, teachers, coaches, peers of the same
 age, adults among themselves) that use the same words for ordinary reasons.
 
+``test.jsonl`` uses phrase pools (``phrases.TEST``) written after the detector was tuned and
+never used to tune it: its figures are the honest ones.
+
 Labelling rule for ``first_risk_index``: the first message of the adult that is a sign of the
 isolation/secrecy stage or later (supervision, secrecy, isolation, moving off-platform, image,
 camera or meeting request, threat, payment), or the third trust-stage sign (flattery, age,
@@ -40,6 +43,8 @@ class Pools:
         self.split = split
 
     def pick(self, rng: random.Random, name: str, lang: str) -> str:
+        if self.split == "test" and name in ph.TEST:
+            return rng.choice(ph.TEST[name][lang])
         lines = getattr(ph, name)[lang]
         if name in {"GAME_OPEN", "CHILD_REPLY", "CHILD_HESITANT"}:
             return rng.choice(lines)
@@ -190,7 +195,7 @@ def generate(split: str, count: int, seed: int) -> list[dict[str, object]]:
 
 
 def main() -> None:
-    for split, count, seed in (("dev", 400, 7), ("heldout", 250, 12345)):
+    for split, count, seed in (("dev", 400, 7), ("heldout", 250, 12345), ("test", 300, 2026)):
         rows = generate(split, count, seed)
         with (HERE / f"{split}.jsonl").open("w", encoding="utf-8") as fh:
             for row in rows:

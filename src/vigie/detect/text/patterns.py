@@ -212,25 +212,32 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
         ]),
     ],
     Category.IMAGE_REQUEST: [
+        # Photos of the child themselves: the warning sign.
         (1.0, [
-            rf"(?:send|show|snap|text|dm|share) (?:me )?(?:a |some |more |another |ur |your )?{PICS}",
+            rf"{PICS} (?:of|de) (?:{YOU}|yourself|urself|toi|ton corps|ton visage|{YOUR} (?:body|face))\b",
+            rf"(?:send|take|snap|fais|envoie|prends|share)(?:[- ]moi)? (?:me |moi )?(?:a |an |un |une |another |encore un )?(?:selfie|selfies)",
             rf"(?:send|show) (?:me )?(?:{YOU}|yourself|urself|{YOUR} (?:body|face|outfit))\b",
-            rf"(?:can|could|will|would) (?:{YOU}|i) (?:send|get|see|have) (?:me )?(?:a |some |another |more )?{PICS}",
-            rf"(?:wanna|want to|would love to|i want to) see (?:{YOU}|more of {YOU}|what {YOU} look like|a {PICS})",
-            rf"{PICS} (?:of {YOU}|pls|please|plz|now)\b",
+            rf"take a {PICS} of (?:yourself|urself)", r"prends[- ]toi en (?:photo|selfie)",
+            rf"(?:wanna|want to|would love to|i want to|i'?d love to) see (?:{YOU}|more of {YOU}|what {YOU} look like)\b",
             rf"(?:in|wearing) {YOUR} (?:pyjamas|pajamas|bikini|swimsuit|underwear)",
             rf"show me what {YOU}'?(?:re| are) wearing",
-            rf"(?:envoie|envois|envoi|montre|balance|passe)[- ]?(?:{MOI} )?(?:une |des |ta |tes |un |d'? ?autres? |"
-            rf"encore )?{PICS}",
             r"(?:envoie|montre)[- ]?moi (?:toi|ton (?:corps|visage)|ta tenue|ce que tu portes)",
             r"montre[- ]toi\b", r"show (?:me )?(?:yourself|urself)\b",
+            r"je (?:veux|voudrais|aimerais) (?:te voir|voir a quoi tu ressembles|voir ton (?:corps|visage))",
+            r"(?:en|dans ton) (?:pyjama|maillot(?: de bain)?|sous-vetements|lit)\s*\?",
+            rf"(?:swap|trade|exchange) (?:some )?{PICS}", rf"(?:s'? ?echange|echanger|on s'? ?envoie) (?:des |nos )?{PICS}",
+            rf"(?:i'?ll|i will|je t'? ?en) (?:send|envoie) (?:one|mine|une aussi|la mienne)",
+        ]),
+        # A photo, of what is not said: weak on its own (teachers and parents ask too).
+        (0.45, [
+            rf"(?:send|show|snap|text|dm|share) (?:me )?(?:a |some |more |another |ur |your )?{PICS}",
+            rf"(?:can|could|will|would) (?:{YOU}|i) (?:send|get|see|have) (?:me )?(?:a |some |another |more )?{PICS}",
+            rf"(?:envoie|envois|envoi|montre|balance|passe)[- ]?(?:{MOI} )?(?:une |des |ta |tes |un |d'? ?autres? |"
+            rf"encore )?{PICS}",
             rf"(?:tu peux|tu pourrais|tu veux bien|peux[- ]tu) (?:m'? ?envoyer|me montrer|m'? ?en envoyer) "
             rf"(?:une |des |ta |encore )?{PICS}",
-            rf"je (?:veux|voudrais|peux|aimerais) (?:voir|avoir) (?:une |des |ta |tes |encore )?(?:{PICS}|"
-            r"a quoi tu ressembles|ton corps|ton visage)",
-            r"(?:en|dans ton) (?:pyjama|maillot(?: de bain)?|sous-vetements|lit)\s*\?",
-            rf"une {PICS} de toi",
-            rf"(?:swap|trade|exchange|share) (?:some )?{PICS}", rf"(?:s'? ?echange|echanger|on s'? ?envoie) (?:des |nos )?{PICS}",
+            rf"je (?:veux|voudrais|peux|aimerais) (?:voir|avoir) (?:une |des |ta |tes |encore )?{PICS}",
+            rf"{PICS} (?:pls|please|plz|stp|now)\b",
         ]),
     ],
     Category.CAMERA_REQUEST: [
@@ -342,9 +349,11 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
 
 # Words that make a match benign when they appear in the same message.
 SUPPRESSORS: dict[Category, str] = {
-    Category.SECRECY: r"surprise|anniv|birthday|cadeau pour|gift for|party|fete|spoiler|la fin\b|"
+    Category.SECRECY: r"surprise|anniv|birthday|cadeau|present|gift|party|fete|spoiler|la fin\b|"
     r"the ending|reponses? du|answers? to the|controle|quiz",
-    Category.IMAGE_REQUEST: r"devoirs?|homework|exercices?|exercise|worksheet|feuille|cahier|copie|"
+    Category.IMAGE_REQUEST: r"(?:photo|photos|pic|pics|picture|pictures|image|tof|screen|screenshot|scan)s? "
+    r"(?:of|de|du|des|d'? ?) ?(?:the|your|ur|my|this|that|these|ton|ta|tes|la|le|l'? ?|mon|ma|mes|ce|cette|ces)"
+    r" ?(?!corps|visage|body|face|tenue|outfit|toi|you)\w|devoirs?|homework|exercices?|exercise|worksheet|feuille|cahier|copie|"
     r"bulletin|emploi du temps|schedule|timetable|board|tableau|recu|receipt|ticket|page|livre|book|"
     r"lecon|lesson|chien|dog|chat\b|cat\b|equipe|team|trophy|coupe|paysage|menu|formulaire|form\b|"
     r"permission|autorisation|carnet|vacances|holiday|mamie|grandma|papi|grandpa|gateau|cake|"
@@ -357,7 +366,8 @@ SUPPRESSORS: dict[Category, str] = {
     r"conservatoire|piscine|gymnase|stade|coach|orthodontiste",
     Category.CAMERA_REQUEST: r"mamie|grandma|papi|grandpa|tata|tonton|aunt|uncle|cousin|"
     r"classe|class|cours|lesson|prof|teacher",
-    Category.SUPERVISION_PROBING: r"j'? ?arrive|je rentre|i'?ll be (?:there|home|back)|dis a ta mere|"
+    Category.SUPERVISION_PROBING: r"arrive|je rentre|(?:i'?ll|she'?ll|he'?ll|will) be (?:there|home|back)|"
+    r"on (?:my|her|his|the) way|en route|dans \d+ ?min|in \d+ ?min|dis a ta mere|"
     r"tell your (?:mom|mum|dad)|m'? ?appeler|call me|coming home|je passe|pour le diner",
     Category.FLATTERY: r"ma puce|mon coeur|ma cherie|mon cheri|sweetie|sweetheart|kiddo|mon grand|ma grande",
     Category.GIFT_OFFER: r"bonne note|good grade|ton anniv|your birthday|noel|christmas",

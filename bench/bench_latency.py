@@ -9,7 +9,9 @@ over a bounded pool of keep-alive connections. Conversations replay the small fi
 Reported: p50/p90/p99/max of the *decision latency* (request written → answer read) and of
 the *scheduled latency* (planned send time → answer read, which adds any wait for a free
 connection), achieved events/s, errors, and the decision mix. Writes
-``bench/results/latency.json`` and ``bench/results/latency.md``.
+``bench/results/latency.json`` and ``bench/results/latency.md``, with the CPU cost per
+message event of each stage measured in process (pipeline, text detector, policy), which
+says where the time goes even when the shared machine is busy.
 
     .venv/bin/python bench/bench_latency.py [--rate 500] [--seconds 30] [--warmup 5]
 
@@ -25,6 +27,8 @@ import json
 import os
 import platform
 import random
+import re
+import signal
 import socket
 import subprocess
 import sys
@@ -59,6 +63,8 @@ class Connection:
         ).encode()
         self.writer.write(head + body)
         status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionResetError("server closed the connection")
         length = 0
         while True:
             line = await self.reader.readline()
@@ -204,6 +210,16 @@ def _wait_ready(port: int, server: subprocess.Popen[bytes], timeout: float = 120
     raise SystemExit("vigie serve did not become ready")
 
 
+def server_errors(log: str, keep: int = 5) -> list[str]:
+    """The distinct exception lines the server logged (why some answers were 500)."""
+    found: dict[str, int] = {}
+    for line in log.splitlines():
+        text = line.strip()
+        if re.match(r"^[\w.]+(Error|Exception)\b", text):
+            found[text[:300]] = found.get(text[:300], 0) + 1
+    return [f"{n}x {text}" for text, n in list(found.items())[:keep]]
+
+
 def bench_env(tmp: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update({
@@ -224,6 +240,17 @@ def main() -> int:
     ap.add_argument("--conversations", type=int, default=500)
     ap.add_argument("--target-p99-ms", type=float, default=30.0)
     ap.add_argument("--out", default="latency")
+    ap.add_argument(
+        "--no-breakdown",
+        dest="breakdown",
+        action="store_false",
+        help="skip the in-process CPU cost per stage",
+    )
+    ap.add_argument(
+        "--wrap-server",
+        default="",
+        help="command prefix for the server, e.g. 'py-spy record -f raw -o p.txt --'",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigie-bench-") as tmpdir:
         tmp = Path(tmpdir)
@@ -231,21 +258,25 @@ def main() -> int:
         _run(_vigie("db", "upgrade", env=env), env)
         key = _run(_vigie("platform", "add", "bench", env=env), env).strip().splitlines()[-1]
         port = _free_port()
-        server = subprocess.Popen(
-            _vigie("serve", "--port", str(port), env=env),
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        log = tmp / "serve.log"
+        serve = [*args.wrap_server.split(), *_vigie("serve", "--port", str(port), env=env)]
+        with log.open("wb") as sink:
+            server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=sink)
         try:
             _wait_ready(port, server)
             result = asyncio.run(_drive(port, key, args))
+        except BaseException:
+            print(log.read_text()[-3000:], file=sys.stderr)
+            raise
         finally:
-            server.terminate()
+            server.send_signal(signal.SIGINT)
             try:
                 server.wait(10)
             except subprocess.TimeoutExpired:
                 server.kill()
+        result["server_errors"] = server_errors(log.read_text(errors="replace"))
+        if args.breakdown:
+            result["cpu_per_event"] = cpu_breakdown(tmp)
     write_results(result, args)
     return 0
 
@@ -273,6 +304,69 @@ async def _drive(port: int, key: str, args: argparse.Namespace) -> dict[str, Any
     }  # fmt: skip
 
 
+def cpu_breakdown(tmp: Path, n: int = 300) -> dict[str, float]:
+    """CPU ms per message event by stage, in process (``process_time``: what this process
+    itself burns, so the figures hold even on a machine busy with other work)."""
+    from vigie.api.app import build_pipeline
+    from vigie.detect.base import MessageContext
+    from vigie.domain import Participant
+    from vigie.events import EventBatch
+    from vigie.platforms import create_platform
+    from vigie.policy.base import PolicyInput
+    from vigie.settings import load_settings
+    from vigie.store.migrate import upgrade
+    from vigie.store.sql import SqlStore
+
+    url = f"sqlite:///{tmp}/breakdown.db"
+    upgrade(url)
+    settings = load_settings({"VIGIE_DATABASE_URL": url, "VIGIE_CONFIG": str(tmp / "none")})
+    store = SqlStore(url)
+    with store.unit() as unit:
+        platform = create_platform(unit, "cpu", None).platform
+    pipe = build_pipeline(settings, store)
+    accounts, messages = make_events(3 * n, 100, "cpu")
+    events = [EventBatch.model_validate_json(b).events for b in accounts + messages]
+    for batch in events[: len(accounts) + n]:  # accounts, then warm-up
+        pipe.process_batch(platform, batch)
+    texts = [str(json.loads(b)["events"][0]["text"]) for b in messages[n : 2 * n]]
+    child, adult = Participant("b", 13), Participant("a", 30)
+
+    def per_event(fn: Any, items: list[Any]) -> float:
+        start = time.process_time()
+        for item in items:
+            fn(item)
+        return round(1000 * (time.process_time() - start) / len(items), 3)
+
+    detector = pipe.text_detectors[0]
+    out = {
+        "pipeline_ms": per_event(lambda b: pipe.process_batch(platform, b),
+                                 events[len(accounts) + n :]),
+        "text_detector_ms": per_event(
+            lambda t: detector.detect(MessageContext("c", t, adult, [child], None, 3)), texts),
+        "policy_ms": per_event(lambda _: pipe.policy.decide(PolicyInput(
+            "message", [], 0.6, ["secrecy"], adult, [child])), texts),
+    }  # fmt: skip
+    out["storage_and_rest_ms"] = round(
+        out["pipeline_ms"] - out["text_detector_ms"] - out["policy_ms"], 3
+    )
+    store.dispose()
+    return out
+
+
+def _breakdown_lines(cpu: dict[str, float] | None) -> list[str]:
+    if not cpu:
+        return []
+    return [
+        "",
+        "CPU per message event, in process (no HTTP), SQLite:",
+        "",
+        "| stage | CPU ms/event |",
+        "|---|---|",
+        *[f"| {name.removesuffix('_ms').replace('_', ' ')} | {v} |" for name, v in cpu.items()],
+        "",
+    ]
+
+
 def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -292,6 +386,8 @@ def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
         f"- target p99 ≤ {result['target_p99_ms']:.0f} ms at the target rate: "
         f"**{'met' if result['met'] else 'NOT met'}**",
         f"- HTTP statuses: {result['statuses']}; decisions: {result['decisions']}",
+        *[f"- server error: `{e}`" for e in result.get("server_errors", [])],
+        *_breakdown_lines(result.get("cpu_per_event")),
         f"- {result['database']}, {result['machine']['cpus']} CPUs, loader on the same machine;"
         f" {result['at']}",
         "",

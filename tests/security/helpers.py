@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -18,3 +21,32 @@ def new_key(client: TestClient, name: str) -> str:
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database (any scope), dropped afterwards.
+
+    Skips (or fails under CI=true) when the server is not reachable, like tests/conftest.py.
+    """
+    import psycopg
+
+    from services import PG_HOST, PG_PORT, require_postgres
+    from vigie.store.migrate import upgrade
+
+    require_postgres()
+    name = "vigie_sec_" + secrets.token_hex(6)
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(
+            host=PG_HOST, port=PG_PORT, user="postgres", dbname="postgres", autocommit=True
+        ) as conn:
+            conn.execute(sql)
+
+    admin(f'CREATE DATABASE "{name}"')
+    try:
+        url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+        upgrade(url)
+        yield url
+    finally:
+        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -216,3 +216,37 @@ def test_background_dispatcher_delivers_and_stops(engine: Engine, receiver: Rece
         handle.stop()
     assert not handle.alive
     assert len(receiver.received) == 1 and receiver.received[0]["ok"]
+
+
+@pytest.mark.postgres
+def test_outbox_on_postgres(postgres_url: str, receiver: Receiver) -> None:
+    eng = make_engine(postgres_url)
+    try:
+        with Session(eng) as session:
+            assert (
+                enqueue_actions(
+                    session,
+                    "p1",
+                    receiver.url,
+                    SECRET,
+                    "ev-pg",
+                    "s",
+                    None,
+                    ["block", "open_case", "block"],
+                    T0,
+                )
+                == 2
+            )
+            session.commit()
+        with Session(eng) as session:
+            assert (
+                enqueue_actions(
+                    session, "p1", receiver.url, SECRET, "ev-pg", "s", None, ["block"], T0
+                )
+                == 0
+            )
+        assert deliver_due(eng) == 2
+        assert all(r["ok"] for r in receiver.received)
+        assert {r.status for r in rows(eng)} == {"delivered"}
+    finally:
+        eng.dispose()

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigie.actions.webhooks import encode_body, webhook_payload
@@ -39,6 +41,43 @@ class WebhookOutboxRow(Base):
     __table_args__ = (Index("ix_webhook_outbox_due", "status", "next_attempt_at"),)
 
 
+def _row(
+    platform_id: str, url: str, secret: str, payload: dict[str, Any], at: datetime
+) -> dict[str, Any]:
+    return {
+        "id": payload["id"], "platform_id": platform_id, "url": url, "secret": secret,
+        "body": encode_body(payload), "status": PENDING, "attempts": 0,
+        "next_attempt_at": at, "created_at": at,
+    }  # fmt: skip
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Insert rows whose id is not there yet, in one statement; returns how many went in.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` on SQLite and PostgreSQL: one round trip per
+    decision and no read first, which matters on the hot path of ``POST /v1/events``.
+    """
+    unique = list({r["id"]: r for r in rows}.values())
+    if not unique:
+        return 0
+    dialect = session.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        insert = sqlite_insert if dialect == "sqlite" else pg_insert
+        stmt = (
+            insert(WebhookOutboxRow)
+            .values(unique)
+            .on_conflict_do_nothing(index_elements=["id"])
+            .returning(WebhookOutboxRow.id)
+        )
+        return len(session.execute(stmt).all())
+    added = 0
+    for row in unique:
+        if session.get(WebhookOutboxRow, row["id"]) is None:
+            session.add(WebhookOutboxRow(**row))
+            added += 1
+    return added
+
+
 def enqueue_webhook(
     session: Session,
     platform_id: str,
@@ -52,25 +91,8 @@ def enqueue_webhook(
     Returns False (and adds nothing) when a webhook with this payload id already exists, so
     a replayed event never sends the same action twice.
     """
-    pid = payload["id"]
-    pending = any(isinstance(o, WebhookOutboxRow) and o.id == pid for o in session.new)
-    if pending or session.get(WebhookOutboxRow, pid) is not None:
-        return False
     at = now or datetime.now(UTC)
-    session.add(
-        WebhookOutboxRow(
-            id=payload["id"],
-            platform_id=platform_id,
-            url=url,
-            secret=secret,
-            body=encode_body(payload),
-            status=PENDING,
-            attempts=0,
-            next_attempt_at=at,
-            created_at=at,
-        )
-    )
-    return True
+    return _insert_new(session, [_row(platform_id, url, secret, payload, at)]) == 1
 
 
 def enqueue_actions(
@@ -92,12 +114,12 @@ def enqueue_actions(
     """
     if not url or not secret:
         return 0
-    count = 0
-    for action in actions:
-        if action == "allow":
-            continue
-        payload = webhook_payload(
-            platform_id, action, event_id, subject, case_id, at, (extra or {}).get(action)
-        )
-        count += enqueue_webhook(session, platform_id, url, secret, payload)
-    return count
+    now = datetime.now(UTC)
+    rows = [
+        _row(platform_id, url, secret,
+             webhook_payload(platform_id, action, event_id, subject, case_id, at,
+                             (extra or {}).get(action)), now)
+        for action in actions
+        if action != "allow"
+    ]  # fmt: skip
+    return _insert_new(session, rows)

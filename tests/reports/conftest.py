@@ -41,14 +41,9 @@ MESSAGES = [
 ]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Every database test runs on SQLite and on PostgreSQL (skipped, or failed under CI=true,
-    when the server is unreachable). Schema from metadata, so these tests do not depend on
-    the migration history."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'vigie.db'}"
-        return
+@pytest.fixture(scope="session")
+def reports_pg_url() -> Iterator[str]:
+    """One PostgreSQL database for this folder's tests (tables emptied before each test)."""
     from services import PG_HOST, PG_PORT, require_postgres
 
     require_postgres()
@@ -63,10 +58,31 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             conn.execute(sql)
 
     admin(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
     try:
-        yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+        yield url
     finally:
         admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Every database test runs on SQLite and on PostgreSQL (skipped, or failed under CI=true,
+    when the server is unreachable). Schema from metadata, so these tests do not depend on
+    the migration history."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vigie.db'}"
+    url = str(request.getfixturevalue("reports_pg_url"))
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)  # tables registered since (other rooms' imports)
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    engine.dispose()
+    return url
 
 
 @pytest.fixture()

@@ -6,6 +6,8 @@ import csv
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pytest
+
 from vigie.api.app import build_pipeline
 from vigie.events import AccountEvent, MessageEvent
 from vigie.platforms import create_platform
@@ -28,6 +30,7 @@ TEXTS = [
 ]
 
 
+@pytest.mark.slow
 def test_pipeline_case_to_reports(store: SqlStore, tmp_path: Path) -> None:
     pipeline = build_pipeline(Settings(database_url=str(store.engine.url)), store)
     with store.unit() as unit:

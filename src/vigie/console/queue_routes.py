@@ -25,6 +25,7 @@ router = APIRouter(include_in_schema=False)
 Me = Annotated[Officer, Depends(current_officer)]
 
 DISPLAY_ORDER = ("urgent", "grooming", "user_reports", "escalated", "reports")
+PAGE = 100
 CLAIMABLE = ("open", "in_review")
 CLAIMABLE_BY_REFERENT = ("open", "in_review", "escalated")
 
@@ -40,7 +41,8 @@ def queue_page(request: Request, me: Me) -> Response:
     if chosen not in built:
         chosen = next((k for k in DISPLAY_ORDER if built[k]), DISPLAY_ORDER[0])
     by_key = {x.key: x for x in queues.QUEUES}
-    rows = [(c, queues.overdue(c, at), round(queues.score(c, at), 2)) for c in built[chosen]]
+    shown = built[chosen][:PAGE]  # officers work from the top; the count says how many wait
+    rows = [(c, queues.overdue(c, at), round(queues.score(c, at), 2)) for c in shown]
     return render(
         request,
         "queues.html",
@@ -49,6 +51,7 @@ def queue_page(request: Request, me: Me) -> Response:
         counts={k: len(v) for k, v in built.items()},
         overdue_counts={k: sum(1 for c in v if queues.overdue(c, at)) for k, v in built.items()},
         chosen=by_key[chosen],
+        page=PAGE,
         rows=rows,
         human=queues.human,
         sla=queues.SLA,

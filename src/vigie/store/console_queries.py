@@ -6,12 +6,25 @@ copied, so the console and the evidence package tell the same story about a case
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    Text,
+    and_,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from vigie.reports.case_facts import CaseFacts, load_case_facts
@@ -156,16 +169,15 @@ class QueueCase:
     other_cases: int = 0
 
 
-def active_cases(session: Session, limit: int = 5000) -> list[QueueCase]:
+def _waiting(limit: int) -> Subquery:
     """Cases waiting for a person: open or escalated ones, and reports awaiting approval (an
     approved report waits for submission by ``vigie.reports``, not for an officer). The most
     urgent ``limit`` cases, so a huge backlog never hides a P1."""
     awaiting_approval = exists().where(
         CaseActionRow.case_id == CaseRow.id, CaseActionRow.report_status == "pending"
     )
-    stmt = (
-        select(CaseRow, PlatformRow.name)
-        .join(PlatformRow, PlatformRow.id == CaseRow.platform_id, isouter=True)
+    return (
+        select(CaseRow.id, CaseRow.platform_id, CaseRow.subject, CaseRow.conversation_id)
         .where(
             or_(
                 CaseRow.status.in_(IN_REVIEW),
@@ -174,6 +186,20 @@ def active_cases(session: Session, limit: int = 5000) -> list[QueueCase]:
         )
         .order_by(CaseRow.priority, CaseRow.opened_at)
         .limit(limit)
+        .subquery()
+    )
+
+
+def active_cases(session: Session, limit: int = 5000) -> list[QueueCase]:
+    """The waiting cases with what ordering needs: the youngest child and repeat subjects.
+
+    Ages and repeats are computed by joins on the waiting set (no long IN lists), so the cost
+    grows with the backlog, not with the whole history."""
+    waiting = _waiting(limit)
+    stmt = (
+        select(CaseRow, PlatformRow.name)
+        .join(waiting, waiting.c.id == CaseRow.id)
+        .join(PlatformRow, PlatformRow.id == CaseRow.platform_id, isouter=True)
     )
     cases = [
         QueueCase(
@@ -190,58 +216,86 @@ def active_cases(session: Session, limit: int = 5000) -> list[QueueCase]:
         )
         for c, name in session.execute(stmt)
     ]
-    rows = {c.id: r for c, r in zip(cases, _case_rows(session, [c.id for c in cases]), strict=True)}
-    _fill_child_ages(session, cases, rows)
-    _fill_repeats(session, cases, rows)
+    ages = _child_ages(session, waiting)
+    repeats = _repeats(session, waiting)
+    for case in cases:
+        case.child_age = ages.get(case.id)
+        case.other_cases = repeats.get(case.id, 0)
     return cases
 
 
-def _case_rows(session: Session, ids: list[str]) -> list[CaseRow]:
-    by_id = {r.id: r for r in session.scalars(select(CaseRow).where(CaseRow.id.in_(ids)))}
-    return [by_id[i] for i in ids]
+def _same_conversation(waiting: Subquery) -> ColumnElement[bool]:
+    return and_(
+        MessageRow.platform_id == waiting.c.platform_id,
+        MessageRow.conversation_id == waiting.c.conversation_id,
+    )
 
 
-def _fill_child_ages(session: Session, cases: list[QueueCase], rows: dict[str, CaseRow]) -> None:
-    """The youngest minor in each case's conversation (senders and recipients)."""
-    keys = {(r.platform_id, r.conversation_id) for r in rows.values() if r.conversation_id}
-    if not keys:
-        return
-    people: dict[tuple[str, str], set[str]] = {}
-    stmt = select(
-        MessageRow.platform_id, MessageRow.conversation_id, MessageRow.sender, MessageRow.recipients
-    ).where(tuple_(MessageRow.platform_id, MessageRow.conversation_id).in_(list(keys)))
-    for platform_id, conv, sender, recipients in session.execute(stmt):
-        people.setdefault((platform_id, conv), set()).update([sender, *(recipients or [])])
-    ages = _minor_ages(session, {(p, who) for (p, _), ids in people.items() for who in ids})
-    for case in cases:
-        row = rows[case.id]
-        ids = people.get((row.platform_id, row.conversation_id or ""), set()) - {case.subject}
-        found = [ages[(row.platform_id, i)] for i in ids if (row.platform_id, i) in ages]
-        case.child_age = min(found) if found else None
+def _child_ages(session: Session, waiting: Subquery) -> dict[str, int]:
+    """The youngest minor in each case's conversation: minors who wrote in it, and the
+    recipients of the subject's messages (distinct recipient lists only, grouped in SQL)."""
+    out: dict[str, int] = {}
+    senders = (
+        select(waiting.c.id, func.min(AccountRow.age))
+        .join(MessageRow, _same_conversation(waiting))
+        .join(
+            AccountRow,
+            and_(
+                AccountRow.platform_id == MessageRow.platform_id,
+                AccountRow.pseudo_id == MessageRow.sender,
+            ),
+        )
+        .where(AccountRow.age < 18, MessageRow.sender != waiting.c.subject)
+        .group_by(waiting.c.id)
+    )
+    for case_id, age in session.execute(senders):
+        if age is not None:
+            out[case_id] = int(age)
+    as_text = cast(MessageRow.recipients, Text)
+    recipients = (
+        select(waiting.c.id, waiting.c.platform_id, as_text)
+        .join(MessageRow, _same_conversation(waiting))
+        .where(MessageRow.sender == waiting.c.subject)
+        .group_by(waiting.c.id, waiting.c.platform_id, as_text)
+    )
+    wanted: dict[str, set[tuple[str, str]]] = {}
+    for case_id, platform_id, raw in session.execute(recipients):
+        for who in json.loads(raw or "[]"):
+            wanted.setdefault(case_id, set()).add((platform_id, str(who)))
+    ages = _minor_ages(session, set().union(*wanted.values()) if wanted else set())
+    for case_id, people in wanted.items():
+        found = [ages[p] for p in people if p in ages]
+        if found:
+            out[case_id] = min([*found, out.get(case_id, 99)])
+    return out
 
 
 def _minor_ages(session: Session, who: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    if not who:
-        return {}
-    stmt = select(AccountRow.platform_id, AccountRow.pseudo_id, AccountRow.age).where(
-        tuple_(AccountRow.platform_id, AccountRow.pseudo_id).in_(list(who)), AccountRow.age < 18
-    )
-    return {(p, i): int(a) for p, i, a in session.execute(stmt) if a is not None}
+    """Ages of the minors among ``who``, asked in chunks to stay under parameter limits."""
+    out: dict[tuple[str, str], int] = {}
+    people = sorted(who)
+    for i in range(0, len(people), 400):
+        stmt = select(AccountRow.platform_id, AccountRow.pseudo_id, AccountRow.age).where(
+            tuple_(AccountRow.platform_id, AccountRow.pseudo_id).in_(people[i : i + 400]),
+            AccountRow.age < 18,
+        )
+        out.update({(p, w): int(a) for p, w, a in session.execute(stmt) if a is not None})
+    return out
 
 
-def _fill_repeats(session: Session, cases: list[QueueCase], rows: dict[str, CaseRow]) -> None:
-    keys = {(r.platform_id, r.subject) for r in rows.values()}
-    if not keys:
-        return
+def _repeats(session: Session, waiting: Subquery) -> dict[str, int]:
+    """How many other cases each waiting case's subject has (open or closed)."""
     stmt = (
-        select(CaseRow.platform_id, CaseRow.subject, func.count())
-        .where(tuple_(CaseRow.platform_id, CaseRow.subject).in_(list(keys)))
-        .group_by(CaseRow.platform_id, CaseRow.subject)
+        select(waiting.c.id, func.count(CaseRow.id))
+        .join(
+            CaseRow,
+            and_(
+                CaseRow.platform_id == waiting.c.platform_id, CaseRow.subject == waiting.c.subject
+            ),
+        )
+        .group_by(waiting.c.id)
     )
-    counts = {(p, s): int(n) for p, s, n in session.execute(stmt)}
-    for case in cases:
-        row = rows[case.id]
-        case.other_cases = counts.get((row.platform_id, row.subject), 1) - 1
+    return {case_id: int(n) - 1 for case_id, n in session.execute(stmt)}
 
 
 def claim_case(

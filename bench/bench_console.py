@@ -1,0 +1,189 @@
+"""Console benchmark: how fast the queue and a case open with a large backlog.
+
+On a temporary SQLite file with synthetic, non-explicit rows (N open cases, each with a short
+conversation between an adult and a child and two signals), through the real app:
+
+    .venv/bin/python bench/bench_console.py               # 2000 cases, a few seconds
+    .venv/bin/python bench/bench_console.py --cases 10000
+
+Writes bench/results/console.json and bench/results/console.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "console"))
+
+from console_seed import PASSWORD, log_in
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from vigie.api.app import build_pipeline, create_app
+from vigie.console.security import hash_password
+from vigie.settings import Settings
+from vigie.store import console_queries as q
+from vigie.store.migrate import upgrade
+from vigie.store.schema import metadata
+from vigie.store.sql import SqlStore
+from vigie.store.tables import AccountRow, CaseRow, MessageRow, PlatformRow, SignalRow
+
+RESULTS = Path(__file__).resolve().parent / "results"
+TEXTS = ["salut, tu joues à quoi ?", "tu as quel âge ?", "c'est notre secret", "on va sur snap ?"]
+CATS = [["age_probing", "secrecy"], ["sextortion_threat"], ["user_report"], ["known_imagery"]]
+
+
+def _seed(store: SqlStore, cases: int, per_conv: int) -> str:
+    now = datetime.now(UTC)
+    with store.unit() as unit:
+        s = unit.session
+        s.add(PlatformRow(id="demo", name="demo", pseudonym_secret="s", created_at=now))
+        s.flush()
+        accounts, case_rows, messages, signals = [], [], [], []
+        for i in range(cases):
+            adult, child = f"a{i}", f"c{i}"
+            accounts += [
+                {
+                    "platform_id": "demo",
+                    "pseudo_id": adult,
+                    "age": 30 + i % 20,
+                    "age_source": "declared",
+                    "first_seen": now,
+                    "profile_state": {},
+                },
+                {
+                    "platform_id": "demo",
+                    "pseudo_id": child,
+                    "age": 10 + i % 8,
+                    "age_source": "estimated",
+                    "first_seen": now,
+                    "profile_state": {},
+                },
+            ]
+            opened = now - timedelta(minutes=i % 600)
+            case_rows.append(
+                {
+                    "id": f"case-{i}",
+                    "platform_id": "demo",
+                    "subject": adult,
+                    "conversation_id": f"conv-{i}",
+                    "status": "open",
+                    "priority": 1 + i % 4,
+                    "risk": (i % 100) / 100,
+                    "categories": CATS[i % 4],
+                    "requires_report": False,
+                    "opened_at": opened,
+                    "updated_at": opened,
+                }
+            )
+            for m in range(per_conv):
+                sender, recipient = (adult, child) if m % 2 == 0 else (child, adult)
+                messages.append(
+                    {
+                        "platform_id": "demo",
+                        "conversation_id": f"conv-{i}",
+                        "sender": sender,
+                        "recipients": [recipient],
+                        "text": TEXTS[m % 4],
+                        "sent_at": opened,
+                        "risk": 0.0,
+                    }
+                )
+            for cat in CATS[i % 4]:
+                signals.append(
+                    {
+                        "platform_id": "demo",
+                        "event_id": f"e{i}",
+                        "case_id": f"case-{i}",
+                        "conversation_id": f"conv-{i}",
+                        "subject": adult,
+                        "detector": "bench",
+                        "category": cat,
+                        "score": 0.9,
+                        "explanation": "synthetic",
+                        "details": {},
+                        "at": opened,
+                    }
+                )
+        s.execute(insert(AccountRow), accounts)
+        s.execute(insert(CaseRow), case_rows)
+        s.execute(insert(MessageRow), messages)
+        s.execute(insert(SignalRow), signals)
+        q.create_user(s, "bench@vigie.test", "moderator", hash_password(PASSWORD), now)
+    return "case-0"
+
+
+def _median_ms(fn: Any, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000)
+    return round(statistics.median(times), 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cases", type=int, default=2000)
+    parser.add_argument("--messages", type=int, default=8, help="messages per conversation")
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        upgrade(url)
+        store = SqlStore(url)
+        metadata.create_all(store.engine)
+        start = time.perf_counter()
+        case_id = _seed(store, args.cases, args.messages)
+        seed_s = time.perf_counter() - start
+        settings = Settings(database_url=url, secret_key="bench-" + "k" * 30)
+        app = create_app(settings, store, build_pipeline(settings, store))
+        client = log_in(TestClient(app), "bench@vigie.test")
+
+        def read_queue() -> None:
+            with store.read() as unit:
+                q.active_cases(unit.session)
+
+        def queue_page() -> None:
+            assert client.get("/console/queues?q=urgent").status_code == 200
+
+        def case_page() -> None:
+            assert client.get(f"/console/cases/{case_id}").status_code == 200
+
+        result = {
+            "cases": args.cases,
+            "messages_per_case": args.messages,
+            "seed_s": round(seed_s, 2),
+            "active_cases_ms": _median_ms(read_queue, args.repeat),
+            "queue_page_ms": _median_ms(queue_page, args.repeat),
+            "case_page_ms": _median_ms(case_page, args.repeat),
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+        }
+        store.dispose()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "console.json").write_text(json.dumps(result, indent=2) + "\n")
+    rows = [
+        "| measure | value |",
+        "|---|---|",
+        f"| open cases | {result['cases']} ({result['messages_per_case']} messages each) |",
+        f"| queue query (`active_cases`, median) | {result['active_cases_ms']} ms |",
+        f"| GET /console/queues (median) | {result['queue_page_ms']} ms |",
+        f"| GET /console/cases/ID (median, audited) | {result['case_page_ms']} ms |",
+    ]
+    (RESULTS / "console.md").write_text("# Console\n\n" + "\n".join(rows) + "\n")
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

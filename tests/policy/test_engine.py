@@ -126,3 +126,15 @@ def test_thresholds_come_from_settings() -> None:
 
 def test_legacy_constructor_still_builds_the_default_policy() -> None:
     assert Policy(0.6, 0.85).decide(message(0.65, [])).decision == DecisionKind.WARN
+
+
+def test_restricted_sender_cannot_start_a_conversation_with_a_minor(policy: Policy) -> None:
+    out = policy.decide(message(0.0, [], sender_restricted=True, first_message=True))
+    assert out.decision == DecisionKind.BLOCK
+    assert out.rules == ["restricted_sender_new_minor_contact"]
+    ongoing = policy.decide(message(0.0, [], sender_restricted=True, first_message=False))
+    assert ongoing.decision == DecisionKind.ALLOW
+    adults = message(
+        0.0, [], sender_restricted=True, first_message=True, recipients=[Participant("c", 40)]
+    )
+    assert policy.decide(adults).decision == DecisionKind.ALLOW

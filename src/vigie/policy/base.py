@@ -34,6 +34,10 @@ class PolicyInput:
     hash_labels: list[str] = field(default_factory=list)
     # When the event happened; account age is measured from it (now when unknown).
     at: datetime | None = None
+    # The sender is under a restrict_contact action not yet lifted by a moderator.
+    sender_restricted: bool = False
+    # This message starts the conversation (the first one the platform sent us for it).
+    first_message: bool = False
 
 
 @dataclass(slots=True)

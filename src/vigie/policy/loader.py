@@ -23,7 +23,14 @@ _TOP_KEYS = {"version", "name", "description", "thresholds", "safety_topics", "r
 _RULE_KEYS = {"name", "why", "when", "then"}
 _THEN_KEYS = {"decision", "actions", "case_priority", "safety_topics", "stop"}
 _LIST_CONDITIONS = {"event", "categories_any", "categories_all", "hash_label_any"}
-_BOOL_CONDITIONS = {"recipient_minor", "sender_adult", "sender_minor", "sender_age_unknown"}
+_BOOL_CONDITIONS = {
+    "recipient_minor",
+    "sender_adult",
+    "sender_minor",
+    "sender_age_unknown",
+    "sender_restricted",
+    "first_message",
+}
 _NUMBER_CONDITIONS = {"age_gap_at_least", "sender_account_days_below"}
 _RISK_CONDITIONS = {"risk_at_least", "risk_below"}
 _PROFILE_CONDITIONS = {f"min_{name}" for name in PROFILE_COUNTERS}

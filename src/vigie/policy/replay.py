@@ -128,6 +128,7 @@ def conversation_inputs(
         yield index, PolicyInput(
             event_type="message", signals=signals, risk=risk, categories=sorted(found),
             sender=participant, recipients=recipients, profile=profile, at=at,
+            first_message=index == 0,
         )  # fmt: skip
 
 

@@ -39,6 +39,8 @@ class When:
     sender_adult: bool | None = None
     sender_minor: bool | None = None
     sender_age_unknown: bool | None = None
+    sender_restricted: bool | None = None
+    first_message: bool | None = None
     age_gap_at_least: int | None = None
     sender_account_days_below: float | None = None
     profile_min: dict[str, int] = field(default_factory=dict)
@@ -52,7 +54,13 @@ class When:
             and self._ages_ok(inp)
             and self._account_ok(inp)
             and self._profile_ok(inp)
+            and self._flags_ok(inp)
         )
+
+    def _flags_ok(self, inp: PolicyInput) -> bool:
+        if self.sender_restricted is not None and self.sender_restricted != inp.sender_restricted:
+            return False
+        return self.first_message is None or self.first_message == inp.first_message
 
     def _event_ok(self, inp: PolicyInput) -> bool:
         return not self.event or inp.event_type in self.event

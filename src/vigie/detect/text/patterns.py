@@ -83,7 +83,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"out|gone|at work|in the room|nearby)",
             rf"(?:are|r) {YOU} (?:home )?alone", r"\bhome alone", rf"{YOU} alone (?:rn|right now|now|"
             r"tonight|at home|in (?:ur|your) room)",
-            rf"do {PARENTS_EN} (?:check|read|look at|see|monitor|go through) {YOUR} (?:phone|messages|"
+            rf"(?:do|does) {PARENTS_EN} (?:ever )?(?:check|read|look at|see|monitor|go through) {YOUR} (?:phone|messages|"
             r"chats|dms|texts)",
             rf"(?:when|what time) (?:do|does) {PARENTS_EN} (?:leave|go to (?:bed|sleep|work)|get home|"
             r"come (?:back|home)|get back|go out)",
@@ -209,13 +209,15 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:sur|on) (?:une autre|another|a different|an other) (?:appli|app|application|site|platform)",
             r"(?:mieux|better|safer|plus tranquilles?) (?:sur|on|ailleurs|elsewhere|somewhere else)",
             rf"mon {APPS} (?:c'? ?est|:|=|@)",
+            r"(?:on va|allons|let'?s go|we go) (?:ailleurs|somewhere else|elsewhere)", r"c'? ?est surveille\b",
+            r"(?:this|here|it)(?:'s| is) (?:monitored|watched|moderated)",
         ]),
     ],
     Category.IMAGE_REQUEST: [
         # Photos of the child themselves: the warning sign.
         (1.0, [
             rf"{PICS} (?:of|de) (?:{YOU}|yourself|urself|toi|ton corps|ton visage|{YOUR} (?:body|face))\b",
-            rf"(?:send|take|snap|fais|envoie|prends|share)(?:[- ]moi)? (?:me |moi )?(?:a |an |un |une |another |encore un )?(?:selfie|selfies)",
+            r"(?:send|take|snap|fais|envoie|prends|share)(?:[- ]moi)? (?:me |moi )?(?:a |an |un |une |another |encore un )?(?:selfie|selfies)",
             rf"(?:send|show) (?:me )?(?:{YOU}|yourself|urself|{YOUR} (?:body|face|outfit))\b",
             rf"take a {PICS} of (?:yourself|urself)", r"prends[- ]toi en (?:photo|selfie)",
             rf"(?:wanna|want to|would love to|i want to|i'?d love to) see (?:{YOU}|more of {YOU}|what {YOU} look like)\b",
@@ -226,7 +228,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"je (?:veux|voudrais|aimerais) (?:te voir|voir a quoi tu ressembles|voir ton (?:corps|visage))",
             r"(?:en|dans ton) (?:pyjama|maillot(?: de bain)?|sous-vetements|lit)\s*\?",
             rf"(?:swap|trade|exchange) (?:some )?{PICS}", rf"(?:s'? ?echange|echanger|on s'? ?envoie) (?:des |nos )?{PICS}",
-            rf"(?:i'?ll|i will|je t'? ?en) (?:send|envoie) (?:one|mine|une aussi|la mienne)",
+            r"(?:i'?ll|i will|je t'? ?en) (?:send|envoie) (?:one|mine|une aussi|la mienne)",
         ]),
         # A photo, of what is not said: weak on its own (teachers and parents ask too).
         (0.45, [
@@ -246,7 +248,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:cam|camera|webcam) (?:on|pls|please|plz)\b",
             rf"(?:can|could|will|wanna|want to|shall) (?:we|{YOU}) (?:video ?call|facetime|go on cam|cam)",
             r"(?:go|get|hop) on (?:cam|camera|video)", r"(?:let'?s|lets) (?:video ?call|facetime|cam)",
-            r"call me on (?:facetime|video)", r"video ?call (?:me|with me|now|tonight)",
+            r"call me on (?:facetime|video)", r"facetime (?:me|moi)\b", r"\bfacetime\s*\?", r"video ?call (?:me|with me|now|tonight)",
             r"(?:allume|active|mets|ouvre)[- ]?(?:ta |la )?(?:cam|camera|webcam|video)",
             r"(?:on (?:fait|se fait)|tu veux faire|tu peux faire|fais|faire) (?:un |une )?(?:appel video|"
             r"facetime|visio|cam)",
@@ -260,6 +262,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:we should|let'?s|lets|can we|could we|wanna|want to|when can we|i want to|i'?d love to|"
             r"we could|we can) (?:meet|meet up|see each other|hang out irl|hang out in person)",
             r"meet (?:up )?(?:irl|in person|in real life|somewhere|alone|for real)",
+            r"(?:hang out|see each other|meet|se voir|se retrouver|se capter).{0,12}(?:just us|alone|the two of us|us two|tous les deux|juste nous deux|seuls?)",
             rf"(?:i can|i could|{ILL}|let me) (?:come (?:to|and)|drive to|visit {YOU}|come see {YOU})",
             rf"{IM} (?:near|close to|not far from) {YOUR} (?:place|house|school|town)",
             rf"(?:come|{YOU} could come) (?:to|over to) my (?:place|house|flat|apartment|car|hotel)",
@@ -288,12 +291,13 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"everybody|internet|online)",
             rf"(?:everyone|everybody|{YOUR} (?:friends|family|parents|school|classmates)) (?:will|gonna|is "
             r"going to|are going to|'ll) (?:all )?(?:see|get|know|receive)",
-            rf"(?:or (?:else)?|otherwise|if {YOU} (?:don'?t|dont|do not|refuse|block me)) .{{0,30}}"
+            rf"(?:\bor(?: else)?|otherwise|if {YOU} (?:don'?t|dont|do not|refuse|block me))\b.{{0,30}}"
             r"(?:see|send|share|post|leak|expose|know)\b",
             rf"(?:ruin|destroy) {YOUR} (?:life|reputation)", rf"i know where {YOU} live",
             r"(?:je vais|j'? ?vais|je peux|je vais tout) (?:envoyer|balancer|partager|poster|publier|montrer|"
             r"diffuser|leak|transferer)\b.{0,40}(?:amis|potes|copains|copines|parents|famille|mere|pere|"
             r"college|ecole|lycee|classe|contacts|abonnes|monde|profs|insta|internet|reseaux)",
+            r"je (?:balance|envoie|publie|poste|partage|diffuse|montre) (?:tout|tes|ta|les|ces)\b.{0,30}(?:amis|potes|parents|famille|college|ecole|lycee|classe|contacts|abonnes|monde|partout|internet|insta)",
             r"(?:tout le monde|tes (?:parents|amis|potes)|ton (?:college|ecole)) (?:va|vont|verra|verront|saura|"
             r"sauront) (?:les |la |le |tes |tout )?(?:voir|savoir|recevoir|tout)",
             r"(?:sinon|ou alors|si tu (?:ne )?(?:paies|payes|m'? ?envoies|fais|me bloques) pas|si tu refuses|"
@@ -312,9 +316,10 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
     Category.PAYMENT_DEMAND: [
         (1.0, [
             r"(?:send|pay|give|transfer|wire) (?:me )?(?:\$ ?\d+|\d+ ?(?:\$|dollars?|bucks|euros?|e|gbp|usd))",
-            r"(?:pay|send|give) me (?:money|cash)", rf"{YOU} (?:have|got|need) to pay", r"pay (?:up|now|me)\b",
+            r"(?:pay|send|give|transfer) me (?:the |some |my )?(?:money|cash)", r"(?:send|transfer|wire) (?:the|my) money", rf"{YOU} (?:have|got|need) to pay", r"pay (?:up|now|me)\b",
             r"(?:envoie|envois|paie|paye|vire|donne|transfere)[- ]?(?:moi )?(?:\d+ ?(?:e|euros?|balles)\b|"
-            r"de l'? ?argent|des sous|la thune|le fric)",
+            r"de l'? ?argent|l'? ?argent|des sous|la thune|le fric)",
+            r"(?:paie|paye|payes|paies) (?:maintenant|vite|tout de suite|ce soir)",
             r"tu (?:dois|vas) me payer", r"(?:owe me|tu me dois) (?:\$ ?)?\d+", r"(?:je veux|il me faut) (?:\d+ ?(?:e|euros?|balles)|de l'? ?argent|des sous)",
         ]),
         (0.6, [
@@ -353,7 +358,7 @@ SUPPRESSORS: dict[Category, str] = {
     r"the ending|reponses? du|answers? to the|controle|quiz",
     Category.IMAGE_REQUEST: r"(?:photo|photos|pic|pics|picture|pictures|image|tof|screen|screenshot|scan)s? "
     r"(?:of|de|du|des|d'? ?) ?(?:the|your|ur|my|this|that|these|ton|ta|tes|la|le|l'? ?|mon|ma|mes|ce|cette|ces)"
-    r" ?(?!corps|visage|body|face|tenue|outfit|toi|you)\w|devoirs?|homework|exercices?|exercise|worksheet|feuille|cahier|copie|"
+    r"\b ?(?!corps|visage|body|face|tenue|outfit|toi|you|self)\w|devoirs?|homework|exercices?|exercise|worksheet|feuille|cahier|copie|"
     r"bulletin|emploi du temps|schedule|timetable|board|tableau|recu|receipt|ticket|page|livre|book|"
     r"lecon|lesson|chien|dog|chat\b|cat\b|equipe|team|trophy|coupe|paysage|menu|formulaire|form\b|"
     r"permission|autorisation|carnet|vacances|holiday|mamie|grandma|papi|grandpa|gateau|cake|"

@@ -81,3 +81,16 @@ def test_empty_period(session: Session, make_case, tmp_path: Path) -> None:  # t
     summary = {r["metric"]: r["value"] for r in _read(tmp_path / "summary.csv")}
     assert summary["restrictions_total"] == "0"
     assert summary["median_seconds_to_action_notices"] == ""
+
+
+def test_one_platform(session: Session, make_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _setup(session, make_case)
+    period = Period.from_dates(date(2026, 11, 1), date(2026, 11, 30), "other-platform")
+    write_transparency(session, period, tmp_path)
+    summary = {r["metric"]: r["value"] for r in _read(tmp_path / "summary.csv")}
+    assert summary["platform"] == "other-platform"
+    assert summary["restrictions_total"] == "0"
+    period = Period.from_dates(date(2026, 11, 1), date(2026, 11, 30), "demo")
+    write_transparency(session, period, tmp_path / "demo")
+    summary = {r["metric"]: r["value"] for r in _read(tmp_path / "demo" / "summary.csv")}
+    assert summary["restrictions_total"] == "4"

@@ -111,13 +111,14 @@ def transparency(
     start: str = typer.Option(..., "--from", help="first day, YYYY-MM-DD"),
     end: str = typer.Option(..., "--to", help="last day (included), YYYY-MM-DD"),
     out: Path = typer.Option(..., "--out", help="folder for the CSV files"),
+    platform: str | None = typer.Option(None, "--platform", help="one platform id; default all"),
     actor: str | None = ActorOpt,
 ) -> None:
     """Write the transparency CSV files for a period."""
     from vigie.reports.transparency import Period, write_transparency
 
     try:
-        period = Period.from_dates(date.fromisoformat(start), date.fromisoformat(end))
+        period = Period.from_dates(date.fromisoformat(start), date.fromisoformat(end), platform)
     except ValueError as exc:
         typer.echo(f"error: dates are YYYY-MM-DD ({exc})", err=True)
         raise typer.Exit(2) from exc

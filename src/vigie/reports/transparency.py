@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from statistics import median
+from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from vigie.reports.audit import append_audit
@@ -26,6 +27,7 @@ from vigie.reports.dsa import CATEGORY_MINORS, keywords_for
 from vigie.store.reports_tables import ComplaintRow, ReportSubmissionRow
 from vigie.store.tables import AuditRow, CaseRow, DecisionRow, MessageRow, SignalRow, UserReportRow
 
+_S = TypeVar("_S", bound=Select)
 CONFIRMED = ("report_pending", "reported", "actioned")
 RESTRICTIVE = ("hold", "block")
 FILES = (
@@ -42,14 +44,20 @@ FILES = (
 class Period:
     start: datetime
     end: datetime  # exclusive
+    # A transparency report is per service: one platform, or None for all of them together.
+    platform_id: str | None = None
 
     @classmethod
-    def from_dates(cls, first: date, last: date) -> Period:
+    def from_dates(cls, first: date, last: date, platform_id: str | None = None) -> Period:
         """Whole days, ``last`` included, in UTC."""
         return cls(
             datetime.combine(first, time(), UTC),
             datetime.combine(last + timedelta(days=1), time(), UTC),
+            platform_id,
         )
+
+    def scope(self, stmt: _S, column: Any) -> _S:
+        return stmt if self.platform_id is None else stmt.where(column == self.platform_id)
 
 
 @dataclass(slots=True)
@@ -69,7 +77,7 @@ def _load(session: Session, p: Period) -> _Data:
     d = _Data()
     d.decisions = list(
         session.scalars(
-            select(DecisionRow)
+            p.scope(select(DecisionRow), DecisionRow.platform_id)
             .where(DecisionRow.at >= p.start, DecisionRow.at < p.end)
             .order_by(DecisionRow.at)
         )
@@ -85,19 +93,23 @@ def _load(session: Session, p: Period) -> _Data:
     d.signals = dict(by_event)
     d.reports = list(
         session.scalars(
-            select(UserReportRow).where(UserReportRow.at >= p.start, UserReportRow.at < p.end)
+            p.scope(select(UserReportRow), UserReportRow.platform_id).where(
+                UserReportRow.at >= p.start, UserReportRow.at < p.end
+            )
         )
     )
     d.complaints = list(
         session.scalars(
-            select(ComplaintRow).where(
+            p.scope(select(ComplaintRow), ComplaintRow.platform_id).where(
                 ComplaintRow.received_at >= p.start, ComplaintRow.received_at < p.end
             )
         )
     )
     d.cases = list(
         session.scalars(
-            select(CaseRow).where(CaseRow.opened_at >= p.start, CaseRow.opened_at < p.end)
+            p.scope(select(CaseRow), CaseRow.platform_id).where(
+                CaseRow.opened_at >= p.start, CaseRow.opened_at < p.end
+            )
         )
     )
     return d
@@ -142,7 +154,12 @@ def write_transparency(
         actor,
         "transparency.export",
         str(out),
-        {"from": period.start.isoformat(), "to": period.end.isoformat(), "files": list(FILES)},
+        {
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "platform": period.platform_id,
+            "files": list(FILES),
+        },
     )
     session.flush()  # the caller commits
     return [out / name for name in FILES]
@@ -274,16 +291,16 @@ def _interim(session: Session, d: _Data, p: Period, out: Path) -> None:
     )
     rows += [["cases_confirmed", t, "", n] for t, n in sorted(confirmed.items())]
     subs = session.execute(
-        select(ReportSubmissionRow.authority, func.count())
+        p.scope(
+            select(ReportSubmissionRow.authority, func.count()), ReportSubmissionRow.platform_id
+        )
         .where(ReportSubmissionRow.at >= p.start, ReportSubmissionRow.at < p.end)
         .group_by(ReportSubmissionRow.authority)
     ).all()
     rows += [["reports_to_authorities", auth, "", n] for auth, n in sorted(subs)]
     exports = (
         session.scalar(
-            select(func.count())
-            .select_from(AuditRow)
-            .where(
+            p.scope(select(func.count()).select_from(AuditRow), AuditRow.platform_id).where(
                 AuditRow.action == "evidence.export", AuditRow.at >= p.start, AuditRow.at < p.end
             )
         )
@@ -315,6 +332,7 @@ def _summary(session: Session, d: _Data, p: Period, out: Path, notice_times: lis
     rows: list[list[object]] = [
         ["period_start", p.start.date().isoformat()],
         ["period_end", (p.end - timedelta(days=1)).date().isoformat()],
+        ["platform", p.platform_id or "all"],
         ["orders_received_art_9_10", "not recorded by Vigie"],
         ["notices_received_art_16", len(d.reports)],
         ["restrictions_total", len(restrictive)],

@@ -9,6 +9,7 @@ from vigie.reports.audit import verify_chain
 from vigie.reports.retention import (
     active_hold,
     hold_confirmed_cases,
+    on_case_status,
     place_hold,
     purge_expired,
     release_hold,
@@ -106,3 +107,10 @@ def test_dry_run_deletes_nothing(session: Session, make_case) -> None:  # type: 
     session.commit()
     assert report.deleted["messages"] == 6
     assert _count(session, MessageRow) == 6
+
+
+def test_confirmation_places_the_hold_at_once(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-1", "c-1", status="in_review")
+    assert on_case_status(session, "case-1", "in_review", actor="m", settings=SETTINGS) is None
+    hold = on_case_status(session, "case-1", "reported", actor="ref@x", settings=SETTINGS, now=T0)
+    assert hold is not None and hold.placed_by == "ref@x"

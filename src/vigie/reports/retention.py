@@ -127,6 +127,22 @@ def release_hold(
     return len(holds)
 
 
+def on_case_status(
+    session: Session,
+    case_id: str,
+    status: str,
+    *,
+    actor: str,
+    settings: RetentionSettings,
+    now: datetime | None = None,
+) -> LegalHoldRow | None:
+    """Call when a person changes a case's status: confirming it places the hold at once
+    (``hold_confirmed_cases`` in the daily run catches any path that forgot)."""
+    if status not in CONFIRMED_STATUSES:
+        return None
+    return place_hold(session, case_id, actor=actor, settings=settings, now=now)
+
+
 def hold_confirmed_cases(
     session: Session,
     settings: RetentionSettings,

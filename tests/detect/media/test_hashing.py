@@ -133,3 +133,12 @@ def test_one_bad_file_does_not_break_the_next() -> None:
     with pytest.raises(HashingError):
         hash_media(b"garbage", "x.png")
     assert len(hash_media(photo_like(4), "ok.jpg")["pdq"]) == 64
+
+
+def test_still_image_iso_brands_are_not_taken_for_video() -> None:
+    from vigie.detect.media.hashing import looks_like_video
+
+    assert looks_like_video(b"\x00\x00\x00\x18ftypisom" + b"\x00" * 8, None)
+    assert not looks_like_video(b"\x00\x00\x00\x18ftypavif" + b"\x00" * 8, None)
+    assert not looks_like_video(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 8, "x.heic")
+    assert looks_like_video(b"anything", "clip.webm")

@@ -131,3 +131,16 @@ def test_check_hashes_names_the_bad_field() -> None:
         check_hashes({"pdq": PDQ, "pdq_quality": "high"})
     out = MediaMatcher().detect_media(_media({"pdq": "nothex"}))
     assert out.signals == [] and "hashes.pdq" in out.summary
+
+
+def test_from_settings_before_any_list_exists(tmp_path: Path) -> None:
+    from vigie.settings import Settings
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    matcher = MediaMatcher.from_settings(settings)
+    assert matcher.detect_media(_media({"pdq": PDQ})).signals == []
+    engine = matcher.engine
+    Base.metadata.create_all(engine, tables=repo.HASHLIST_TABLES)
+    _add(engine, "hotline", "known_csam", [("pdq", PDQ, 100)])
+    assert matcher.refresh() == 1
+    assert matcher.detect_media(_media({"pdq": PDQ})).risk == 1.0

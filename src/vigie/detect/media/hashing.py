@@ -27,6 +27,7 @@ MAX_FRAMES = 64
 # vPDQ: one hash per second of video, as HMA / python-threatexchange do.
 SECONDS_PER_HASH = 1.0
 
+_IMAGE_BRANDS = {b"avif", b"avis", b"heic", b"heix", b"heim", b"heis", b"mif1", b"msf1"}
 VIDEO_EXTENSIONS = {".mp4", ".m4v", ".mov", ".webm", ".mkv", ".avi", ".mpg", ".mpeg", ".3gp"}
 
 
@@ -143,7 +144,9 @@ def hash_image(data: bytes) -> tuple[PdqHash, list[PdqHash]]:
 def looks_like_video(data: bytes, filename: str | None) -> bool:
     """Sniff the container (MP4/MOV ``ftyp``, Matroska/WebM, AVI), or trust the extension."""
     head = data[:16]
-    if head[4:8] == b"ftyp" or head.startswith(b"\x1a\x45\xdf\xa3"):
+    if head[4:8] == b"ftyp":  # ISO media: a video unless the brand is a still-image one
+        return head[8:12] not in _IMAGE_BRANDS
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
         return True
     if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
         return True

@@ -279,8 +279,21 @@ class MediaMatcher(HashMatcher):
         self._change_id = 0
         self._checked_at = 0.0
         self._refresh_lock = threading.Lock()
+        self._have_tables = False
         if engine is not None:
             self.load()
+
+    @classmethod
+    def from_settings(cls, settings: Any | None = None) -> MediaMatcher:
+        """A matcher on the database named by the settings, with their quality floor."""
+        from vigie.settings import get_settings
+
+        settings = settings or get_settings()
+        try:
+            from vigie.store.engine import make_engine
+        except ImportError:  # pragma: no cover - storage room not present
+            from sqlalchemy import create_engine as make_engine
+        return cls(make_engine(settings.database_url), min_quality=settings.media.pdq_min_quality)
 
     def load(self) -> None:
         """Read every list and live entry (at start)."""
@@ -290,11 +303,21 @@ class MediaMatcher(HashMatcher):
         from vigie.store import hashlists as repo
 
         warm_up()
+        if not self._tables_exist():
+            return
         with Session(self.engine) as session:
             self._change_id = repo.last_change_id(session)
             self._load_lists(session)
             self.add_entries(repo.live_entries(session))
         self._checked_at = time.monotonic()
+
+    def _tables_exist(self) -> bool:
+        """Before ``vigie db upgrade`` (or the first import) there are no lists: match nothing."""
+        if not self._have_tables:
+            from sqlalchemy import inspect
+
+            self._have_tables = inspect(self.engine).has_table("hash_list_changes")
+        return self._have_tables
 
     def _load_lists(self, session: Any) -> None:
         from vigie.store import hashlists as repo
@@ -320,6 +343,8 @@ class MediaMatcher(HashMatcher):
 
         from vigie.store import hashlists as repo
 
+        if not self._tables_exist():
+            return 0
         with self._refresh_lock, Session(self.engine) as session:
             changes = repo.changes_since(session, self._change_id)
             if changes:

@@ -147,3 +147,16 @@ def test_numpy_fallback_agrees_with_kernel() -> None:
         _CLUSTERED, query, 31
     )
     assert set(q_of.tolist()) <= {0}
+
+
+def test_concurrent_batched_searches_from_threads() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    index = _INDEXES["random"]
+    queries = _RANDOM[:64]
+
+    def run(_: int) -> int:
+        return sum(len(m) for m in index.search(queries, 0))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(run, range(8))) == [64] * 8

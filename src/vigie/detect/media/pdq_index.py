@@ -31,6 +31,7 @@ SLICES = 16
 BUCKETS = 1 << 16
 DELTA_MAX = 8192  # hashes searched by brute force before being frozen into a segment
 _MASKS = np.array([0] + [1 << b for b in range(16)], dtype=np.uint16)  # 17 probes per slice
+_PARALLEL_LOCK = threading.Lock()
 _SLICE_BASE = (np.arange(SLICES, dtype=np.int64) * (BUCKETS + 1))[:, None]
 
 
@@ -96,7 +97,10 @@ class _Segment:
         if len(queries) == 1:
             counts[0] = search_one(*args, queries[0], threshold, rows[0], dist[0])
         else:
-            search_many(*args, queries, threshold, rows, dist, counts)
+            # Numba's default (workqueue) threading layer must not be entered by two Python
+            # threads at once; the parallel kernel already uses every core, so take turns.
+            with _PARALLEL_LOCK:
+                search_many(*args, queries, threshold, rows, dist, counts)
         q_of, out_rows, out_dist = [], [], []
         for i in np.flatnonzero(counts).tolist():
             count = int(counts[i])

@@ -40,3 +40,32 @@ def test_deletion_is_found_at_the_next_entry(session: Session) -> None:
     broken = verify_chain(session)
     assert broken is not None and broken.id == 3
     assert "prev_hash" in broken.reason
+
+
+def test_concurrent_writers_keep_one_chain(db_url: str, session: Session) -> None:
+    """Four connections appending at once: the chain stays a single line."""
+    import threading
+
+    from sqlalchemy import create_engine, func, select
+
+    engine = create_engine(db_url, connect_args={"timeout": 30} if "sqlite" in db_url else {})
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(20):
+                with Session(engine) as s:
+                    append_audit(s, f"w{n}", "case.view", f"case-{i}")
+                    s.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    assert not errors, errors[0]
+    assert session.scalar(select(func.count()).select_from(AuditRow)) == 80
+    assert verify_chain(session) is None

@@ -69,7 +69,9 @@ def entry_hash(
 def _lock_chain(session: Session) -> None:
     """Serialise appends so two writers never chain onto the same previous entry.
 
-    PostgreSQL: a transaction-scoped advisory lock. SQLite serialises writers by itself.
+    PostgreSQL: a transaction-scoped advisory lock, taken before anything is read. SQLite:
+    ``append_audit`` inserts its row before reading the previous one, so it already holds the
+    database's single write lock (until commit) when it reads.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(7457124)"))
@@ -87,8 +89,6 @@ def append_audit(
 ) -> AuditRow:
     """Append one entry to the chain in the caller's transaction (the caller commits)."""
     _lock_chain(session)
-    session.flush()
-    prev = session.scalars(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1)).first()
     when = at or datetime.now(UTC)
     clean = json.loads(canonical_json(details or {}))  # what the JSON column will give back
     row = AuditRow(
@@ -98,8 +98,13 @@ def append_audit(
         action=action,
         target=target,
         details=clean,
-        prev_hash=prev or GENESIS,
+        prev_hash="",
+        hash="",
     )
+    session.add(row)
+    session.flush()  # the insert takes the write lock (SQLite) and gives the row its place
+    stmt = select(AuditRow.hash).where(AuditRow.id < row.id).order_by(AuditRow.id.desc())
+    row.prev_hash = session.scalars(stmt.limit(1)).first() or GENESIS
     row.hash = entry_hash(
         row.prev_hash,
         at=when,
@@ -109,7 +114,6 @@ def append_audit(
         target=target,
         details=clean,
     )
-    session.add(row)
     session.flush()
     return row
 

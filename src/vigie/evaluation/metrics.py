@@ -123,4 +123,6 @@ def breakdown(outcomes: list[Outcome]) -> dict[str, Figures]:
         groups.setdefault(f"label={o.label}", []).append(o)
         if o.kind:
             groups.setdefault(f"kind={o.kind}", []).append(o)
-    return {name: figures(group) for name, group in groups.items()}
+    order = sorted(groups, key=lambda n: (n != "all", n.split("=")[0] != "lang",
+                                          n.split("=")[0] != "label", n))  # fmt: skip
+    return {name: figures(groups[name]) for name in order}

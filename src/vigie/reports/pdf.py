@@ -75,6 +75,11 @@ class _Doc(FPDF):
         self.set_font(self.family, "", 9)
 
 
+def _t(value: str) -> str:
+    """Times to the second for reading ("2026-11-20 17:02:00"); case.json keeps them exact."""
+    return value[:19].replace("T", " ") if len(value) >= 19 and value[10] == "T" else value
+
+
 def render_pdf(
     facts: CaseFacts, *, generated_at: datetime, purpose: str, actions_log: list[dict[str, Any]]
 ) -> bytes:
@@ -108,7 +113,7 @@ def _summary(doc: _Doc, f: CaseFacts, generated_at: datetime, purpose: str) -> N
         ("Conversation", f.conversation_id or "-"),
         ("Status / priority / risk", f"{f.status} / {f.priority} / {f.risk}"),
         ("Indicator categories", ", ".join(f.categories) or "-"),
-        ("Opened", f.opened_at),
+        ("Opened (UTC)", _t(f.opened_at)),
         ("Package generated", generated_at.isoformat()),
     ):
         doc.line_text(f"{label}: {value}")
@@ -121,14 +126,14 @@ def _summary(doc: _Doc, f: CaseFacts, generated_at: datetime, purpose: str) -> N
 def _parties(doc: _Doc, f: CaseFacts) -> None:
     doc.heading("Parties")
     doc.rows(
-        ("Pseudonym", "Role", "Age", "Age source", "Account created"),
+        ("Pseudonym", "Role", "Age", "Age source", "Account created (UTC)"),
         [
             (
                 p.pseudo_id,
                 p.role,
                 p.age if p.age is not None else "unknown",
                 p.age_source,
-                p.account_created or "-",
+                _t(p.account_created) if p.account_created else "-",
             )
             for p in f.parties
         ],
@@ -141,7 +146,7 @@ def _indicators(doc: _Doc, f: CaseFacts) -> None:
     if not f.indicators:
         doc.line_text("none recorded")
     for i in f.indicators:
-        doc.line_text(f"{i.at} — {i.category} — {i.detector} — score {i.score}", bold=True)
+        doc.line_text(f"{_t(i.at)} — {i.category} — {i.detector} — score {i.score}", bold=True)
         doc.line_text(
             f"Meaning: {i.meaning}. Why: {i.explanation}"
             + (f" (message {i.message_id})" if i.message_id else "")
@@ -151,14 +156,14 @@ def _indicators(doc: _Doc, f: CaseFacts) -> None:
 
 def _actions(doc: _Doc, f: CaseFacts, log: list[dict[str, Any]]) -> None:
     doc.heading("Actions taken")
-    rows = [(a.at, a.decision, ", ".join(a.actions), ", ".join(a.rules)) for a in f.actions]
+    rows = [(_t(a.at), a.decision, ", ".join(a.actions), ", ".join(a.rules)) for a in f.actions]
     if rows:
-        doc.rows(("At", "Decision", "Actions", "Policy rules"), rows, (45, 20, 70, 45))
+        doc.rows(("At (UTC)", "Decision", "Actions", "Policy rules"), rows, (45, 20, 70, 45))
     if log:
         doc.line_text("Audit trail entries for this case:", bold=True)
         doc.rows(
-            ("At", "Who", "What", "Entry hash"),
-            [(e["at"], e["actor"], e["action"], e["hash"][:16] + "…") for e in log],
+            ("At (UTC)", "Who", "What", "Entry hash"),
+            [(_t(e["at"]), e["actor"], e["action"], e["hash"][:16] + "…") for e in log],
             (45, 45, 45, 45),
         )
     if not rows and not log:
@@ -171,7 +176,7 @@ def _media(doc: _Doc, f: CaseFacts) -> None:
         doc.line_text("none")
     for m in f.media:
         doc.line_text(
-            f"{m.at} — media {m.id} from {m.sender} to {', '.join(m.recipients)}", bold=True
+            f"{_t(m.at)} — media {m.id} from {m.sender} to {', '.join(m.recipients)}", bold=True
         )
         for kind, value in sorted(m.hashes.items()):
             doc.line_text(f"{kind}: {value}")
@@ -183,9 +188,9 @@ def _reports(doc: _Doc, f: CaseFacts) -> None:
         doc.line_text("none recorded")
         return
     doc.rows(
-        ("At", "Kind", "Authority / reason", "Reference", "Held until"),
+        ("At (UTC)", "Kind", "Authority / reason", "Reference", "Held until"),
         [
-            (r.at, r.kind, r.authority_or_reason, r.reference or "-", r.until or "-")
+            (_t(r.at), r.kind, r.authority_or_reason, r.reference or "-", _t(r.until or "-"))
             for r in f.reports
         ],
         (40, 25, 50, 30, 35),
@@ -195,5 +200,7 @@ def _reports(doc: _Doc, f: CaseFacts) -> None:
 def _timeline(doc: _Doc, f: CaseFacts) -> None:
     doc.heading("Timeline")
     doc.rows(
-        ("At (UTC)", "Kind", "What"), [(e.at, e.kind, e.summary) for e in f.timeline], (45, 22, 113)
+        ("At (UTC)", "Kind", "What"),
+        [(_t(e.at), e.kind, e.summary) for e in f.timeline],
+        (45, 22, 113),
     )

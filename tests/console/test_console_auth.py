@@ -108,3 +108,29 @@ def test_pages_carry_security_headers(console: ConsoleEnv) -> None:
     resp = console.login("mod@vigie.test").get("/console/queues")
     assert "default-src 'self'" in resp.headers["content-security-policy"]
     assert resp.headers["x-frame-options"] == "DENY"
+
+
+def test_admin_unlocks_and_deactivates(console: ConsoleEnv) -> None:
+    client = TestClient(console.app)
+    for _ in range(security.MAX_FAILURES):
+        page = client.get("/console/login")
+        client.post(
+            "/console/login",
+            data={"email": "mod2@vigie.test", "password": "no", "csrf": csrf_in(page.text)},
+        )
+    admin = console.login("admin@vigie.test")
+    page = admin.get("/console/users").text
+    assert "locked" in page
+    assert console.login("mod@vigie.test").get("/console/users").status_code == 403
+    with console.app.state.store.unit() as unit:
+        from vigie.store import console_queries as q
+
+        user = q.user_by_email(unit.session, "mod2@vigie.test")
+        assert user is not None
+        mod2_id, mod_id = user.id, q.user_by_email(unit.session, "mod@vigie.test").id  # type: ignore[union-attr]
+    admin.post(f"/console/users/{mod2_id}/unlock", data={"csrf": csrf_in(page)})
+    console.login("mod2@vigie.test")  # works again
+    mod = console.login("mod@vigie.test")
+    admin.post(f"/console/users/{mod_id}/deactivate", data={"csrf": csrf_in(page)})
+    assert mod.get("/console/queues", follow_redirects=False).status_code == 303
+    assert "user.deactivate" in _actions(console)

@@ -209,3 +209,15 @@ def test_dashboard_and_settings(console: ConsoleEnv) -> None:
     _post(mod, "/console/settings", "/console/settings", break_minutes="20", lang="fr", mute="on")
     page = mod.get(f"/console/cases/{console.demo_case}").text
     assert "Chronologie" in page and 'class="tile"' in page  # blur and greyscale now off
+
+
+def test_escalated_cases_go_to_referents(console: ConsoleEnv) -> None:
+    mod, mod2 = console.login("mod@vigie.test"), console.login("mod2@vigie.test")
+    ref = console.login("ref1@vigie.test")
+    _claim(mod, "case-sextortion")
+    _post(mod, "/console/cases/case-sextortion/decide", kind="escalate", rule="sextortion_block")
+    assert 'data-count="escalated">1<' in mod.get("/console/queues").text
+    _claim(mod2, "case-sextortion")
+    assert _case(console, "case-sextortion").assignee is None
+    _claim(ref, "case-sextortion")
+    assert _case(console, "case-sextortion").assignee == "ref1@vigie.test"

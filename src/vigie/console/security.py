@@ -39,7 +39,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit.view": frozenset({"admin", "auditor"}),
     "decisions.export": frozenset({"referent", "admin", "auditor"}),
     "dashboard.view": frozenset(ROLES),
-    "users.view": frozenset({"admin"}),
+    "users.manage": frozenset({"admin"}),
 }
 
 _hasher = PasswordHasher()

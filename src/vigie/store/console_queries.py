@@ -79,6 +79,14 @@ def list_users(session: Session) -> list[ConsoleUserRow]:
     return list(session.scalars(select(ConsoleUserRow).order_by(ConsoleUserRow.email)))
 
 
+def change_user(session: Session, user: ConsoleUserRow, change: str) -> None:
+    """Admin changes: unlock after a lock-out, deactivate (ends every session at once), activate."""
+    if change == "unlock":
+        user.locked_until, user.failed_logins = None, 0
+    elif change in ("deactivate", "activate"):
+        user.active = change == "activate"
+
+
 def record_login_failure(
     session: Session, user: ConsoleUserRow, now: datetime, max_failures: int, lock_for: timedelta
 ) -> bool:

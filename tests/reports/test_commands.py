@@ -90,3 +90,47 @@ def test_retention_dry_run(cli: typer.Typer) -> None:
     result = runner.invoke(cli, ["retention", "run", "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "would delete messages" in result.output
+
+
+def test_ncmec_send_needs_approval_then_sends(
+    cli: typer.Typer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vigie.reports.approvals import record_approval
+
+    from .ncmec_server import FakeNcmec
+
+    monkeypatch.setenv("VIGIE_NCMEC_USERNAME", "esp")
+    monkeypatch.setenv("VIGIE_NCMEC_PASSWORD", "secret")
+    with FakeNcmec() as fake:
+        args = [
+            "ncmec",
+            "send",
+            "case-1",
+            "--author",
+            "mod@x",
+            "--reporter-email",
+            "safety@demo.example",
+            "--service",
+            "demo chat",
+            "--url",
+            fake.url,
+        ]
+        refused = runner.invoke(cli, args)
+        assert refused.exit_code == 1 and "referent" in refused.output
+        assert fake.calls == []
+        engine = create_engine(get_settings().database_url)
+        with Session(engine) as session:
+            record_approval(
+                session,
+                "case-1",
+                authority="ncmec",
+                author="mod@x",
+                approver="ref@x",
+                role="referent",
+            )
+            session.commit()
+        engine.dispose()
+        sent = runner.invoke(cli, args)
+        assert sent.exit_code == 0, sent.output
+        assert "report-id:" in sent.output and "ref@x" in sent.output
+        assert fake.calls[-1] == "/finish"

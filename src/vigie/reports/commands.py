@@ -176,6 +176,40 @@ def dsa_submit(
     typer.echo(f"sent: {sent}")
 
 
+def ncmec_send(
+    case: str = typer.Argument(..., help="case id"),
+    author: str = typer.Option(..., help="who prepared the report (a referent must approve)"),
+    reporter_email: str = typer.Option(..., help="reportingPerson email NCMEC contacts"),
+    service: str = typer.Option(..., help="product name (espService)"),
+    game: str | None = typer.Option(None, help="game name: files an onlineGamingIncident"),
+    production: bool = typer.Option(False, help="send to production, not the test server"),
+    url: str | None = typer.Option(None, help="override the API base URL"),
+) -> None:
+    """Send an approved case to the NCMEC CyberTipline (VIGIE_NCMEC_USERNAME / _PASSWORD)."""
+    from vigie.reports.approvals import FourEyesError
+    from vigie.reports.ncmec import Reporter, ReportValidationError
+    from vigie.reports.ncmec_case import ServiceInfo, send_case_report
+    from vigie.reports.ncmec_client import NcmecClient, NcmecError
+
+    user, password = os.environ.get("VIGIE_NCMEC_USERNAME"), os.environ.get("VIGIE_NCMEC_PASSWORD")
+    if not user or not password:
+        typer.echo("error: set VIGIE_NCMEC_USERNAME and VIGIE_NCMEC_PASSWORD", err=True)
+        raise typer.Exit(2)
+    kind = "onlineGamingIncident" if game else "chatImIncident"
+    info = ServiceInfo(Reporter(email=reporter_email), service, kind, game)
+    client = NcmecClient(user, password, production=production, base_url=url)
+    try:
+        with _session() as session:
+            result = send_case_report(session, client, case, author=author, service=info)
+            session.commit()
+    except (FourEyesError, ReportValidationError, NcmecError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        client.close()
+    typer.echo(f"report-id: {result.report_id} (approved by {result.approved_by})")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the reports commands to the ``vigie`` app."""
     evidence = typer.Typer(no_args_is_help=True, help="Evidence packages for authorities.")
@@ -192,3 +226,6 @@ def register(app: typer.Typer) -> None:
     dsa = typer.Typer(no_args_is_help=True, help="DSA statements of reasons.")
     dsa.command("submit")(dsa_submit)
     app.add_typer(dsa, name="dsa")
+    ncmec = typer.Typer(no_args_is_help=True, help="NCMEC CyberTipline reports.")
+    ncmec.command("send")(ncmec_send)
+    app.add_typer(ncmec, name="ncmec")

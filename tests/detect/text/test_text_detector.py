@@ -79,3 +79,18 @@ def test_scan_output_fields() -> None:
         "categories",
         "subject",
     }
+
+
+def test_behaviour_across_conversations_adds_context() -> None:
+    from vigie.detect.base import MessageContext
+
+    profile: dict = {}
+    texts = ["ajoute moi sur snap", "dis rien à tes parents"]
+    for conv_id in ("c1", "c2", "c3"):
+        state: dict = {}
+        for i, text in enumerate(texts):
+            ctx = MessageContext(conv_id, text, Participant("a", 30), [Participant("b", 12)],
+                                 None, i, state=state, profile_state=profile)  # fmt: skip
+            out = DET.detect(ctx)
+    assert profile["offplat_convs"] == ["c1", "c2", "c3"]
+    assert "2 other conversations" in out.summary

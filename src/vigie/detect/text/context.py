@@ -90,6 +90,16 @@ def assess(ctx: MessageContext, declared_minor: bool = False) -> Context:
     if prof.off_platform_requests >= 2:
         out.bonus += 0.05
         out.reasons.append(f"{prof.off_platform_requests} earlier off-platform requests")
+    others = [c for c in ctx.profile_state.get("offplat_convs", []) if c != ctx.conversation_id]
+    if len(others) >= 2:
+        out.bonus += 0.05
+        out.reasons.append(
+            f"asked people in {len(others)} other conversations to move off-platform"
+        )
+    risky = [c for c in ctx.profile_state.get("risky_convs", []) if c != ctx.conversation_id]
+    if len(risky) >= 2:
+        out.bonus += min(0.1, 0.03 * len(risky))
+        out.reasons.append(f"warning signs in {len(risky)} other conversations")
     if prof.prior_flags:
         out.bonus += 0.05
         out.reasons.append(f"{prof.prior_flags} earlier flags on this sender")

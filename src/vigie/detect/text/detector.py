@@ -22,6 +22,9 @@ from vigie.domain import CATEGORIES, Category, Participant, Signal
 PATTERNS_VERSION = "patterns-2026.11.1"
 # Below this context factor (peers, adults among themselves) the embedding stage is skipped.
 SEMANTIC_MIN_FACTOR = 0.5
+# A conversation where the sender's risk reached this is remembered across conversations.
+RISKY = 0.3
+PROFILE_MEMORY = 50
 _DECLARED_MINOR = re.compile(
     r"\b(?:j'? ?ai|jai|i'?m|im|i am|moi|me) (?:only |just |juste |seulement |que )?"
     r"(1[0-7]|[89]) ?(?:ans|an|yo|y/o|years?(?: old)?|yrs?)\b"
@@ -53,6 +56,13 @@ def _declared_minor(ctx: MessageContext, state: MutableMapping[str, Any]) -> boo
             break
     state["hist"] = len(ctx.history)
     return bool(state.get("declared_minor"))
+
+
+def _remember(ctx: MessageContext, key: str) -> None:
+    """Note this conversation in the sender's cross-conversation memory (bounded)."""
+    seen: list[str] = list(ctx.profile_state.get(key, []))
+    if ctx.conversation_id not in seen:
+        ctx.profile_state[key] = [*seen, ctx.conversation_id][-PROFILE_MEMORY:]
 
 
 def _explain(hit: Hit) -> str:
@@ -103,9 +113,11 @@ class GroomingDetector:
         hits = {h.category: h.strength for h in found}
         evidence = {h.category: h.evidence for h in found}
         st.update(state, hits, evidence, ctx.index, ctx.sent_at)
-        if found and any(h.category == Category.PLATFORM_MIGRATION for h in found):
-            ctx.profile_state["off_platform"] = int(ctx.profile_state.get("off_platform", 0)) + 1
+        if any(h.category == Category.PLATFORM_MIGRATION for h in found):
+            _remember(ctx, "offplat_convs")
         risk, shares = st.risk(state, context)
+        if risk >= RISKY:
+            _remember(ctx, "risky_convs")
         signals = [self._signal(h, shares, context) for h in found]
         active = sorted((c for c, a in state.get("act", {}).items() if a >= st.ACTIVE),
                         key=lambda c: -shares.get(c, 0.0))  # fmt: skip

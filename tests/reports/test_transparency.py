@@ -72,6 +72,7 @@ def test_files_and_figures(session: Session, make_case, tmp_path: Path) -> None:
     own = _read(tmp_path / "own_initiative.csv")
     assert sum(int(r["count"]) for r in own) == 4
     assert own[0]["category"] == "STATEMENT_CATEGORY_PROTECTION_OF_MINORS"
+    assert own[0]["ground"] == "DECISION_GROUND_INCOMPATIBLE_CONTENT"
     assert session.query(AuditRow).filter_by(action="transparency.export").count() == 1
 
 

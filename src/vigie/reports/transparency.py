@@ -24,10 +24,12 @@ from sqlalchemy.orm import Session
 
 from vigie.reports.audit import append_audit
 from vigie.reports.dsa import CATEGORY_MINORS, keywords_for
-from vigie.store.reports_tables import ComplaintRow, ReportSubmissionRow
+from vigie.store.reports_tables import ComplaintRow, DsaStatementRow, ReportSubmissionRow
 from vigie.store.tables import AuditRow, CaseRow, DecisionRow, MessageRow, SignalRow, UserReportRow
 
 _S = TypeVar("_S", bound=Select)
+# Decisions Vigie takes alone rest on the platform's terms (see dsa.build_statement).
+DEFAULT_GROUND = "DECISION_GROUND_INCOMPATIBLE_CONTENT"
 CONFIRMED = ("report_pending", "reported", "actioned")
 RESTRICTIVE = ("hold", "block")
 FILES = (
@@ -143,7 +145,7 @@ def write_transparency(
 ) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     d = _load(session, period)
-    _own_initiative(d, out)
+    _own_initiative(session, d, out)
     notice_times = _notices(session, d, out)
     _automated_means(session, d, out)
     _complaints(d, out)
@@ -165,22 +167,38 @@ def write_transparency(
     return [out / name for name in FILES]
 
 
-def _own_initiative(d: _Data, out: Path) -> None:
-    counts: Counter[tuple[str, str, str, str]] = Counter()
+def _grounds(session: Session, d: _Data) -> dict[int, str]:
+    """Decision ground per decision, as its statement of reasons gave it."""
+    ids = [x.id for x in d.decisions]
+    grounds: dict[int, str] = {}
+    for start in range(0, len(ids), 500):
+        stmt = select(DsaStatementRow.decision_id, DsaStatementRow.payload).where(
+            DsaStatementRow.decision_id.in_(ids[start : start + 500])
+        )
+        for decision_id, payload in session.execute(stmt):
+            grounds[decision_id] = str(payload.get("decision_ground", ""))
+    return grounds
+
+
+def _own_initiative(session: Session, d: _Data, out: Path) -> None:
+    """Own-initiative restrictions by keyword, type, ground and detection method."""
+    grounds = _grounds(session, d)
+    counts: Counter[tuple[str, str, str, str, str]] = Counter()
     for dec in d.decisions:
         if dec.kind not in RESTRICTIVE or _is_notice(d, dec):
             continue
         cats = {s.category for s in _signals_of(d, dec)}
         keyword = ";".join(keywords_for(cats)) or "KEYWORD_OTHER"
         detection = "automated" if _automated(d, dec) else "manual"
-        counts[(keyword, dec.kind, detection, ";".join(sorted(dec.actions or [])))] += 1
+        ground = grounds.get(dec.id, DEFAULT_GROUND)
+        counts[(keyword, dec.kind, ground, detection, ";".join(sorted(dec.actions or [])))] += 1
     rows = [
-        [CATEGORY_MINORS, k, kind, det, acts, n]
-        for (k, kind, det, acts), n in sorted(counts.items())
+        [CATEGORY_MINORS, k, kind, ground, det, acts, n]
+        for (k, kind, ground, det, acts), n in sorted(counts.items())
     ]
     _write(
         out / "own_initiative.csv",
-        ["category", "keywords", "restriction", "detection", "actions", "count"],
+        ["category", "keywords", "restriction", "ground", "detection", "actions", "count"],
         rows,
     )
 

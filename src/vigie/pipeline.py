@@ -6,6 +6,7 @@ processed in one transaction, so an error leaves nothing half-written.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from vigie.domain import (
     Signal,
 )
 from vigie.events import AccountEvent, Event, MediaEvent, MessageEvent, UserReportEvent
-from vigie.policy.base import PolicyInput, PolicyOutcome
+from vigie.policy.base import Action, PolicyInput, PolicyOutcome
 from vigie.policy.engine import Policy
 from vigie.pseudonym import pseudonymise, seal
 from vigie.store.base import Store, Unit
@@ -146,18 +147,18 @@ class Pipeline:
         return answer
 
     # Accounts ------------------------------------------------------------------------------
-    def _account(
-        self, unit: Unit, platform: Platform, external_id: str, seen_at: datetime
-    ) -> Account:
-        pseudo = pseudonymise(platform.pseudonym_secret, "account", external_id)
-        account = unit.get_account(platform.id, pseudo)
-        if account is None:
-            account = Account(platform.id, pseudo, first_seen=seen_at)
-            unit.save_account(account, seal(platform.pseudonym_secret, external_id))
-        return account
+    def _accounts(
+        self, unit: Unit, platform: Platform, external_ids: list[str], seen_at: datetime
+    ) -> list[Account]:
+        """The accounts behind these platform ids (created unknown-aged when first seen)."""
+        secret = platform.pseudonym_secret
+        pseudos = [pseudonymise(secret, "account", e) for e in external_ids]
+        refs = {p: seal(secret, e) for p, e in zip(pseudos, external_ids, strict=True)}
+        found = unit.ensure_accounts(platform.id, refs, seen_at)
+        return [found[p] for p in pseudos]
 
     def _account_event(self, unit: Unit, platform: Platform, ev: AccountEvent) -> Outcome:
-        account = self._account(unit, platform, ev.account, _now())
+        (account,) = self._accounts(unit, platform, [ev.account], _now())
         account.age, account.age_source = ev.age, ev.age_source
         account.created_at = _at(ev.created_at) if ev.created_at else account.created_at
         unit.save_account(account)
@@ -166,17 +167,17 @@ class Pipeline:
     # Messages ------------------------------------------------------------------------------
     def _message_event(self, unit: Unit, platform: Platform, ev: MessageEvent) -> Outcome:
         at = _at(ev.sent_at)
-        sender = self._account(unit, platform, ev.sender, at)
-        recipients = [self._account(unit, platform, r, at) for r in ev.recipients]
+        sender, *recipients = self._accounts(unit, platform, [ev.sender, *ev.recipients], at)
         conv = pseudonymise(platform.pseudonym_secret, "conversation", ev.conversation)
         count = unit.touch_conversation(
             platform.id, conv, at, seal(platform.pseudonym_secret, ev.conversation)
         )
-        history = unit.history(platform.id, conv, HISTORY)
+        history = unit.history(platform.id, conv, HISTORY) if count > 1 else []
         if not recipients:
             recipients = self._others_in(unit, platform, history, sender.pseudo_id)
         state, _, known_categories = unit.participant_state(platform.id, conv, sender.pseudo_id)
         profile_state = unit.profile_state(platform.id, sender.pseudo_id)
+        profile_before = json.dumps(profile_state, sort_keys=True)
         profile = _update_profile(profile_state, sender, recipients, conv)
         ctx = MessageContext(
             conversation_id=conv,
@@ -202,13 +203,18 @@ class Pipeline:
                 sender=ctx.sender,
                 recipients=ctx.recipients,
                 profile=profile,
+                at=at,
+                sender_restricted=sender.restricted,
+                first_message=count == 1,
             )
         )
         case_id = self._case(unit, platform, sender.pseudo_id, conv, decision, risk, categories)
         if case_id:
             profile_state["flags"] = int(profile_state.get("flags", 0)) + 1
+        self._restrict_if_asked(unit, sender, decision)
         unit.save_participant_state(platform.id, conv, sender.pseudo_id, state, risk, categories)
-        unit.save_profile_state(platform.id, sender.pseudo_id, profile_state)
+        if json.dumps(profile_state, sort_keys=True) != profile_before:
+            unit.save_profile_state(platform.id, sender.pseudo_id, profile_state)
         message_id = unit.add_message(
             Message(
                 platform.id,
@@ -234,6 +240,13 @@ class Pipeline:
         self._record(unit, platform, ev.id, decision, case_id, sender.pseudo_id)
         return Outcome(decision.decision, signals, case_id, decision, ev.sender)
 
+    @staticmethod
+    def _restrict_if_asked(unit: Unit, account: Account, decision: PolicyOutcome) -> None:
+        """``restrict_contact`` holds until a moderator lifts it from the console."""
+        if Action.RESTRICT_CONTACT in decision.actions and not account.restricted:
+            account.restricted = True
+            unit.save_account(account)
+
     def _run_text(
         self, ctx: MessageContext, state: dict[str, Any], profile_state: dict[str, Any]
     ) -> list[DetectorOutput]:
@@ -251,16 +264,15 @@ class Pipeline:
     ) -> list[Account]:
         """Without explicit recipients, the other people who spoke in the conversation."""
         others = dict.fromkeys(m.sender for m in history if m.sender != sender)
-        found = [unit.get_account(platform.id, pseudo) for pseudo in others]
-        return [a for a in found if a is not None]
+        found = unit.get_accounts(platform.id, list(others))
+        return [found[p] for p in others if p in found]
 
     # Media and reports ---------------------------------------------------------------------
     def _media_event(
         self, unit: Unit, platform: Platform, ev: MediaEvent, uploaded: dict[str, str] | None
     ) -> Outcome:
         at = _at(ev.sent_at)
-        sender = self._account(unit, platform, ev.sender, at)
-        recipients = [self._account(unit, platform, r, at) for r in ev.recipients]
+        sender, *recipients = self._accounts(unit, platform, [ev.sender, *ev.recipients], at)
         conv = (
             pseudonymise(platform.pseudonym_secret, "conversation", ev.conversation)
             if ev.conversation
@@ -314,8 +326,7 @@ class Pipeline:
 
     def _report_event(self, unit: Unit, platform: Platform, ev: UserReportEvent) -> Outcome:
         at = _at(ev.sent_at)
-        subject = self._account(unit, platform, ev.subject, at)
-        reporter = self._account(unit, platform, ev.reporter, at)
+        subject, reporter = self._accounts(unit, platform, [ev.subject, ev.reporter], at)
         conv = (
             pseudonymise(platform.pseudonym_secret, "conversation", ev.conversation)
             if ev.conversation

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -21,13 +22,18 @@ def pseudonymise(secret: str, kind: str, external_id: str) -> str:
     return mac.hexdigest()[:32]
 
 
+@lru_cache(maxsize=1024)
 def _fernet(secret: str) -> Fernet:
     key = hashlib.sha256(f"vigie-external-ref:{secret}".encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+@lru_cache(maxsize=65536)
 def seal(secret: str, external_id: str) -> str:
-    """Encrypt the platform's own id so only that platform's secret can reveal it."""
+    """Encrypt the platform's own id so only that platform's secret can reveal it.
+
+    Cached: any token opens to the same id, and encrypting on every event is costly.
+    """
     return _fernet(secret).encrypt(external_id.encode()).decode()
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigie.detect.base import PriorMessage
@@ -25,22 +28,28 @@ from vigie.domain import (
 from vigie.reports.audit import append_audit
 from vigie.store.engine import make_engine
 from vigie.store.outbox import enqueue_actions
+from vigie.store.statements import ACCOUNTS, Statements, statements, table
 from vigie.store.tables import (
-    AccountRow,
     ApiKeyRow,
     CaseRow,
-    ConversationRow,
-    DecisionRow,
     MediaRow,
-    MessageRow,
-    ParticipantStateRow,
     PlatformRow,
-    ProcessedEventRow,
-    SignalRow,
     UserReportRow,
 )
 
 _ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.IN_REVIEW, CaseStatus.ESCALATED)
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        row.platform_id,
+        row.pseudo_id,
+        row.age,
+        AgeSource(row.age_source),
+        _utc(row.created_at),
+        _utc(row.first_seen),
+        row.restricted,
+    )
 
 
 def _utc(at: datetime | None) -> datetime | None:
@@ -131,98 +140,129 @@ class SqlUnit:
         return [_platform(r) for r in rows]
 
     # Accounts and conversations -----------------------------------------------------------
-    def get_account(self, platform_id: str, pseudo_id: str) -> Account | None:
-        row = self.session.get(AccountRow, (platform_id, pseudo_id))
-        if row is None:
-            return None
-        return Account(
-            row.platform_id,
-            row.pseudo_id,
-            row.age,
-            AgeSource(row.age_source),
-            _utc(row.created_at),
-            _utc(row.first_seen),
-            row.restricted,
+    # The per-event hot path runs prepared Core statements (``statements.py``) on the
+    # session's connection: the ORM's identity map costs more than these reads are worth.
+    @property
+    def conn(self) -> Connection:
+        return self.session.connection()
+
+    @property
+    def sql(self) -> Statements:
+        return statements(self.session.get_bind().dialect.name)
+
+    def get_accounts(self, platform_id: str, pseudo_ids: list[str]) -> dict[str, Account]:
+        if not pseudo_ids:
+            return {}
+        rows = self.conn.execute(
+            self.sql.accounts, {"platform_id": platform_id, "pseudo_ids": pseudo_ids}
         )
+        return {r.pseudo_id: _account(r) for r in rows}
+
+    def ensure_accounts(
+        self, platform_id: str, refs: dict[str, str], seen_at: datetime
+    ) -> dict[str, Account]:
+        """The accounts for these pseudonyms, creating the missing ones (``refs``: sealed ids)."""
+        found = self.get_accounts(platform_id, list(refs))
+        missing = [p for p in refs if p not in found]
+        if missing:
+            self.conn.execute(
+                self.sql.insert_accounts,
+                [
+                    {
+                        "platform_id": platform_id,
+                        "pseudo_id": p,
+                        "external_ref": refs[p],
+                        "age_source": "unknown",
+                        "first_seen": seen_at,
+                        "restricted": False,
+                        "profile_state": {},
+                    }
+                    for p in missing
+                ],
+            )
+            found.update(self.get_accounts(platform_id, missing))
+        return found
+
+    def get_account(self, platform_id: str, pseudo_id: str) -> Account | None:
+        return self.get_accounts(platform_id, [pseudo_id]).get(pseudo_id)
 
     def save_account(self, account: Account, external_ref: str | None = None) -> None:
-        row = self.session.get(AccountRow, (account.platform_id, account.pseudo_id))
-        if row is None:
-            row = AccountRow(
-                platform_id=account.platform_id,
-                pseudo_id=account.pseudo_id,
-                first_seen=account.first_seen or datetime.now(UTC),
-                profile_state={},
-            )
-            self.session.add(row)
-        row.age = account.age
-        row.age_source = account.age_source.value
-        row.created_at = account.created_at
-        row.restricted = account.restricted
+        values: dict[str, Any] = {
+            "age": account.age,
+            "age_source": account.age_source.value,
+            "created_at": account.created_at,
+            "restricted": account.restricted,
+        }
         if external_ref is not None:
-            row.external_ref = external_ref
+            values["external_ref"] = external_ref
+        dialect = self.session.get_bind().dialect.name
+        upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = upsert(ACCOUNTS).values(
+            platform_id=account.platform_id,
+            pseudo_id=account.pseudo_id,
+            first_seen=account.first_seen or datetime.now(UTC),
+            profile_state={},
+            **values,
+        )
+        self.conn.execute(
+            stmt.on_conflict_do_update(index_elements=["platform_id", "pseudo_id"], set_=values)
+        )
 
     def external_ref(self, platform_id: str, pseudo_id: str) -> str | None:
-        row = self.session.get(AccountRow, (platform_id, pseudo_id))
-        return row.external_ref if row else None
+        return self.conn.execute(
+            select(ACCOUNTS.c.external_ref).where(
+                ACCOUNTS.c.platform_id == platform_id, ACCOUNTS.c.pseudo_id == pseudo_id
+            )
+        ).scalar()
 
-    def _lock_account(self, platform_id: str, pseudo_id: str) -> AccountRow | None:
-        """The account row, locked until commit on PostgreSQL and read afresh.
+    def _lock_account(self, platform_id: str, pseudo_id: str) -> Any:
+        """The account's profile state, its row locked until commit on PostgreSQL.
 
         Per-subject state (profile, the open case) spans conversations, so several bus workers
         can touch it at once; the lock makes their read-modify-write take turns. ``NO KEY
         UPDATE`` leaves foreign-key checks on the row unblocked. SQLite ignores the clause
         (it serialises writers itself).
         """
-        return self.session.get(
-            AccountRow,
-            (platform_id, pseudo_id),
-            with_for_update={"key_share": True},
-            populate_existing=True,
-        )
+        return self.conn.execute(
+            self.sql.profile_for_update, {"platform_id": platform_id, "pseudo_id": pseudo_id}
+        ).first()
 
     def profile_state(self, platform_id: str, pseudo_id: str) -> dict[str, Any]:
         row = self._lock_account(platform_id, pseudo_id)
         return dict(row.profile_state or {}) if row else {}
 
     def save_profile_state(self, platform_id: str, pseudo_id: str, state: dict[str, Any]) -> None:
-        row = self.session.get(AccountRow, (platform_id, pseudo_id))
-        if row is not None:
-            row.profile_state = dict(state)
+        self.conn.execute(
+            self.sql.save_profile,
+            {"k_platform": platform_id, "k_pseudo": pseudo_id, "new_state": dict(state)},
+        )
 
     def touch_conversation(
         self, platform_id: str, conversation_id: str, at: datetime, external_ref: str | None
     ) -> int:
-        row = self.session.get(ConversationRow, (platform_id, conversation_id))
-        if row is None:
-            row = ConversationRow(
-                platform_id=platform_id,
-                id=conversation_id,
-                started_at=at,
-                last_at=at,
-                message_count=0,
-                external_ref=external_ref,
-            )
-            self.session.add(row)
-        row.message_count = (row.message_count or 0) + 1
-        row.last_at = at
-        return row.message_count
+        """Count one more message; safe when two writers see a new conversation at once."""
+        params = {
+            "platform_id": platform_id,
+            "conversation_id": conversation_id,
+            "at": at,
+            "external_ref": external_ref,
+        }
+        return int(self.conn.execute(self.sql.touch_conversation, params).scalar_one())
 
     def history(self, platform_id: str, conversation_id: str, limit: int) -> list[PriorMessage]:
-        rows = self.session.execute(
-            select(MessageRow.sender, MessageRow.text, MessageRow.sent_at)
-            .where(
-                MessageRow.platform_id == platform_id, MessageRow.conversation_id == conversation_id
-            )
-            .order_by(MessageRow.id.desc())
-            .limit(limit)
-        ).all()
+        params = {"platform_id": platform_id, "conversation_id": conversation_id, "limit": limit}
+        rows = self.conn.execute(self.sql.history, params).all()
         return [PriorMessage(r.sender, r.text, _utc(r.sent_at)) for r in reversed(rows)]
 
     def participant_state(
         self, platform_id: str, conversation_id: str, pseudo_id: str
     ) -> tuple[dict[str, Any], float, list[str]]:
-        row = self.session.get(ParticipantStateRow, (platform_id, conversation_id, pseudo_id))
+        params = {
+            "platform_id": platform_id,
+            "conversation_id": conversation_id,
+            "pseudo_id": pseudo_id,
+        }
+        row = self.conn.execute(self.sql.state, params).first()
         if row is None:
             return {}, 0.0, []
         return dict(row.state or {}), row.risk, list(row.categories or [])
@@ -236,44 +276,46 @@ class SqlUnit:
         risk: float,
         categories: list[str],
     ) -> None:
-        key = (platform_id, conversation_id, pseudo_id)
-        row = self.session.get(ParticipantStateRow, key)
-        if row is None:
-            row = ParticipantStateRow(
-                platform_id=platform_id, conversation_id=conversation_id, pseudo_id=pseudo_id
-            )
-            self.session.add(row)
-        row.state, row.risk, row.categories = dict(state), risk, list(categories)
+        params = {
+            "platform_id": platform_id,
+            "conversation_id": conversation_id,
+            "pseudo_id": pseudo_id,
+            "state": dict(state),
+            "risk": risk,
+            "categories": list(categories),
+        }
+        self.conn.execute(self.sql.save_state, params)
 
     # Content, signals, cases, decisions ---------------------------------------------------
     def add_message(self, message: Message, risk: float) -> int:
-        row = MessageRow(
-            platform_id=message.platform_id,
-            conversation_id=message.conversation_id,
-            sender=message.sender,
-            recipients=list(message.recipients),
-            text=message.text,
-            sent_at=message.sent_at,
-            event_id=message.event_id,
-            risk=risk,
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        row = {
+            "platform_id": message.platform_id,
+            "conversation_id": message.conversation_id,
+            "sender": message.sender,
+            "recipients": list(message.recipients),
+            "text": message.text,
+            "sent_at": message.sent_at,
+            "event_id": message.event_id,
+            "risk": risk,
+        }
+        return int(self.conn.execute(self.sql.add_message, row).scalar_one())
 
     def add_media(self, media: MediaRef) -> int:
-        row = MediaRow(
-            platform_id=media.platform_id,
-            conversation_id=media.conversation_id,
-            sender=media.sender,
-            recipients=list(media.recipients),
-            hashes=dict(media.hashes),
-            sent_at=media.sent_at,
-            event_id=media.event_id,
+        media_table = table(MediaRow)
+        stmt = (
+            insert(media_table)
+            .values(
+                platform_id=media.platform_id,
+                conversation_id=media.conversation_id,
+                sender=media.sender,
+                recipients=list(media.recipients),
+                hashes=dict(media.hashes),
+                sent_at=media.sent_at,
+                event_id=media.event_id,
+            )
+            .returning(media_table.c.id)
         )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
+        return int(self.conn.execute(stmt).scalar_one())
 
     def add_user_report(
         self,
@@ -310,27 +352,32 @@ class SqlUnit:
         media_id: int | None = None,
         at: datetime,
     ) -> None:
-        for s in signals:
-            self.session.add(
-                SignalRow(
-                    platform_id=platform_id,
-                    event_id=event_id,
-                    conversation_id=conversation_id,
-                    subject=subject,
-                    message_id=message_id,
-                    media_id=media_id,
-                    case_id=case_id,
-                    detector=s.detector,
-                    category=s.category,
-                    score=s.score,
-                    explanation=s.explanation,
-                    span_start=s.span[0] if s.span else None,
-                    span_end=s.span[1] if s.span else None,
-                    model=s.model,
-                    details=dict(s.details),
-                    at=at,
-                )
-            )
+        if not signals:
+            return
+        self.conn.execute(
+            self.sql.add_signals,
+            [
+                {
+                    "platform_id": platform_id,
+                    "event_id": event_id,
+                    "conversation_id": conversation_id,
+                    "subject": subject,
+                    "message_id": message_id,
+                    "media_id": media_id,
+                    "case_id": case_id,
+                    "detector": s.detector,
+                    "category": s.category,
+                    "score": s.score,
+                    "explanation": s.explanation,
+                    "span_start": s.span[0] if s.span else None,
+                    "span_end": s.span[1] if s.span else None,
+                    "model": s.model,
+                    "details": dict(s.details),
+                    "at": at,
+                }
+                for s in signals
+            ],
+        )
 
     def open_case_for(self, platform_id: str, subject: str) -> Case | None:
         self._lock_account(platform_id, subject)  # two workers never both open a case
@@ -377,31 +424,32 @@ class SqlUnit:
         return [_case(r) for r in rows]
 
     def record_decision(self, decision: Decision, subject: str | None, rules: list[str]) -> None:
-        self.session.add(
-            DecisionRow(
-                platform_id=decision.platform_id,
-                event_id=decision.event_id,
-                kind=decision.kind.value,
-                actions=list(decision.actions),
-                case_id=decision.case_id,
-                rules=list(rules),
-                subject=subject,
-                at=decision.at or datetime.now(UTC),
-            )
-        )
+        row = {
+            "platform_id": decision.platform_id,
+            "event_id": decision.event_id,
+            "kind": decision.kind.value,
+            "actions": list(decision.actions),
+            "case_id": decision.case_id,
+            "rules": list(rules),
+            "subject": subject,
+            "at": decision.at or datetime.now(UTC),
+        }
+        self.conn.execute(self.sql.add_decision, row)
 
     # Idempotency and audit ----------------------------------------------------------------
     def processed_result(self, platform_id: str, event_id: str) -> dict[str, Any] | None:
-        row = self.session.get(ProcessedEventRow, (platform_id, event_id))
-        return dict(row.result) if row else None
+        params = {"platform_id": platform_id, "event_id": event_id}
+        result = self.conn.execute(self.sql.processed, params).scalar()
+        return dict(result) if result is not None else None
 
     def save_processed(self, platform_id: str, event_id: str, result: dict[str, Any]) -> None:
-        self.session.add(
-            ProcessedEventRow(
-                platform_id=platform_id, event_id=event_id, result=result, at=datetime.now(UTC)
-            )
-        )
-        self.session.flush()
+        row = {
+            "platform_id": platform_id,
+            "event_id": event_id,
+            "result": result,
+            "at": datetime.now(UTC),
+        }
+        self.conn.execute(self.sql.add_processed, row)
 
     def audit(
         self,
@@ -451,11 +499,16 @@ class SqlStore:
             make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time; taking turns here, rather than in SQLite, keeps a
+        # transaction that read first from failing with "database is locked" when it writes.
+        self._write_lock = (
+            threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     @contextmanager
     def unit(self) -> Iterator[SqlUnit]:
         """A read-write transaction: committed when the block ends, rolled back on error."""
-        with self._sessions.begin() as session:
+        with self._write_lock, self._sessions.begin() as session:
             yield SqlUnit(session)
 
     @contextmanager

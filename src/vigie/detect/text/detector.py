@@ -49,12 +49,15 @@ def _declared_minor(ctx: MessageContext, state: MutableMapping[str, Any]) -> boo
     """Whether someone else in the conversation said they are under 18 (scanned once each)."""
     if state.get("declared_minor"):
         return True
-    start = int(state.get("hist", 0))
+    # ``history`` may be a sliding window (the pipeline keeps the last few messages), so
+    # "scanned up to" is kept as a message index in the conversation, not a list position.
+    window_start = ctx.index - len(ctx.history)
+    start = max(0, int(state.get("hist", 0)) - window_start)
     for prior in ctx.history[start:]:
         if prior.sender != ctx.sender.handle and _DECLARED_MINOR.search(normalize(prior.text).text):
             state["declared_minor"] = True
             break
-    state["hist"] = len(ctx.history)
+    state["hist"] = ctx.index
     return bool(state.get("declared_minor"))
 
 

@@ -278,6 +278,9 @@ def run_dataset(
     rows: dict[str, Any] = {}
     print(f"[{name}] vigie MIH ...", flush=True)
     rows["vigie_mih"], found = bench_vigie(stored, queries, args.threads)
+    if args.only_vigie:
+        rows["vigie_mih"].update(size=len(stored), exact=None)
+        return rows
     print(f"[{name}] faiss IndexBinaryFlat ...", flush=True)
     rows["faiss_flat"], truth = bench_faiss_flat(stored, queries, args.threads, args.flat_queries)
     rows["vigie_mih"]["exact"] = found == truth
@@ -364,6 +367,7 @@ def main() -> None:
         help="hashes for threatexchange's index (default: --size)",
     )
     parser.add_argument("--skip-threatexchange", action="store_true")
+    parser.add_argument("--only-vigie", action="store_true", help="no references (quick check)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--images", type=int, default=40)
     parser.add_argument("--out", type=Path, default=RESULTS)

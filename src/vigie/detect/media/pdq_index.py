@@ -60,9 +60,12 @@ class _Segment:
     """An immutable MIH block of hashes; only ``alive`` changes (on removal)."""
 
     def __init__(self, words: np.ndarray, keys: np.ndarray, tags: np.ndarray) -> None:
-        self.words = np.ascontiguousarray(words, dtype=np.uint64)
-        self.keys = np.ascontiguousarray(keys, dtype=np.int64)
-        self.tags = np.ascontiguousarray(tags, dtype=np.int32)
+        # Store rows sorted by their first 64 bits: near-duplicates (which share most slices)
+        # then sit next to each other, so verifying a cluster of them reads memory in order.
+        by_prefix = np.argsort(np.asarray(words, dtype=np.uint64)[:, 0], kind="stable")
+        self.words = np.ascontiguousarray(np.asarray(words, dtype=np.uint64)[by_prefix])
+        self.keys = np.ascontiguousarray(np.asarray(keys, dtype=np.int64)[by_prefix])
+        self.tags = np.ascontiguousarray(np.asarray(tags, dtype=np.int32)[by_prefix])
         self.alive = np.ones(len(self.keys), dtype=bool)
         n = len(self.keys)
         slices = self.words.view(np.uint16).reshape(n, SLICES)
@@ -89,7 +92,7 @@ class _Segment:
         if KERNELS is None:  # pragma: no cover - numba missing
             return self.search_numpy(queries, threshold)
         search_one, search_many = KERNELS
-        cap = 256
+        cap = 16_384 if len(queries) == 1 else 1024  # room for big clusters of near-duplicates
         rows = np.empty((len(queries), cap), dtype=np.int64)
         dist = np.empty((len(queries), cap), dtype=np.int64)
         counts = np.empty(len(queries), dtype=np.int64)

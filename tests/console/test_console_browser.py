@@ -185,7 +185,7 @@ def test_roles_and_the_reveal_in_the_audit_log(open_as: Any, server: str) -> Non
     auditor.goto(f"{server}/console/audit?verify=1")
     assert "Chain intact" in auditor.inner_text("main")
     assert auditor.locator("tr[data-audit-action='evidence.reveal']").count() >= 1
-    assert auditor.locator("tr[data-audit-action='report.approved']").count() >= 1
+    assert auditor.locator("tr[data-audit-action='report.approve']").count() >= 1
     _shot(auditor, "audit")
     auditor.goto(f"{server}/console/dashboard")
     _shot(auditor, "dashboard")

@@ -151,7 +151,7 @@ def test_four_eyes_report_approval(console: ConsoleEnv) -> None:
     assert [(a.author, a.approver, a.role) for a in approvals] == [
         ("ref1@vigie.test", "ref2@vigie.test", "referent")
     ]
-    assert _audit(console, "report.approved") and _audit(console, "report.self_approval_refused")
+    assert _audit(console, "report.approve") and _audit(console, "report.self_approval_refused")
     queues = ref2.get("/console/queues").text
     assert 'data-count="reports">0<' in queues  # approved: waits for submission, not for us
     assert 'data-approved="' in ref2.get("/console/reports").text

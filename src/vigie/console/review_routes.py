@@ -65,14 +65,15 @@ async def review(request: Request, action_id: int, me: Me) -> Response:
             s, action, reviewer=me.email, role=me.role, approve=approve, now=now()
         ):
             return see_other("/console/reports?error=already+reviewed")
-        audit(
-            s,
-            me,
-            "report.approved" if approve else "report.rejected",
-            f"case:{action.case_id}",
-            {"action_id": action_id, "author": action.actor, "authority": action.authority},
-            platform_id=action.platform_id,
-        )
+        if not approve:  # approvals are audited by record_approval ("report.approve")
+            audit(
+                s,
+                me,
+                "report.rejected",
+                f"case:{action.case_id}",
+                {"action_id": action_id, "author": action.actor, "authority": action.authority},
+                platform_id=action.platform_id,
+            )
     return see_other("/console/reports")
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from vigie.reports.approvals import record_approval
 from vigie.reports.case_facts import CaseFacts, load_case_facts
 from vigie.store.console_tables import (
     AppealRow,
@@ -526,7 +527,8 @@ def review_report(
 ) -> bool:
     """Four eyes, enforced in the UPDATE itself: only a pending report, only by someone other
     than its author, and only once even if two référents click at the same moment. Approvals
-    are written to ``report_approvals``. False when the report was not (or no longer) reviewable.
+    go through ``vigie.reports.approvals.record_approval``, the check every sender relies on.
+    False when the report was not (or no longer) reviewable.
     """
     verdict = "approved" if approve else "rejected"
     result = session.execute(
@@ -543,16 +545,15 @@ def review_report(
         return False
     session.refresh(action)
     case = session.get(CaseRow, action.case_id)
-    if approve:
-        session.add(
-            ApprovalRow(
-                case_id=action.case_id,
-                authority=action.authority or "ncmec",
-                author=action.actor,
-                approver=reviewer,
-                role=role,
-                at=now,
-            )
+    if approve:  # the reports module's own four-eyes record (and its audit entry)
+        record_approval(
+            session,
+            action.case_id,
+            authority=action.authority or "ncmec",
+            author=action.actor,
+            approver=reviewer,
+            role=role,
+            at=now,
         )
     elif case is not None:
         case.status, case.requires_report = "escalated", False

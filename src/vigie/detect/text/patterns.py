@@ -218,7 +218,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
         (1.0, [
             rf"{PICS} (?:of|de) (?:{YOU}|yourself|urself|toi|ton corps|ton visage|{YOUR} (?:body|face))\b",
             r"(?:send|take|snap|fais|envoie|prends|share)(?:[- ]moi)? (?:me |moi )?(?:a |an |un |une |another |encore un )?(?:selfie|selfies)",
-            rf"(?:send|show) (?:me )?(?:{YOU}|yourself|urself|{YOUR} (?:body|face|outfit))\b",
+            rf"(?:send|show) me (?:{YOU}|yourself|urself|{YOUR} (?:body|face|outfit))\b",
             rf"take a {PICS} of (?:yourself|urself)", r"prends[- ]toi en (?:photo|selfie)",
             rf"(?:wanna|want to|would love to|i want to|i'?d love to) see (?:{YOU}|more of {YOU}|what {YOU} look like)\b",
             rf"(?:in|wearing) {YOUR} (?:pyjamas|pajamas|bikini|swimsuit|underwear)",
@@ -376,7 +376,8 @@ SUPPRESSORS: dict[Category, str] = {
     r"tell your (?:mom|mum|dad)|m'? ?appeler|call me|coming home|je passe|pour le diner",
     Category.FLATTERY: r"ma puce|mon coeur|ma cherie|mon cheri|sweetie|sweetheart|kiddo|mon grand|ma grande",
     Category.GIFT_OFFER: r"bonne note|good grade|ton anniv|your birthday|noel|christmas",
-    Category.PAYMENT_DEMAND: r"cantine|lunch|ticket|sortie scolaire|school trip|loyer|rent|"
+    Category.PAYMENT_DEMAND: r"(?:i'?ll|i will|i can|i could|je t'? ?|je te |je peux t'? ?)(?:send|give|buy|get|"
+    r"envoie|offre|achete|donne|paie)|cantine|lunch|ticket|sortie scolaire|school trip|loyer|rent|"
     r"la facture|the bill|sandwich|pizza",
     Category.PRESSURE: r"bus|train|ecole|school|cours|class|devoirs?|homework|diner|dinner",
 }

@@ -33,8 +33,8 @@ from vigie.detect.text.normalize import Normalized
 MIN_WORDS = 3
 LONG_MESSAGE = 7  # long messages may carry a second sign the patterns missed
 TOP_K = 3
-MIN_SIMILARITY = 0.6
-MIN_MARGIN = 0.12
+MIN_SIMILARITY = 0.56
+MIN_MARGIN = 0.08
 
 
 class Embedder(Protocol):

@@ -71,10 +71,12 @@ class Pipeline:
         text_detectors: Sequence[TextDetector],
         policy: Policy,
         media_detector: MediaDetector | None = None,
+        country: str = "FR",
     ) -> None:
         self.store = store
         self.text_detectors = list(text_detectors)
         self.media_detector = media_detector
+        self.country = country  # whose helplines children are shown
         self.policy = policy
 
     # Entry points --------------------------------------------------------------------------
@@ -97,7 +99,7 @@ class Pipeline:
         if earlier is not None:
             return earlier
         outcome = self._dispatch(unit, platform, event, media)
-        result = self._answer(event.id, outcome, getattr(event, "lang", None))
+        result = self._answer(event.id, outcome, getattr(event, "lang", None), self.country)
         self._notify(unit, platform, event.id, outcome, result.get("safety_message"))
         unit.save_processed(platform.id, event.id, result)
         return result
@@ -131,7 +133,7 @@ class Pipeline:
         )
 
     @staticmethod
-    def _answer(event_id: str, outcome: Outcome, lang: str | None) -> dict[str, Any]:
+    def _answer(event_id: str, outcome: Outcome, lang: str | None, country: str) -> dict[str, Any]:
         answer: dict[str, Any] = {
             "id": event_id,
             "decision": outcome.decision.value,
@@ -142,7 +144,7 @@ class Pipeline:
         if outcome.policy.safety_topics:
             answer["safety_topics"] = list(outcome.policy.safety_topics)
             answer["safety_message"] = safety_message(
-                list(outcome.policy.safety_topics), lang or "fr"
+                list(outcome.policy.safety_topics), lang or "fr", country
             )
         return answer
 

@@ -54,6 +54,7 @@ class Settings(BaseModel):
     port: int = 8000
     log_level: str = "info"
     policy_file: str | None = None
+    safety_country: str = Field("FR", description="country whose helplines children are shown")
     deliver_webhooks: bool = Field(True, description="run the webhook dispatcher in serve")
     detection: DetectionSettings = Field(default_factory=DetectionSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)

@@ -133,3 +133,17 @@ def test_tenants_cannot_see_each_other(client: TestClient, auth: dict[str, str])
         other = create_platform(unit, "other").api_key
     r = client.get("/v1/cases", headers={"Authorization": f"Bearer {other}"})
     assert r.json()["cases"] == []
+
+
+def test_help_page_is_public_in_both_languages(client: TestClient) -> None:
+    fr = client.get("/help")
+    en = client.get("/help?lang=en")
+    assert fr.status_code == 200 and "3018" in fr.text
+    assert en.status_code == 200 and en.text != fr.text
+
+
+def test_a_valid_key_keeps_working_from_the_cache(client: TestClient, auth: dict[str, str]) -> None:
+    for i in range(3):
+        r = client.post("/v1/events", json=_batch(_msg(i, "salut")), headers=auth)
+        assert r.status_code == 200
+    assert client.get("/v1/cases", headers={"Authorization": "Bearer vg_x"}).status_code == 401

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vigie import __version__
-from vigie.api import cases, errors, events, health, media, metrics, ratelimit
+from vigie.api import cases, errors, events, health, help, media, metrics, ratelimit
 from vigie.api.limits import BodyLimitMiddleware
 from vigie.detect.registry import build_text_detectors
 from vigie.pipeline import Pipeline
@@ -25,7 +25,7 @@ def build_pipeline(settings: Settings, store: Store) -> Pipeline:
     policy = load_policy(settings.policy_file, settings.detection)
     engine = getattr(store, "engine", None)
     media = MediaMatcher(engine, min_quality=settings.media.pdq_min_quality)
-    return Pipeline(store, build_text_detectors(settings), policy, media)
+    return Pipeline(store, build_text_detectors(settings), policy, media, settings.safety_country)
 
 
 @asynccontextmanager
@@ -59,7 +59,7 @@ def create_app(
     app.state.store = store
     app.state.pipeline = pipeline or build_pipeline(settings, store)
     errors.install(app)
-    for module in (events, media, cases, health, metrics):
+    for module in (events, media, cases, health, metrics, help):
         app.include_router(module.router)
     from vigie.console import routes as console_routes
 

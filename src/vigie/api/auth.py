@@ -2,26 +2,71 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vigie.domain import Platform
-from vigie.platforms import authenticate
+from vigie.platforms import authenticate, hash_api_key
 
 _bearer = HTTPBearer(auto_error=False, description="The platform's API key")
 
+KEY_CACHE_SECONDS = 30.0
+KEY_CACHE_SIZE = 10_000
 
-def current_platform(
+
+class KeyCache:
+    """Valid keys seen recently, by hash, so each request does not read the database.
+
+    Only valid keys are kept (random guesses cannot fill it), for at most
+    ``KEY_CACHE_SECONDS``: a revoked key stops working within that time.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Platform, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> Platform | None:
+        entry = self._entries.get(key_hash)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, key_hash: str, platform: Platform) -> None:
+        with self._lock:
+            if len(self._entries) >= KEY_CACHE_SIZE:
+                self._entries.clear()
+            self._entries[key_hash] = (platform, time.monotonic() + KEY_CACHE_SECONDS)
+
+
+def _cache(request: Request) -> KeyCache:
+    cache = getattr(request.app.state, "key_cache", None)
+    if cache is None:
+        cache = request.app.state.key_cache = KeyCache()
+    return cache
+
+
+async def current_platform(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Platform:
-    """The platform the key belongs to; 401 without a valid key."""
+    """The platform the key belongs to; 401 without a valid key.
+
+    Async on purpose: a cache hit is a dictionary lookup, cheaper than a thread hop.
+    """
     if credentials is None or not credentials.credentials:
         raise HTTPException(401, "missing API key", headers={"WWW-Authenticate": "Bearer"})
-    with request.app.state.store.read() as unit:
-        platform = authenticate(unit, credentials.credentials)
+    key = credentials.credentials
+    cache = _cache(request)
+    platform = cache.get(hash_api_key(key))
+    if platform is None:
+        with request.app.state.store.read() as unit:
+            platform = authenticate(unit, key)
+        if platform is not None:
+            cache.put(hash_api_key(key), platform)
     if platform is None:
         raise HTTPException(401, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
     request.state.platform_id = platform.id

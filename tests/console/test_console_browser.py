@@ -133,6 +133,9 @@ def test_claim_review_reveal_and_decide(open_as: Any) -> None:
     page = open_as("mod@vigie.test")
     page.click("a[data-queue=grooming]")
     page.locator("#queue-table tbody tr").first.locator("a").first.click()
+    page.wait_for_url("**/console/cases/**")
+    page.wait_for_selector("button[data-key=c]")
+    page.wait_for_load_state("load")  # the shortcut script is loaded (deferred)
     page.keyboard.press("c")  # keyboard shortcut: claim
     page.wait_for_selector("#claimed")
     tiles = page.locator(".tile")
@@ -143,6 +146,7 @@ def test_claim_review_reveal_and_decide(open_as: Any) -> None:
     tiles.first.locator("button.reveal").click()
     page.wait_for_selector(".tile[data-revealed=yes]")
     assert page.locator(".tile.blurred").count() == 1  # only the one item was revealed
+    page.wait_for_load_state("load")
     page.keyboard.press("w")  # keyboard shortcut: warn, then focus moves to the policy rule
     assert page.locator("input[name=kind][value=warn]").is_checked()
     page.select_option("#rule", "risk_review_minor")

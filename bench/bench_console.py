@@ -34,7 +34,6 @@ from vigie.console.security import hash_password
 from vigie.settings import Settings
 from vigie.store import console_queries as q
 from vigie.store.migrate import upgrade
-from vigie.store.schema import metadata
 from vigie.store.sql import SqlStore
 from vigie.store.tables import AccountRow, CaseRow, MessageRow, PlatformRow, SignalRow
 
@@ -142,7 +141,6 @@ def main() -> None:
         url = f"sqlite:///{tmp}/bench.db"
         upgrade(url)
         store = SqlStore(url)
-        metadata.create_all(store.engine)
         start = time.perf_counter()
         case_id = _seed(store, args.cases, args.messages)
         seed_s = time.perf_counter() - start

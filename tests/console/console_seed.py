@@ -19,7 +19,6 @@ from vigie.console.security import hash_password
 from vigie.demo import DEMO_PLATFORM, seed_demo
 from vigie.settings import Settings
 from vigie.store import console_queries as q
-from vigie.store.schema import metadata
 from vigie.store.sql import SqlStore
 from vigie.store.tables import AccountRow, CaseRow, MediaRow
 
@@ -43,16 +42,10 @@ EXTRA_CASES = [
 URGENT_ORDER = ["case-hash", "case-sextortion", "case-payment"]
 
 
-def create_console_tables(store: SqlStore) -> None:
-    """The console's tables until the lead regenerates the Alembic migration from metadata."""
-    metadata.create_all(store.engine)
-
-
 def seed(url: str, settings: Settings | None = None) -> dict[str, str]:
     """Fill a migrated database; returns {"demo_case": id} for the demo grooming case."""
     settings = settings or Settings(database_url=url)
     store = SqlStore(url)
-    create_console_tables(store)
     seed_demo(store, build_pipeline(settings, store))
     now = datetime.now(UTC)
     with store.unit() as unit:

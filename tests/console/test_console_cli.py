@@ -13,7 +13,6 @@ from vigie.console.security import check_password
 from vigie.settings import get_settings
 from vigie.store import console_queries as q
 from vigie.store.migrate import upgrade
-from vigie.store.schema import metadata
 from vigie.store.sql import SqlStore
 
 runner = CliRunner()
@@ -24,10 +23,7 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     url = f"sqlite:///{tmp_path}/cli.db"
     monkeypatch.setenv("VIGIE_DATABASE_URL", url)
     get_settings.cache_clear()
-    upgrade(url)
-    store = SqlStore(url)
-    metadata.create_all(store.engine)  # until the migration carries the console tables
-    store.dispose()
+    upgrade(url)  # the migration carries the console tables
     yield url
     get_settings.cache_clear()
 

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     and_,
     cast,
+    delete,
     exists,
     func,
     or_,
@@ -108,6 +109,10 @@ def record_login_success(session: Session, user: ConsoleUserRow) -> None:
 def create_session(
     session: Session, token_hash: str, user_id: int, csrf: str, now: datetime, lifetime: timedelta
 ) -> None:
+    """A new server-side session; sessions that ended over a day ago are dropped on the way."""
+    session.execute(
+        delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at < now - timedelta(days=1))
+    )
     session.add(
         ConsoleSessionRow(
             token_hash=token_hash,

@@ -147,6 +147,7 @@ def dashboard(request: Request, me: Me) -> Response:
     by_category = Counter(c for _, c, _ in flags)
     by_day = Counter(d for d, _, _ in flags)
     by_lang = Counter(lang for _, _, lang in flags)
+    per_day = Counter((c, d) for d, c, _ in flags)  # category × day, for the "over time" table
     appeals = sum(outcomes.values())
     return render(
         request,
@@ -160,6 +161,8 @@ def dashboard(request: Request, me: Me) -> Response:
         by_day=sorted(by_day.items()),
         by_lang=by_lang.most_common(),
         top=max([*by_category.values(), *by_day.values(), 1]),
+        days=sorted(by_day),
+        per_day=per_day,
         overturned=outcomes.get("overturned", 0),
         appeals=appeals,
         decisions=decided,

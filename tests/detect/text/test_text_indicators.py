@@ -66,3 +66,21 @@ def test_span_is_in_original_text() -> None:
     [hit] = MATCHER.match(text)
     assert text[hit.span[0] : hit.span[1]] == hit.evidence
     assert "sn@p" in hit.evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("do u have a bf?", "personal_info"),
+        ("t'as un copain ?", "personal_info"),
+        ("age is just a number", "flattery"),
+        ("tu me manques", "flattery"),
+        ("tu sais garder un secret ?", "secrecy"),
+        ("what are you wearing", "image_request"),
+        ("where can we meet", "meeting_request"),
+        ("mp moi", "platform_migration"),
+        ("je vais tout dire à tes parents", "sextortion_threat"),
+    ],
+)
+def test_more_warning_signs(text: str, category: str) -> None:
+    assert category in cats(text)

@@ -76,6 +76,11 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"envoie[- ]?(?:moi )?(?:ta|ton) (?:localisation|position|adresse)",
             r"quel(?:le)? (?:est )?(?:ton|ta) (?:adresse|college|ecole|ville)",
         ]),
+        (0.6, [
+            rf"(?:do|d) {YOU} (?:have|got) (?:a )?(?:boyfriend|girlfriend|bf|gf)\b", rf"(?:are|r) {YOU} single",
+            r"(?:t'? ?as|tu as|as[- ]tu) (?:un |une )?(?:copain|copine|amoureux|amoureuse|petit copain|petite copine|mec|meuf)\s*\?",
+            rf"(?:are|r) {YOU} (?:in|at) {YOUR} room", rf"{TES} dans ta chambre\s*\?",
+        ]),
     ],
     Category.SUPERVISION_PROBING: [
         (1.0, [
@@ -127,6 +132,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"(?:{PARENTS_FR}) (?:ne )?(?:comprendraient|comprendront|pigeraient|doivent|ont pas a) "
             r"(?:pas|rien|savoir|le savoir)",
             r"c'? ?est un secret", r"(?:n'? ?en parle|parle en|en parles) (?:pas|a personne)",
+            rf"(?:can|could) {YOU} keep a secret", r"tu (?:sais|peux) garder un secret",
             r"parle pas de (?:moi|nous|ca)",
             r"(?:don'?t|dont|do not|never) show (?:our|these|my|the) (?:messages|chats|convo|texts|dms)",
             r"(?:delete|erase|clear) (?:my|our) (?:messages|texts|dms|chats)",
@@ -173,6 +179,11 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"{TAS} (?:un|de|des) (?:beaux?|belles?|joli|jolis) (?:yeux|corps|sourire|visage|jambes)",
             r"j'? ?adore (?:ton|ta|tes) (?:corps|visage|sourire|yeux|levres|jambes)",
             r"pas comme les autres (?:filles|gars|garcons|meufs)",
+            r"age is (?:just|only) a number", r"l'? ?age (?:c'? ?est|n'? ?est) qu'? ?un (?:chiffre|nombre)",
+        ]),
+        (0.7, [
+            rf"i (?:think about|miss|dream about) {YOU}\b", rf"{YOU}(?:'re| are| r) my (?:favou?rite|special)",
+            r"je pense a toi tout le temps", r"tu me manques", r"je reve de toi", r"t'? ?es ma (?:preferee|prefere)",
         ]),
     ],
     Category.GIFT_OFFER: [
@@ -206,6 +217,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"(?:on |viens on |on peut )?(?:passe|va|parle|continue|bouge|se parle|discute) (?:sur|en) "
             rf"(?:{APPS}|prive|mp|dm)",
             r"(?:parler|discuter) (?:ailleurs|en prive|sur une autre app)",
+            r"(?:ecris|parle)[- ]moi en (?:prive|mp|dm)", r"\b(?:mp|dm|pm)[- ](?:moi|me)\b",
             r"(?:sur|on) (?:une autre|another|a different|an other) (?:appli|app|application|site|platform)",
             r"(?:mieux|better|safer|plus tranquilles?) (?:sur|on|ailleurs|elsewhere|somewhere else)",
             rf"mon {APPS} (?:c'? ?est|:|=|@)",
@@ -222,7 +234,8 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"take a {PICS} of (?:yourself|urself)", r"prends[- ]toi en (?:photo|selfie)",
             rf"(?:wanna|want to|would love to|i want to|i'?d love to) see (?:{YOU}|more of {YOU}|what {YOU} look like)\b",
             rf"(?:in|wearing) {YOUR} (?:pyjamas|pajamas|bikini|swimsuit|underwear)",
-            rf"show me what {YOU}'?(?:re| are) wearing",
+            rf"show me what {YOU}'?(?:re| are) wearing", rf"what (?:are|r) {YOU} wearing",
+            r"(?:tu portes|t'? ?es habillee?) (?:quoi|comment)",
             r"(?:envoie|montre)[- ]?moi (?:toi|ton (?:corps|visage)|ta tenue|ce que tu portes)",
             r"montre[- ]toi\b", r"show (?:me )?(?:yourself|urself)\b",
             r"je (?:veux|voudrais|aimerais) (?:te voir|voir a quoi tu ressembles|voir ton (?:corps|visage))",
@@ -262,6 +275,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:we should|let'?s|lets|can we|could we|wanna|want to|when can we|i want to|i'?d love to|"
             r"we could|we can) (?:meet|meet up|see each other|hang out irl|hang out in person)",
             r"meet (?:up )?(?:irl|in person|in real life|somewhere|alone|for real)",
+            r"(?:where|when) (?:can|could|should) we meet", r"(?:ou|quand) (?:est-ce qu'? ?)?on (?:peut|pourrait) se (?:voir|retrouver)",
             r"(?:hang out|see each other|meet|se voir|se retrouver|se capter).{0,12}(?:just us|alone|the two of us|us two|tous les deux|juste nous deux|seuls?)",
             rf"(?:i can|i could|{ILL}|let me) (?:come (?:to|and)|drive to|visit {YOU}|come see {YOU})",
             rf"{IM} (?:near|close to|not far from) {YOUR} (?:place|house|school|town)",
@@ -304,7 +318,9 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"si tu me bloques).{0,40}(?:envoie|envoi|balance|publie|poste|partage|montre|diffuse|verra|"
             r"verront|saura|voir)",
             r"(?:gacher|ruiner|detruire) ta (?:vie|reputation)", r"je sais ou tu (?:habites|vis)",
-            r"(?:ils|elles) vont (?:tous|toutes) (?:voir|savoir|recevoir)", r"they(?:'ll| will) all (?:see|know|get)",
+            r"(?:ils|elles) vont (?:tous|toutes) (?:voir|savoir|recevoir)",
+            rf"{ILL} tell (?:everyone|everybody|{YOUR} (?:parents|mom|dad|friends|school))",
+            r"je vais (?:le |tout )?(?:dire|raconter) a (?:tout le monde|tes parents|ta mere|ton pere|tes amis|ton college)", r"they(?:'ll| will) all (?:see|know|get)",
         ]),
         (0.5, [
             rf"(?:i have|i got|i'?ve got|i saved|i screenshotted|i recorded|i kept) (?:{YOUR}|the|all {YOUR}|"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -85,6 +86,10 @@ def _send(client: TestClient, key: str, events: list) -> list[dict[str, Any]]:
     return results
 
 
+def _core(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: result.get(k) for k in ("id", "decision", "signals", "case", "actions")}
+
+
 @settings(
     max_examples=10,
     deadline=None,
@@ -114,6 +119,12 @@ def test_platforms_sharing_ids_never_see_or_change_each_other(
     # A's first answers still stand, whatever B sent with the same ids.
     again = _send(client, key_a, [events_a[-1]])
     assert again[0] == results_a[-1]
+
+    # Reading one event's answer by id (asynchronous mode) also stays within the platform.
+    last = quote(events_a[-1]["id"], safe="")
+    answer_a = client.get(f"/v1/events/{last}", headers=bearer(key_a)).json()
+    answer_b = client.get(f"/v1/events/{last}", headers=bearer(key_b)).json()
+    assert _core(answer_a) == _core(results_a[-1]) and _core(answer_b) == _core(results_b[-1])
 
     cases_a = client.get("/v1/cases", headers=bearer(key_a)).json()["cases"]
     cases_b = client.get("/v1/cases", headers=bearer(key_b)).json()["cases"]
@@ -158,4 +169,5 @@ def test_a_key_cannot_be_pointed_at_another_platform(client: TestClient) -> None
     with client.app.state.store.read() as unit:  # type: ignore[attr-defined]
         assert unit.processed_result(pa.id, "x1") is None
     assert client.get(f"/v1/cases?platform={pa.id}", headers=bearer(key_b)).json()["cases"] == []
+    assert client.get("/v1/events/x1", headers=bearer(key_a)).status_code == 404
     assert key_a != key_b

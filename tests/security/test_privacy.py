@@ -178,3 +178,15 @@ def test_files_are_encrypted_only_when_a_key_is_configured(tmp_path: Path) -> No
         crypto.read_maybe_encrypted(tmp_path / "case.json", None, "c/case.json")
     plain = crypto.write_encrypted(tmp_path / "other.json", b"{}", None, "c/other.json")
     assert plain.read_bytes() == b"{}"
+
+
+def test_database_errors_do_not_quote_message_texts(make_client: MakeClient) -> None:
+    """A failing statement's parameters (message texts) must not end up in the error text,
+    which servers log with the traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    client = make_client()
+    engine = client.app.state.store.engine  # type: ignore[attr-defined]
+    with pytest.raises(DBAPIError) as failure, engine.connect() as conn:
+        conn.execute(text("INSERT INTO no_such_table (text) VALUES (:t)"), {"t": RISKY})
+    assert "zq-marker" not in str(failure.value)

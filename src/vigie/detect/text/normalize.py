@@ -45,6 +45,28 @@ _NUMBER_WORDS = {
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50,
 }  # fmt: skip
+# Whole-word SMS and chat spellings, expanded so patterns are written once (French, English).
+_SMS = {
+    # French
+    "chui": "je suis", "chuis": "je suis", "jsuis": "je suis", "jte": "je te", "jvais": "je vais",
+    "jveux": "je veux", "jpeux": "je peux", "g": "j'ai", "c": "c'est", "koi": "quoi", "kwa": "quoi",
+    "ki": "qui", "pk": "pourquoi", "pq": "pourquoi", "pcq": "parce que", "ds": "dans", "ac": "avec",
+    "avc": "avec", "pr": "pour", "tt": "tout", "tjr": "toujours", "tjrs": "toujours", "qd": "quand",
+    "kan": "quand", "vrmt": "vraiment", "bcp": "beaucoup", "dsl": "desole", "tkt": "t'inquiete",
+    "ya": "il y a", "mtn": "maintenant", "mnt": "maintenant", "auj": "aujourd'hui",
+    "ajd": "aujourd'hui", "dmain": "demain", "msg": "message", "msgs": "messages",
+    "tel": "telephone", "phone": "telephone", "rents": "parents", "stv": "si tu veux",
+    "qqn": "quelqu'un",
+    "qqun": "quelqu'un", "kelkun": "quelqu'un", "kelki": "quelqu'un", "kelk1": "quelqu'un",
+    # English
+    "cant": "can't", "wont": "won't", "b4": "before", "2nite": "tonight", "tonite": "tonight",
+    "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow", "luv": "love", "fone": "phone",
+    "txt": "text", "ppl": "people", "skool": "school", "gurl": "girl", "grl": "girl", "pix": "pics",
+    "cuz": "because", "bc": "because", "thx": "thanks", "parentz": "parents",
+}  # fmt: skip
+_SMS_RE = re.compile(
+    r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SMS), key=len, reverse=True)) + r")(?![\w'])"
+)
 _NUMBER_RE = re.compile(
     r"\b(" + "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True)) + r")\b"
 )
@@ -204,4 +226,5 @@ def normalize(text: str) -> Normalized:
     if _REPEAT.search(folded):
         folded, origin = _rewrite(folded, origin, _REPEAT, lambda m: m.group(1))
     folded, origin = _rewrite(folded, origin, _NUMBER_RE, _number)
+    folded, origin = _rewrite(folded, origin, _SMS_RE, lambda m: _SMS[m.group(1)])
     return Normalized(folded, tuple(origin))

@@ -29,7 +29,7 @@ PICS = (
     r"tof|tofs|toff|nude|nudes)"
 )
 TAS = r"(?:t'? ?as|tu as|as[- ]tu|vous avez)"
-TES = r"(?:t'? ?es|tu es|vous etes|t'? ?etais)"
+TES = r"(?:t'? ?es|tu es|vous etes|t'? ?etais|t(?= ))"
 MOI = r"(?:moi|moa|mwa|mw)"
 PARENTS_FR = (
     r"(?:tes parents|tes darons|tes vieux|ta mere|ta daronne|ton pere|ton daron|ta famille)"
@@ -86,7 +86,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
         (1.0, [
             rf"(?:are|r|is) {PARENTS_EN} (?:home|around|there|awake|asleep|sleeping|watching|away|"
             r"out|gone|at work|in the room|nearby)",
-            rf"(?:are|r) {YOU} (?:home )?alone", r"\bhome alone", rf"{YOU} alone (?:rn|right now|now|"
+            rf"{PARENTS_EN} (?:home|around|there|awake|asleep|out)\s*\?", rf"(?:are|r) {YOU} (?:home )?alone", r"\bhome alone", rf"{YOU} alone (?:rn|right now|now|"
             r"tonight|at home|in (?:ur|your) room)",
             rf"(?:do|does) {PARENTS_EN} (?:ever )?(?:check|read|look at|see|monitor|go through) {YOUR} (?:phone|messages|"
             r"chats|dms|texts)",

@@ -221,3 +221,26 @@ def test_escalated_cases_go_to_referents(console: ConsoleEnv) -> None:
     assert _case(console, "case-sextortion").assignee is None
     _claim(ref, "case-sextortion")
     assert _case(console, "case-sextortion").assignee == "ref1@vigie.test"
+
+
+def test_officer_decisions_reach_the_platform_and_hold_evidence(console: ConsoleEnv) -> None:
+    import json
+
+    from vigie.store.outbox import WebhookOutboxRow
+    from vigie.store.reports_tables import LegalHoldRow
+    from vigie.store.tables import PlatformRow
+
+    case = console.demo_case
+    with console.app.state.store.unit() as unit:
+        platform_id = unit.session.get(CaseRow, case).platform_id  # type: ignore[union-attr]
+        platform = unit.session.get(PlatformRow, platform_id)
+        platform.webhook_url, platform.webhook_secret = "http://127.0.0.1:9/h", "whsec_test"  # type: ignore[union-attr]
+    mod = console.login("mod@vigie.test")
+    _claim(mod, case)
+    _post(mod, f"/console/cases/{case}/decide", kind="restrict_contact", rule="risk_review_minor")
+    with console.app.state.store.unit() as unit:
+        bodies = [json.loads(b) for b in unit.session.scalars(select(WebhookOutboxRow.body))]
+        holds = list(unit.session.scalars(select(LegalHoldRow.case_id)))
+    sent = [b for b in bodies if b["action"] == "restrict_contact" and b["case"] == case]
+    assert len(sent) == 1 and sent[0]["subject"] == "u-marc"  # the platform's own id
+    assert holds == [case]

@@ -28,8 +28,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from vigie.pseudonym import unseal
 from vigie.reports.approvals import record_approval
 from vigie.reports.case_facts import CaseFacts, load_case_facts
+from vigie.reports.retention import on_case_status
+from vigie.settings import get_settings
 from vigie.store.console_tables import (
     AppealRow,
     CaseActionRow,
@@ -37,6 +40,7 @@ from vigie.store.console_tables import (
     ConsoleSessionRow,
     ConsoleUserRow,
 )
+from vigie.store.outbox import enqueue_actions
 from vigie.store.reports_tables import ApprovalRow, ComplaintRow
 from vigie.store.tables import AccountRow, AuditRow, CaseRow, MessageRow, PlatformRow, SignalRow
 
@@ -494,7 +498,37 @@ def record_action(
         if account is not None:
             account.restricted = True
     session.flush()
+    _tell_platform(session, case, row)
+    on_case_status(
+        session, case.id, new_status, actor=actor, settings=get_settings().retention, now=now
+    )
     return row
+
+
+# What a person decides reaches the platform like what Vigie decides: by signed webhook.
+_PLATFORM_ACTIONS = {"warn": "warn", "restrict_contact": "restrict_contact", "suspend": "suspend"}
+
+
+def _tell_platform(session: Session, case: CaseRow, action: CaseActionRow) -> None:
+    """Queue the webhook for a decision the platform must apply (in this transaction)."""
+    name = _PLATFORM_ACTIONS.get(action.kind)
+    platform = session.get(PlatformRow, case.platform_id)
+    if name is None or platform is None:
+        return
+    account = session.get(AccountRow, (case.platform_id, case.subject))
+    subject = unseal(platform.pseudonym_secret, account.external_ref if account else None)
+    enqueue_actions(
+        session,
+        platform.id,
+        platform.webhook_url,
+        platform.webhook_secret,
+        f"console-action-{action.id}",
+        subject or case.subject,
+        case.id,
+        [name],
+        at=action.at,
+        extra={name: {"by": "safety_officer", "rule": action.rule}},
+    )
 
 
 def get_action(session: Session, action_id: int) -> CaseActionRow | None:

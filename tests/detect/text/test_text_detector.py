@@ -94,3 +94,21 @@ def test_behaviour_across_conversations_adds_context() -> None:
             out = DET.detect(ctx)
     assert profile["offplat_convs"] == ["c1", "c2", "c3"]
     assert "2 other conversations" in out.summary
+
+
+BENIGN_UNKNOWN_AGES = [
+    "do you want pizza or sushi? let me know", "everyone will see the new map tomorrow",
+    "I will post the results online tonight", "send me the money for the pizza",
+    "keep it between us, it's a surprise party", "sinon on peut se voir demain",
+    "tout le monde va voir le film ce soir", "je poste les photos du match sur insta",
+    "or i will tell you later", "pay me back when you can", "t'es où ? je t'attends devant le ciné",
+    "send me a pic of the receipt", "are your parents coming to the game?",
+    "gg, add me as a friend",
+]  # fmt: skip
+
+
+def test_ordinary_chat_with_unknown_ages_is_not_flagged() -> None:
+    parts = {"a": Participant("a"), "b": Participant("b")}
+    lines = [ChatLine("a" if i % 2 == 0 else "b", t) for i, t in enumerate(BENIGN_UNKNOWN_AGES)]
+    res = score_conversation(ConversationRecord("c", "en", None, parts, lines), [DET], 0.5)
+    assert not res.flagged, res.summary

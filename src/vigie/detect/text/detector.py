@@ -19,7 +19,7 @@ from vigie.detect.text.indicators import Hit, IndicatorMatcher
 from vigie.detect.text.normalize import Normalized, normalize
 from vigie.domain import CATEGORIES, Category, Participant, Signal
 
-PATTERNS_VERSION = "patterns-2026.11.2"
+PATTERNS_VERSION = "patterns-2026.11.3"
 # Below this context factor (peers, adults among themselves) the embedding stage is skipped.
 SEMANTIC_MIN_FACTOR = 0.5
 # A conversation where the sender's risk reached this is remembered across conversations.

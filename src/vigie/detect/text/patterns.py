@@ -299,40 +299,49 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
         ]),
     ],
     Category.SEXTORTION_THREAT: [
+        # Threats that name the child's images or messages, or make sharing conditional.
         (1.0, [
-            rf"{ILL} (?:send|share|post|leak|show|forward|expose|spread|publish|upload)\b.{{0,40}}"
+            rf"{ILL} (?:send|share|post|leak|show|forward|expose|spread|publish|upload) (?:all )?(?:{YOUR}|these|those|them|it all|everything)\b.{{0,40}}"
             r"(?:friends|family|parents|mom|dad|school|followers|contacts|classmates|teachers|everyone|"
-            r"everybody|internet|online)",
-            rf"(?:everyone|everybody|{YOUR} (?:friends|family|parents|school|classmates)) (?:will|gonna|is "
-            r"going to|are going to|'ll) (?:all )?(?:see|get|know|receive)",
-            rf"(?:\bor(?: else)?|otherwise|if {YOU} (?:don'?t|dont|do not|refuse|block me))\b.{{0,30}}"
-            r"(?:see|send|share|post|leak|expose|know)\b",
+            r"everybody|internet|online|everywhere)",
+            rf"{ILL} (?:send|share|post|leak|show|forward|expose|spread|publish|upload) (?:all )?{YOUR} (?:{PICS}|videos?|vids?|screenshots?|messages|chats)",
+            rf"(?:\bor(?: else)?|otherwise|if {YOU} (?:don'?t|dont|do not|refuse|block me|tell)[^.?!]{{0,20}}?)[, ]+"
+            rf"(?:(?:{ILL}|i) (?:send|post|share|leak|show|expose|publish|upload|tell) (?:it|them|everything|all|{YOUR}|"
+            rf"these|those|this|everyone|everybody)|(?:everyone|everybody|{YOUR} "
+            r"(?:friends|family|parents|school)) (?:will|gonna|'ll|is going to|are going to) (?:all )?(?:see|know|get))\b",
             rf"(?:ruin|destroy) {YOUR} (?:life|reputation)", rf"i know where {YOU} live",
-            r"(?:je vais|j'? ?vais|je peux|je vais tout) (?:envoyer|balancer|partager|poster|publier|montrer|"
-            r"diffuser|leak|transferer)\b.{0,40}(?:amis|potes|copains|copines|parents|famille|mere|pere|"
-            r"college|ecole|lycee|classe|contacts|abonnes|monde|profs|insta|internet|reseaux)",
-            r"je (?:balance|envoie|publie|poste|partage|diffuse|montre) (?:tout|tes|ta|les|ces)\b.{0,30}(?:amis|potes|parents|famille|college|ecole|lycee|classe|contacts|abonnes|monde|partout|internet|insta)",
-            r"(?:tout le monde|tes (?:parents|amis|potes)|ton (?:college|ecole)) (?:va|vont|verra|verront|saura|"
-            r"sauront) (?:les |la |le |tes |tout )?(?:voir|savoir|recevoir|tout)",
+            r"(?:je vais|j'? ?vais|je peux) (?:tout )?(?:envoyer|balancer|partager|poster|publier|montrer|"
+            r"diffuser|leak|transferer) (?:tes|ta|tout|ces|les)\b.{0,40}(?:amis|potes|copains|copines|parents|"
+            r"famille|mere|pere|college|ecole|lycee|classe|contacts|abonnes|monde|profs|internet|reseaux|partout)",
+            rf"(?:je vais|j'? ?vais|je peux) (?:envoyer|balancer|partager|poster|publier|diffuser|leak) (?:tes|ta) (?:{PICS}|videos?|screens?|captures|messages|conv)",
+            r"je (?:balance|envoie|publie|poste|partage|diffuse) (?:tout|tes|ta)\b.{0,30}(?:amis|potes|parents|famille|college|ecole|lycee|classe|contacts|abonnes|monde|partout|internet|insta)",
             r"(?:sinon|ou alors|si tu (?:ne )?(?:paies|payes|m'? ?envoies|fais|me bloques) pas|si tu refuses|"
-            r"si tu me bloques).{0,40}(?:envoie|envoi|balance|publie|poste|partage|montre|diffuse|verra|"
-            r"verront|saura|voir)",
+            r"si tu me bloques|si tu (?:le )?dis)[ ,]+(?:(?:je |j'? ?)(?:vais )?(?:envoie|envoyer|balance|balancer|publie|"
+            r"publier|poste|poster|partage|partager|montre|montrer|diffuse|diffuser|dis|dire)|(?:tout le monde|tes "
+            r"(?:parents|amis|potes)|ton (?:college|ecole)) (?:va|vont|verra|verront|saura|sauront|recevra|recevront))",
             r"(?:gacher|ruiner|detruire) ta (?:vie|reputation)", r"je sais ou tu (?:habites|vis)",
-            r"(?:ils|elles) vont (?:tous|toutes) (?:voir|savoir|recevoir)",
-            rf"{ILL} tell (?:everyone|everybody|{YOUR} (?:parents|mom|dad|friends|school))",
-            r"je vais (?:le |tout )?(?:dire|raconter) a (?:tout le monde|tes parents|ta mere|ton pere|tes amis|ton college)", r"they(?:'ll| will) all (?:see|know|get)",
         ]),
-        (0.5, [
+        # Ambiguous alone ("everyone will see the new map"): weak, count with the rest.
+        (0.35, [
             rf"(?:i have|i got|i'?ve got|i saved|i screenshotted|i recorded|i kept) (?:{YOUR}|the|all {YOUR}|"
             rf"these|those|all the) (?:{PICS}|videos?|screenshots?|vids?)",
             rf"(?:j'? ?ai|jai|j'? ?ai garde|j'? ?ai enregistre|j'? ?ai screen|j'? ?ai des captures de) "
             rf"(?:tes|ta|les) (?:{PICS}|videos?|screens?|captures)",
+            rf"(?:everyone|everybody|{YOUR} (?:friends|family|parents|school|classmates)) (?:will|gonna|is "
+            r"going to|are going to|'ll) (?:all )?(?:see|get|know|receive)",
+            r"(?:tout le monde|tes (?:parents|amis|potes)|ton (?:college|ecole)) (?:va|vont|verra|verront|saura|"
+            r"sauront) (?:les |la |le |tes |tout )?(?:voir|savoir|recevoir|tout)",
+            r"(?:ils|elles) vont (?:tous|toutes) (?:voir|savoir|recevoir)", r"they(?:'ll| will) all (?:see|know|get)",
+            rf"{ILL} tell (?:everyone|everybody|{YOUR} (?:parents|mom|dad|friends|school))",
+            r"je vais (?:le |tout )?(?:dire|raconter) a (?:tout le monde|tes parents|ta mere|ton pere|tes amis|ton college)",
+            rf"{ILL} (?:send|share|post|leak|show|forward|expose|spread|publish|upload)\b.{{0,40}}"
+            r"(?:friends|family|parents|school|followers|contacts|classmates|everyone|everybody|internet|online)",
         ]),
     ],
     Category.PAYMENT_DEMAND: [
         (1.0, [
             r"(?:send|pay|give|transfer|wire) (?:me )?(?:\$ ?\d+|\d+ ?(?:\$|dollars?|bucks|euros?|e|gbp|usd))",
-            r"(?:pay|send|give|transfer) me (?:the |some |my )?(?:money|cash)", r"(?:send|transfer|wire) (?:the|my) money", rf"{YOU} (?:have|got|need) to pay", r"pay (?:up|now|me)\b",
+            r"(?:pay|send|give|transfer) me (?:the |some |my )?(?:money|cash)", r"(?:send|transfer|wire) (?:the|my) money", rf"{YOU} (?:have|got|need) to pay", r"pay (?:up|now|me)\b(?! back)",
             r"(?:envoie|envois|paie|paye|vire|donne|transfere)[- ]?(?:moi )?(?:\d+ ?(?:e|euros?|balles)\b|"
             r"de l'? ?argent|l'? ?argent|des sous|la thune|le fric)",
             r"(?:paie|paye|payes|paies) (?:maintenant|vite|tout de suite|ce soir)",

@@ -112,3 +112,12 @@ def test_ordinary_chat_with_unknown_ages_is_not_flagged() -> None:
     lines = [ChatLine("a" if i % 2 == 0 else "b", t) for i, t in enumerate(BENIGN_UNKNOWN_AGES)]
     res = score_conversation(ConversationRecord("c", "en", None, parts, lines), [DET], 0.5)
     assert not res.flagged, res.summary
+
+
+def test_unknown_ages_need_a_sign_of_a_child_before_counting_fully() -> None:
+    dating = [("a", "t'as whatsapp ?"), ("a", "garde ça entre nous"), ("a", "t'es seule ce soir ?"),
+              ("a", "on se voit ce soir ?")]  # fmt: skip
+    child = [("a", "tes parents sont là ?"), *dating]
+    assert not score_conversation(conv(None, None, dating), [DET], 0.5).flagged
+    res = score_conversation(conv(None, None, child), [DET], 0.5)
+    assert res.flagged and "may be a minor" in res.summary

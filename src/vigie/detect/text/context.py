@@ -26,13 +26,21 @@ class Context:
     bonus: float = 0.0
     reasons: list[str] = field(default_factory=list)
     kind: str = "unknown"
+    # Whether the embedding stage is worth running for this sender (not for peers, adults
+    # among themselves, or a child writing to an adult).
+    semantic: bool = True
 
 
 def _age(p: Participant) -> str:
     return "unknown age" if p.age is None else f"{p.age}"
 
 
-def _pair(sender: Participant, recipients: list[Participant], declared_minor: bool) -> Context:
+MINOR_CUE = "the sender asks about parents, age or school: the other person may be a minor"
+
+
+def _pair(
+    sender: Participant, recipients: list[Participant], declared_minor: bool, minor_cue: bool
+) -> Context:
     minors = [r for r in recipients if r.is_minor]
     known = [r for r in recipients if r.age is not None]
     youngest = min(minors, key=lambda r: r.age or 0) if minors else None
@@ -45,25 +53,32 @@ def _pair(sender: Participant, recipients: list[Participant], declared_minor: bo
         gap = (sender.age or 0) - (youngest.age or 0)
         if gap <= PEER_GAP:
             why = f"peers of similar age ({sender.age} and {youngest.age}): weighed down"
-            return Context(0.45, 0.9, 0.0, [why], "peers")
+            return Context(0.45, 0.9, 0.0, [why], "peers", semantic=False)
         why = f"older minor ({sender.age}) writing to a younger one ({youngest.age}), gap {gap}"
         return Context(0.8, 1.0, 0.0, [why], "older_minor")
     if sender.is_minor and youngest is None:
         return Context(0.3, 0.3, 0.0, ["a minor writing to an adult or someone of unknown age"],
-                       "minor_to_adult")  # fmt: skip
+                       "minor_to_adult", semantic=False)  # fmt: skip
     if known and len(known) == len(recipients) and not minors:
         if declared_minor:
             return Context(0.9, 1.0, 0.0, ["the other person said they are a minor"], "declared")
-        return Context(0.35, 0.35, 0.0, ["adults among themselves: weighed down"], "adults")
+        return Context(0.35, 0.35, 0.0, ["adults among themselves: weighed down"], "adults",
+                       semantic=False)  # fmt: skip
     if declared_minor:
         return Context(0.95, 1.0, 0.0, ["the other person said they are a minor"], "declared")
     if sender.is_adult:
-        return Context(0.8, 1.0, 0.0, [f"adult ({sender.age}) writing to someone of unknown age"],
+        why = f"adult ({sender.age}) writing to someone of unknown age"
+        if minor_cue:
+            return Context(0.8, 1.0, 0.0, [why, MINOR_CUE], "adult_to_unknown")
+        return Context(0.5, 0.9, 0.0, [why + ": weighed down until a sign says it is a minor"],
                        "adult_to_unknown")  # fmt: skip
     if youngest is not None:
         return Context(0.85, 1.0, 0.0, [f"{_age(sender)} sender writing to a minor "
                                          f"({youngest.age})"], "unknown_to_minor")  # fmt: skip
-    return Context(0.7, 0.9, 0.0, ["ages unknown"], "unknown")
+    if minor_cue:
+        return Context(0.7, 0.9, 0.0, ["ages unknown", MINOR_CUE], "unknown")
+    return Context(0.45, 0.9, 0.0, ["ages unknown: weighed down until a sign says it is a minor"],
+                   "unknown")  # fmt: skip
 
 
 def _new_account(sender: Participant, now: datetime | None) -> bool:
@@ -75,9 +90,9 @@ def _new_account(sender: Participant, now: datetime | None) -> bool:
     return now - created < NEW_ACCOUNT
 
 
-def assess(ctx: MessageContext, declared_minor: bool = False) -> Context:
+def assess(ctx: MessageContext, declared_minor: bool = False, minor_cue: bool = False) -> Context:
     """Context multiplier and reasons for the sender of this message."""
-    out = _pair(ctx.sender, ctx.recipients, declared_minor)
+    out = _pair(ctx.sender, ctx.recipients, declared_minor, minor_cue)
     if out.factor < 0.5:
         return out
     if _new_account(ctx.sender, ctx.sent_at):

@@ -19,9 +19,12 @@ from vigie.detect.text.indicators import Hit, IndicatorMatcher
 from vigie.detect.text.normalize import Normalized, normalize
 from vigie.domain import CATEGORIES, Category, Participant, Signal
 
-PATTERNS_VERSION = "patterns-2026.11.3"
-# Below this context factor (peers, adults among themselves) the embedding stage is skipped.
-SEMANTIC_MIN_FACTOR = 0.5
+PATTERNS_VERSION = "patterns-2026.11.4"
+# Words that, in a message showing a warning sign, say the recipient is probably a child.
+_MINOR_CUE = re.compile(
+    r"\b(?:parents?|mom|mum|mommy|dad|daddy|folks|mere|pere|daron|daronne|darons|school|"
+    r"ecole|college|grade|classe|homework|devoirs|how old|quel age|age|ans|birthday|anniv)\b"
+)
 # A conversation where the sender's risk reached this is remembered across conversations.
 RISKY = 0.3
 PROFILE_MEMORY = 50
@@ -68,6 +71,11 @@ def _remember(ctx: MessageContext, key: str) -> None:
         ctx.profile_state[key] = [*seen, ctx.conversation_id][-PROFILE_MEMORY:]
 
 
+def _minor_cue(state: MutableMapping[str, Any]) -> bool:
+    """Whether the sender's own questions (parents, age, school) suggest a child recipient."""
+    return bool(state.get("minor_cue"))
+
+
 def _explain(hit: Hit) -> str:
     what = CATEGORIES.get(Category(hit.category), hit.category)
     how = "" if hit.source == "pattern" else " (similar to known examples)"
@@ -88,7 +96,7 @@ class GroomingDetector:
     def find(self, ctx: MessageContext, context: Context) -> list[Hit]:
         norm = normalize(ctx.text)
         found = self.matcher.match(ctx.text, norm)
-        if self.semantic is not None and context.factor >= SEMANTIC_MIN_FACTOR:
+        if self.semantic is not None and context.semantic:
             have = {h.category for h in found}
             found += [
                 h
@@ -104,15 +112,17 @@ class GroomingDetector:
         todo = []
         for text, sender, recipients in messages:
             ctx = MessageContext("", text, sender, recipients, None, 0)
-            wanted = assess(ctx).factor >= SEMANTIC_MIN_FACTOR
+            wanted = assess(ctx).semantic
             if wanted and self.semantic.wanted(text, self.matcher.match(text)):
                 todo.append(text)
         self.semantic.prefetch(todo)
 
     def detect(self, ctx: MessageContext) -> DetectorOutput:
         state = ctx.state
-        context = assess(ctx, _declared_minor(ctx, state))
+        context = assess(ctx, _declared_minor(ctx, state), _minor_cue(state))
         found = self.find(ctx, context)
+        if found and not state.get("minor_cue") and _MINOR_CUE.search(normalize(ctx.text).text):
+            state["minor_cue"] = True
         hits = {h.category: h.strength for h in found}
         evidence = {h.category: h.evidence for h in found}
         st.update(state, hits, evidence, ctx.index, ctx.sent_at)

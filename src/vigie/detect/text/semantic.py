@@ -16,6 +16,7 @@ time with ``prefetch`` (the batch path of ``vigie scan`` and ``vigie eval``).
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,9 +29,14 @@ import numpy as np
 
 from vigie.detect.base import MessageContext
 from vigie.detect.text.indicators import Hit
-from vigie.detect.text.normalize import Normalized
+from vigie.detect.text.normalize import Normalized, normalize
 
 MIN_WORDS = 3
+# Second person, or "we"/"us" for the pair: warning signs address the child.
+_SECOND_PERSON = re.compile(
+    r"\b(?:you|u|ya|your|ur|yours|yourself|urself|tu|te|toi|ton|ta|tes|vous|votre|vos|we|us|"
+    r"lets|nous)\b|\bt'|\blet's\b|\bon s(?:e\b|')"
+)
 LONG_MESSAGE = 7  # long messages may carry a second sign the patterns missed
 TOP_K = 3
 MIN_SIMILARITY = 0.56
@@ -151,9 +157,15 @@ class SemanticIndicators:
 
     @staticmethod
     def wanted(text: str, pattern_hits: list[Hit]) -> bool:
-        """The cascade gate for one message (context is checked by the detector)."""
+        """The cascade gate for one message (context is checked by the detector).
+
+        Warning signs address the child: a message with no second person ("dad is working
+        late tonight") is not embedded.
+        """
         words = len(text.split())
-        return words >= MIN_WORDS and (not pattern_hits or words >= LONG_MESSAGE)
+        if words < MIN_WORDS or (pattern_hits and words < LONG_MESSAGE):
+            return False
+        return bool(_SECOND_PERSON.search(normalize(text).text))
 
     def prefetch(self, texts: Iterable[str]) -> None:
         self.embedder.prefetch(texts)

@@ -206,3 +206,23 @@ def test_nul_characters_are_refused_on_every_database(any_db_client: TestClient)
     }
     r = any_db_client.post("/v1/events", json={"events": [literal]}, headers=headers)
     assert r.status_code == 200
+
+
+def test_animated_images_have_a_total_pixel_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many huge frames compress to little: decoding stops at the budget, not at frame 64."""
+    from vigie.detect.media import hashing
+
+    frames = [Image.new("P", (1000, 1000), i) for i in range(10)]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:])
+    decoded: list[int] = []
+    real_load = hashing._load_frame
+
+    def counting_load(frame: Image.Image) -> object:
+        decoded.append(1)
+        return real_load(frame)
+
+    monkeypatch.setattr(hashing, "_load_frame", counting_load)
+    monkeypatch.setattr(hashing, "MAX_TOTAL_PIXELS", 3_000_000)
+    hashing.hash_media(buffer.getvalue())
+    assert len(decoded) == 3

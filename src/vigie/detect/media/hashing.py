@@ -24,6 +24,9 @@ from PIL import Image, ImageSequence, UnidentifiedImageError
 MAX_PIXELS = 64_000_000
 # Animated images: hash at most this many frames (distinct hashes only are kept).
 MAX_FRAMES = 64
+# ...and decode at most this many pixels over all frames: 64 huge frames compress to a few
+# hundred kB of GIF but cost minutes of CPU to decode and hash.
+MAX_TOTAL_PIXELS = 2 * MAX_PIXELS
 # vPDQ: one hash per second of video, as HMA / python-threatexchange do.
 SECONDS_PER_HASH = 1.0
 
@@ -126,13 +129,14 @@ def hash_image(data: bytes) -> tuple[PdqHash, list[PdqHash]]:
     """PDQ of the first frame, and of the further distinct frames of an animated image."""
     image = _open_image(data)
     first = pdq_of_array(_load_frame(image))
+    frame_pixels = max(image.size[0] * image.size[1], 1)
     extra: list[PdqHash] = []
     if getattr(image, "n_frames", 1) > 1:
         seen = {first.hex}
         for index, frame in enumerate(ImageSequence.Iterator(image)):
             if index == 0:
                 continue
-            if index >= MAX_FRAMES:
+            if index >= min(MAX_FRAMES, MAX_TOTAL_PIXELS // frame_pixels):
                 break
             pdq = pdq_of_array(_load_frame(frame))
             if pdq.hex not in seen:

@@ -19,7 +19,7 @@ from vigie.detect.text.indicators import Hit, IndicatorMatcher
 from vigie.detect.text.normalize import Normalized, normalize
 from vigie.domain import CATEGORIES, Category, Participant, Signal
 
-PATTERNS_VERSION = "patterns-2026.11.4"
+PATTERNS_VERSION = "patterns-2026.11.5"
 # Words that, in a message showing a warning sign, say the recipient is probably a child.
 _MINOR_CUE = re.compile(
     r"\b(?:parents?|mom|mum|mommy|dad|daddy|folks|mere|pere|daron|daronne|darons|school|"

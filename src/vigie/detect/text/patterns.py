@@ -242,6 +242,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:en|dans ton) (?:pyjama|maillot(?: de bain)?|sous-vetements|lit)\s*\?",
             rf"(?:swap|trade|exchange) (?:some )?{PICS}", rf"(?:s'? ?echange|echanger|on s'? ?envoie) (?:des |nos )?{PICS}",
             r"(?:i'?ll|i will|je t'? ?en) (?:send|envoie) (?:one|mine|une aussi|la mienne)",
+            r"(?:you|u) send (?:one|a pic|a photo),? i(?:'ll| will)? send (?:one|mine)",
         ]),
         # A photo, of what is not said: weak on its own (teachers and parents ask too).
         (0.45, [
@@ -310,6 +311,10 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"these|those|this|everyone|everybody)|(?:everyone|everybody|{YOUR} "
             r"(?:friends|family|parents|school)) (?:will|gonna|'ll|is going to|are going to) (?:all )?(?:see|know|get))\b",
             rf"(?:ruin|destroy) {YOUR} (?:life|reputation)", rf"i know where {YOU} live",
+            rf"(?:everyone|everybody|{YOUR} (?:friends|family|parents|school|classmates|followers)) (?:will|gonna|'ll|is going to|are going to) "
+            rf"(?:all )?(?:see|get|receive) (?:everything|it all|all of it|them|{YOUR} (?:{PICS}|videos?|messages)|the (?:{PICS}|videos?|screenshots?))",
+            r"(?:tout le monde|tes (?:parents|amis|potes)|ton (?:college|ecole)) (?:va|vont|verra|verront) (?:tout )?(?:voir|recevoir) "
+            rf"(?:tout|tes (?:{PICS}|videos?|messages)|les (?:{PICS}|videos?|captures))",
             r"(?:je vais|j'? ?vais|je peux) (?:tout )?(?:envoyer|balancer|partager|poster|publier|montrer|"
             r"diffuser|leak|transferer) (?:tes|ta|tout|ces|les)\b.{0,40}(?:amis|potes|copains|copines|parents|"
             r"famille|mere|pere|college|ecole|lycee|classe|contacts|abonnes|monde|profs|internet|reseaux|partout)",
@@ -345,7 +350,8 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:envoie|envois|paie|paye|vire|donne|transfere)[- ]?(?:moi )?(?:\d+ ?(?:e|euros?|balles)\b|"
             r"de l'? ?argent|l'? ?argent|des sous|la thune|le fric)",
             r"(?:paie|paye|payes|paies) (?:maintenant|vite|tout de suite|ce soir)",
-            r"tu (?:dois|vas) me payer", r"(?:owe me|tu me dois) (?:\$ ?)?\d+", r"(?:je veux|il me faut) (?:\d+ ?(?:e|euros?|balles)|de l'? ?argent|des sous)",
+            r"tu (?:dois|vas) me payer",
+            r"(?:i want|i need|gimme|give me) (?:\$ ?)?\d+ ?(?:\$|dollars?|bucks|euros?|e|gbp|usd|quid)\b", r"(?:owe me|tu me dois) (?:\$ ?)?\d+", r"(?:je veux|il me faut) (?:\d+ ?(?:e|euros?|balles)|de l'? ?argent|des sous)",
         ]),
         (0.6, [
             r"(?:gift ?cards?|itunes card|amazon card|steam card|google play card|paysafe ?card|bitcoin|btc|"

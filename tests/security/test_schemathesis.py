@@ -43,7 +43,6 @@ OPERATIONS = [
     ("GET", "/v1/cases"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
-    ("GET", "/metrics"),
     ("GET", "/v1/events/{event_id}"),
     ("GET", "/help"),
 ]

@@ -1,10 +1,16 @@
-# Known imagery (issue 4): system packages that vpdq needs to build from source.
-# Included by the top-level Makefile; `make media-deps` before installing the venv.
-PYTHON ?= .venv/bin/python
+# Known imagery (docs/media.md). Included by the Makefile (mk/*.mk).
+# vpdq builds from source against FFmpeg: its Debian build packages are installed, when
+# missing, before the virtualenv (`system-deps` depends on `media-deps`).
+#   make media-deps    install the Debian packages vpdq needs (only those missing)
+#   make bench-media   the PDQ index / hashing benchmark at 10M hashes (BENCH_MEDIA_ARGS to change)
 MEDIA_DEBS := cmake pkg-config g++ make libavcodec-dev libavformat-dev libavutil-dev \
 	libswscale-dev libavdevice-dev libavfilter-dev libswresample-dev
+MEDIA_PY ?= $(or $(BIN),.venv/bin)/python
+BENCH_MEDIA_ARGS ?=
 
-.PHONY: media-deps
+.PHONY: media-deps bench-media
+system-deps: media-deps
+
 media-deps:
 	@missing=""; for p in $(MEDIA_DEBS); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -15,6 +21,6 @@ media-deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y --no-install-recommends $$missing; \
 	else echo "media-deps: all present"; fi
 
-.PHONY: bench-media
 bench-media:
-	$(PYTHON) bench/bench_media.py $(BENCH_MEDIA_ARGS)
+	mkdir -p bench/results
+	$(MEDIA_PY) bench/bench_media.py $(BENCH_MEDIA_ARGS)

@@ -63,6 +63,27 @@ def _engine() -> Any:
     return make_engine(url)
 
 
+def _ready_engine() -> Any:
+    """The settings' database, with the list tables: a database without them is brought up to
+    date by the migrations (as ``vigie db upgrade`` would), so Alembic stays in charge."""
+    from sqlalchemy import inspect
+
+    from vigie.settings import get_settings
+    from vigie.store import hashlists as repo
+    from vigie.store.tables import Base
+
+    engine = _engine()
+    if inspect(engine).has_table("hash_list_changes"):
+        return engine
+    try:
+        from vigie.store.migrate import upgrade
+    except ImportError:  # pragma: no cover - before the migrations exist
+        Base.metadata.create_all(engine, tables=repo.HASHLIST_TABLES)
+        return engine
+    upgrade(get_settings().database_url)
+    return engine
+
+
 def import_command(
     file: Annotated[Path, typer.Argument(help="hash list (CSV, ThreatExchange/HMA file)")],
     fmt: Annotated[str, typer.Option("--format", help="auto, csv, te or jsonl")] = "auto",
@@ -80,7 +101,6 @@ def import_command(
 
     from vigie.detect.media.lists import ListFormatError, parse_list
     from vigie.store import hashlists as repo
-    from vigie.store.tables import Base
 
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -88,8 +108,7 @@ def import_command(
     except (OSError, UnicodeDecodeError, ListFormatError) as exc:
         typer.echo(f"error: {file}: {exc}", err=True)
         raise typer.Exit(2) from exc
-    engine = _engine()
-    Base.metadata.create_all(engine, tables=repo.HASHLIST_TABLES)
+    engine = _ready_engine()
     added = removed = 0
     with Session(engine) as session, session.begin():
         rows: dict[str, Any] = {}

@@ -144,3 +144,15 @@ def test_from_settings_before_any_list_exists(tmp_path: Path) -> None:
     _add(engine, "hotline", "known_csam", [("pdq", PDQ, 100)])
     assert matcher.refresh() == 1
     assert matcher.detect_media(_media({"pdq": PDQ})).risk == 1.0
+
+
+def test_reference_video_matches_itself_not_another(data_dir: Path) -> None:
+    videos = data_dir / "vpdq" / "videos"
+    grey = hash_media((videos / "pattern-sd-grey-bar.mp4").read_bytes(), "a.mp4")
+    chair = hash_media((videos / "chair-22-sd-grey-bar.mp4").read_bytes(), "b.mp4")
+    matcher = HashMatcher()
+    matcher.add_list(ListInfo(1, "videos", "known_csam"))
+    matcher.add_entries([EntryView(1, 1, "vpdq", grey["vpdq"], 100)])
+    (hit,) = matcher.match({"vpdq": grey["vpdq"]})
+    assert hit.match_percent == 100.0 and hit.distance == 0
+    assert matcher.match({"vpdq": chair["vpdq"]}) == []

@@ -317,8 +317,11 @@ def warm_up() -> None:
 
 
 def _dedupe(matches: list[Match]) -> None:
-    """A row can be found through several slices: keep it once, nearest first."""
-    unique = {m.key: m for m in matches}
+    """One match per key, the nearest; then nearest first."""
+    unique: dict[int, Match] = {}
+    for m in matches:  # a key may own several rows (a video's frames): keep its nearest
+        if m.key not in unique or m.distance < unique[m.key].distance:
+            unique[m.key] = m
     matches[:] = sorted(unique.values(), key=lambda m: (m.distance, m.key))
 
 

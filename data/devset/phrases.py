@@ -684,79 +684,230 @@ ADULTS: P = {
 # --- test split: lines written after the detector was tuned, never used to tune it --------
 TEST: dict[str, P] = {
     "FLATTERY": {
-        "fr": ["t'as un visage d'ange", "on dirait pas du tout que t'as cet âge", "t'es la fille la plus intéressante que je connaisse", "tu es tellement mignonne quand tu souris"],
-        "en": ["you have such a pretty face", "you dont act like a kid at all", "youre the most interesting girl i know", "ur so cute when u smile"],
+        "fr": [
+            "t'as un visage d'ange",
+            "on dirait pas du tout que t'as cet âge",
+            "t'es la fille la plus intéressante que je connaisse",
+            "tu es tellement mignonne quand tu souris",
+        ],
+        "en": [
+            "you have such a pretty face",
+            "you dont act like a kid at all",
+            "youre the most interesting girl i know",
+            "ur so cute when u smile",
+        ],
     },
     "AGE": {
-        "fr": ["t'es en quelle année de collège ?", "tu fêtes tes combien cette année ?", "t'as genre 12 ou 13 ?", "tu es encore au primaire ?"],
-        "en": ["what year of school r u in", "how old will you be this year?", "ur like 12 or 13?", "are you still in elementary?"],
+        "fr": [
+            "t'es en quelle année de collège ?",
+            "tu fêtes tes combien cette année ?",
+            "t'as genre 12 ou 13 ?",
+            "tu es encore au primaire ?",
+        ],
+        "en": [
+            "what year of school r u in",
+            "how old will you be this year?",
+            "ur like 12 or 13?",
+            "are you still in elementary?",
+        ],
     },
     "GIFT": {
-        "fr": ["je t'achète ce que tu veux dans la boutique", "si tu veux je te fais un virement pour tes skins", "je peux te prendre l'abonnement"],
-        "en": ["ill buy you anything from the shop", "i can send you money for skins", "want me to get you the subscription"],
+        "fr": [
+            "je t'achète ce que tu veux dans la boutique",
+            "si tu veux je te fais un virement pour tes skins",
+            "je peux te prendre l'abonnement",
+        ],
+        "en": [
+            "ill buy you anything from the shop",
+            "i can send you money for skins",
+            "want me to get you the subscription",
+        ],
     },
     "PERSONAL": {
-        "fr": ["c'est quoi le nom de ta ville ?", "t'habites près de quoi ?", "envoie ta localisation"],
+        "fr": [
+            "c'est quoi le nom de ta ville ?",
+            "t'habites près de quoi ?",
+            "envoie ta localisation",
+        ],
         "en": ["whats the name of your town", "what do you live near", "send me your location"],
     },
     "SUPERVISION": {
-        "fr": ["ta mère rentre quand ?", "t'as quelqu'un qui surveille ce que tu fais sur ton tel ?", "ce soir t'es toute seule ?"],
-        "en": ["when does your mom get home", "does anyone watch what you do on your phone", "so ur by yourself tonight?"],
+        "fr": [
+            "ta mère rentre quand ?",
+            "t'as quelqu'un qui surveille ce que tu fais sur ton tel ?",
+            "ce soir t'es toute seule ?",
+        ],
+        "en": [
+            "when does your mom get home",
+            "does anyone watch what you do on your phone",
+            "so ur by yourself tonight?",
+        ],
     },
     "SECRECY": {
-        "fr": ["tu parles de moi à personne hein", "ça c'est entre toi et moi", "si ta mère voit nos messages elle va mal comprendre, efface", "pas un mot à tes parents"],
-        "en": ["you dont talk about me to anyone ok", "this stays between you and me", "if your mom sees this she wont get it, delete it", "not a word to your parents"],
+        "fr": [
+            "tu parles de moi à personne hein",
+            "ça c'est entre toi et moi",
+            "si ta mère voit nos messages elle va mal comprendre, efface",
+            "pas un mot à tes parents",
+        ],
+        "en": [
+            "you dont talk about me to anyone ok",
+            "this stays between you and me",
+            "if your mom sees this she wont get it, delete it",
+            "not a word to your parents",
+        ],
     },
     "ISOLATION": {
-        "fr": ["les gens de ton âge sont trop immatures pour toi", "ta famille te mérite pas", "moi je te juge pas comme eux"],
-        "en": ["kids your age are too immature for you", "your family doesnt deserve you", "i dont judge you like they do"],
+        "fr": [
+            "les gens de ton âge sont trop immatures pour toi",
+            "ta famille te mérite pas",
+            "moi je te juge pas comme eux",
+        ],
+        "en": [
+            "kids your age are too immature for you",
+            "your family doesnt deserve you",
+            "i dont judge you like they do",
+        ],
     },
     "MIGRATION": {
-        "fr": ["t'as un compte telegram ?", "je préfère qu'on parle sur snap", "donne moi ton numéro on parlera par sms"],
-        "en": ["do you have telegram", "id rather we talk on snap", "give me your number we can text"],
+        "fr": [
+            "t'as un compte telegram ?",
+            "je préfère qu'on parle sur snap",
+            "donne moi ton numéro on parlera par sms",
+        ],
+        "en": [
+            "do you have telegram",
+            "id rather we talk on snap",
+            "give me your number we can text",
+        ],
     },
     "IMAGE": {
-        "fr": ["tu m'envoies une photo de toi ?", "j'aimerais voir une photo de toi en ce moment", "fais moi un selfie"],
-        "en": ["will you send me a pic of you?", "id love to see a photo of you right now", "take a selfie for me"],
+        "fr": [
+            "tu m'envoies une photo de toi ?",
+            "j'aimerais voir une photo de toi en ce moment",
+            "fais moi un selfie",
+        ],
+        "en": [
+            "will you send me a pic of you?",
+            "id love to see a photo of you right now",
+            "take a selfie for me",
+        ],
     },
     "CAMERA": {
         "fr": ["on se fait un facetime ce soir ?", "mets la caméra que je te voie"],
         "en": ["wanna facetime tonight?", "turn the camera on so i can see you"],
     },
     "MEETING": {
-        "fr": ["on se voit quand en vrai ?", "je peux venir te voir ce week-end", "viens me rejoindre au centre commercial, seule"],
-        "en": ["when can we meet for real?", "i could come see you this weekend", "meet me at the mall, come alone"],
+        "fr": [
+            "on se voit quand en vrai ?",
+            "je peux venir te voir ce week-end",
+            "viens me rejoindre au centre commercial, seule",
+        ],
+        "en": [
+            "when can we meet for real?",
+            "i could come see you this weekend",
+            "meet me at the mall, come alone",
+        ],
     },
     "SX_EXCHANGE": {
-        "fr": ["envoie une photo de toi et je t'envoie la mienne", "tu m'envoies une photo ? je t'en envoie une aussi"],
+        "fr": [
+            "envoie une photo de toi et je t'envoie la mienne",
+            "tu m'envoies une photo ? je t'en envoie une aussi",
+        ],
         "en": ["send me a pic and ill send mine", "you send one i send one"],
     },
     "THREAT": {
-        "fr": ["si tu paies pas j'envoie tout à tes amis", "je vais poster tes photos partout", "tes parents vont tout recevoir ce soir"],
-        "en": ["if you dont pay i send it all to your friends", "im going to post your pics everywhere", "your parents will get everything tonight"],
+        "fr": [
+            "si tu paies pas j'envoie tout à tes amis",
+            "je vais poster tes photos partout",
+            "tes parents vont tout recevoir ce soir",
+        ],
+        "en": [
+            "if you dont pay i send it all to your friends",
+            "im going to post your pics everywhere",
+            "your parents will get everything tonight",
+        ],
     },
     "PAYMENT": {
         "fr": ["je veux 300 euros", "paie en bitcoin", "envoie l'argent maintenant"],
         "en": ["i want 300 dollars", "pay in bitcoin", "send the money now"],
     },
     "FAMILY": {
-        "fr": ["t'as pris tes clés ?", "envoie moi une photo de l'ordonnance", "je passe te prendre à la sortie du collège", "dis rien à papa pour son cadeau", "t'es toute seule ? mamie arrive dans 5 min", "ma chérie tu es magnifique dans ta robe", "on fait un facetime avec tonton ce soir"],
-        "en": ["did you take your keys?", "send me a photo of the prescription", "ill get you after school", "dont tell dad about his gift", "you alone? grandma will be there in 5", "sweetie you look amazing in that dress", "we're facetiming your uncle tonight"],
+        "fr": [
+            "t'as pris tes clés ?",
+            "envoie moi une photo de l'ordonnance",
+            "je passe te prendre à la sortie du collège",
+            "dis rien à papa pour son cadeau",
+            "t'es toute seule ? mamie arrive dans 5 min",
+            "ma chérie tu es magnifique dans ta robe",
+            "on fait un facetime avec tonton ce soir",
+        ],
+        "en": [
+            "did you take your keys?",
+            "send me a photo of the prescription",
+            "ill get you after school",
+            "dont tell dad about his gift",
+            "you alone? grandma will be there in 5",
+            "sweetie you look amazing in that dress",
+            "we're facetiming your uncle tonight",
+        ],
     },
     "TEACHER": {
-        "fr": ["pense à m'envoyer la photo de ton cahier", "rendez-vous à la gare à 7h30 pour le voyage", "tu as très bien réussi ton contrôle", "allumez vos caméras pour le cours en ligne"],
-        "en": ["remember to send me a photo of your notebook", "meet at the station at 7:30 for the trip", "you did really well on your test", "everyone turn your cameras on for online class"],
+        "fr": [
+            "pense à m'envoyer la photo de ton cahier",
+            "rendez-vous à la gare à 7h30 pour le voyage",
+            "tu as très bien réussi ton contrôle",
+            "allumez vos caméras pour le cours en ligne",
+        ],
+        "en": [
+            "remember to send me a photo of your notebook",
+            "meet at the station at 7:30 for the trip",
+            "you did really well on your test",
+            "everyone turn your cameras on for online class",
+        ],
     },
     "COACH": {
-        "fr": ["rdv au gymnase à 14h", "envoie moi la photo de ta licence", "tes parents peuvent t'amener au tournoi ?", "t'as été super aujourd'hui"],
-        "en": ["meet at the gym at 2pm", "send me a photo of your license", "can your parents bring you to the tournament", "you were great today"],
+        "fr": [
+            "rdv au gymnase à 14h",
+            "envoie moi la photo de ta licence",
+            "tes parents peuvent t'amener au tournoi ?",
+            "t'as été super aujourd'hui",
+        ],
+        "en": [
+            "meet at the gym at 2pm",
+            "send me a photo of your license",
+            "can your parents bring you to the tournament",
+            "you were great today",
+        ],
     },
     "PEER": {
-        "fr": ["t'as snap ?", "dis rien à personne mais je kiffe Tom", "on se voit au parc ?", "t'es trop belle sur ta story", "envoie le screen de ton score"],
-        "en": ["u got snap?", "dont tell anyone but i like Tom", "meet at the park?", "ur so pretty on ur story", "send a screenshot of your score"],
+        "fr": [
+            "t'as snap ?",
+            "dis rien à personne mais je kiffe Tom",
+            "on se voit au parc ?",
+            "t'es trop belle sur ta story",
+            "envoie le screen de ton score",
+        ],
+        "en": [
+            "u got snap?",
+            "dont tell anyone but i like Tom",
+            "meet at the park?",
+            "ur so pretty on ur story",
+            "send a screenshot of your score",
+        ],
     },
     "ADULTS": {
-        "fr": ["on se retrouve au resto ?", "envoie moi des photos de la maison", "t'es libre ce soir ?", "ça reste entre nous pour la promo"],
-        "en": ["meet at the restaurant?", "send me photos of the house", "are you free tonight?", "keep the promotion between us"],
+        "fr": [
+            "on se retrouve au resto ?",
+            "envoie moi des photos de la maison",
+            "t'es libre ce soir ?",
+            "ça reste entre nous pour la promo",
+        ],
+        "en": [
+            "meet at the restaurant?",
+            "send me photos of the house",
+            "are you free tonight?",
+            "keep the promotion between us",
+        ],
     },
 }

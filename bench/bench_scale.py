@@ -41,7 +41,7 @@ VIGIE = str(Path(sys.executable).with_name("vigie"))
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/"
 NATS = "nats://127.0.0.1:4222"
 PARTITIONS, BATCH, WINDOW, POST_SIZE = 16, 32, 400, 20
-THROUGHPUT_S, LATENCY_S = float(os.environ.get("BENCH_PHASE_S", 18)), 12.0
+THROUGHPUT_S, LATENCY_S, WARMUP_S = float(os.environ.get("BENCH_PHASE_S", 15)), 10.0, 4.0
 TEXTS = [
     "hey, good game",
     "how old are you?",
@@ -52,6 +52,57 @@ TEXTS = [
     "gg, same time tomorrow?",
     "don't tell anyone about us, ok?",
 ]
+# Words around each text so that messages are (almost) all different, as in real chat: the
+# semantic stage caches embeddings by text and must not be measured on a handful of strings.
+WORDS = (
+    "ok",
+    "so",
+    "well",
+    "hey",
+    "lol",
+    "yes",
+    "no",
+    "maybe",
+    "haha",
+    "right",
+    "cool",
+    "nice",
+    "wow",
+    "hmm",
+    "sure",
+    "yeah",
+    "oh",
+    "btw",
+    "also",
+    "anyway",
+    "then",
+    "now",
+    "today",
+    "later",
+    "again",
+    "first",
+    "last",
+    "really",
+    "just",
+    "still",
+    "soon",
+    "tonight",
+    "tomorrow",
+    "friday",
+    "monday",
+    "please",
+    "thanks",
+    "sorry",
+    "great",
+    "fine",
+    "good",
+    "bad",
+    "fun",
+    "quick",
+    "slow",
+    "big",
+    "small",
+)
 
 
 def _admin(sql: str) -> None:
@@ -59,6 +110,12 @@ def _admin(sql: str) -> None:
         host="127.0.0.1", user="postgres", dbname="postgres", autocommit=True
     ) as conn:
         conn.execute(sql)  # type: ignore[arg-type]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (Linux /proc), immune to other work's load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -86,18 +143,19 @@ class Bench:
             "VIGIE_API__RATE_LIMIT_PER_MINUTE": "1000000",
         }
         self.procs: list[subprocess.Popen[bytes]] = []
+        self.metrics_ports: list[int] = []
         self.sent: dict[str, float] = {}
         self.counter = 0
 
     # Processes -----------------------------------------------------------------------------
-    def _vigie(self, *args: str, wait: bool = True) -> subprocess.Popen[bytes] | str:
+    def _vigie(self, *args: str, wait: bool = True, **env: str) -> subprocess.Popen[bytes] | str:
         if wait:
             out = subprocess.run(
                 [VIGIE, *args], env=self.env, check=True, capture_output=True, text=True
             )
             return out.stdout
         log = (LOGS / f"scale-{args[0]}-{len(self.procs)}.log").open("wb")
-        proc = subprocess.Popen([VIGIE, *args], env=self.env, stdout=log, stderr=log)
+        proc = subprocess.Popen([VIGIE, *args], env={**self.env, **env}, stdout=log, stderr=log)
         self.procs.append(proc)
         return proc
 
@@ -107,13 +165,16 @@ class Bench:
         out = self._vigie("platform", "add", "bench")
         assert isinstance(out, str)
         self.key = out.strip().splitlines()[-1]
-        self._vigie("serve", "--port", str(self.port), wait=False)
+        # The API only publishes in asynchronous mode: spare it the embedding model.
+        self._vigie(
+            "serve", "--port", str(self.port), wait=False, VIGIE_DETECTION__SEMANTIC="false"
+        )
         self.http = httpx.Client(
             base_url=f"http://127.0.0.1:{self.port}",
             timeout=30,
             headers={"Authorization": f"Bearer {self.key}"},
         )
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             try:
                 if self.http.get("/readyz").status_code == 200:
@@ -163,7 +224,7 @@ class Bench:
                     "conversation": f"c{conv}",
                     "sender": f"u{conv}",
                     "recipients": [f"v{conv}"],
-                    "text": TEXTS[i % len(TEXTS)],
+                    "text": f"{WORDS[i % 47]} {TEXTS[i % len(TEXTS)]} {WORDS[i // 47 % 47]}",
                 }
             )
         return events
@@ -185,6 +246,26 @@ class Bench:
         with psycopg.connect(host="127.0.0.1", user="postgres", dbname=self.db) as conn:
             row = conn.execute("SELECT count(*) FROM processed_events").fetchone()
         return int(row[0]) if row else 0
+
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds used so far by the API process and by all worker processes."""
+        api = [p for p in self.procs if p.args[1] == "serve"]
+        workers = [p for p in self.procs if p.args[1] == "worker"]
+        return {
+            "api": sum(_cpu_seconds(p.pid) for p in api),
+            "workers": sum(_cpu_seconds(p.pid) for p in workers),
+        }
+
+    def db_stats(self) -> dict[str, int]:
+        """PostgreSQL's own counters for the bench database (for the sizing arithmetic)."""
+        with psycopg.connect(host="127.0.0.1", user="postgres", dbname=self.db) as conn:
+            row = conn.execute(
+                "SELECT xact_commit, tup_inserted, tup_updated, tup_fetched"
+                " FROM pg_stat_database WHERE datname = %s",
+                (self.db,),
+            ).fetchone()
+        assert row is not None
+        return dict(zip(("commits", "inserted", "updated", "fetched"), map(int, row), strict=True))
 
     def throughput(self, seconds: float) -> float:
         """Closed loop with at most WINDOW events in flight; committed events per second."""
@@ -231,31 +312,69 @@ class Bench:
             "p99_ms": round(q[98] * 1000, 1),
         }
 
+    def _wait_balanced(self, count: int, timeout: float = 240) -> None:
+        """Until every worker has loaded its model and holds its share of the partitions."""
+        deadline, owned = time.monotonic() + timeout, []
+        while time.monotonic() < deadline:
+            owned = [self._partitions(port) for port in self.metrics_ports]
+            if len(owned) == count and min(owned) >= PARTITIONS // count:
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"workers did not share the partitions: {owned}")
+
+    @staticmethod
+    def _partitions(port: int) -> int:
+        """The worker's own gauge, read from its Prometheus endpoint."""
+        try:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+        except httpx.HTTPError:
+            return 0
+        for line in text.splitlines():
+            if line.startswith("vigie_worker_partitions "):
+                return int(float(line.split()[1]))
+        return 0
+
     def with_workers(self, count: int) -> dict[str, Any]:
-        while len([p for p in self.procs if p.args[1] == "worker"]) < count:
-            self._vigie("worker", "--no-webhooks", wait=False)
-        time.sleep(8 if count == 1 else 10)  # model load and partition sharing
-        self._post(POST_SIZE)  # warm-up
+        while len(self.metrics_ports) < count:
+            port = _free_port()
+            self.metrics_ports.append(port)
+            self._vigie("worker", "--no-webhooks", "--metrics-port", str(port), wait=False)
+        self._wait_balanced(count)
+        self.throughput(WARMUP_S)  # first calls into the models are slow; not measured
         self.drain()
+        before, first, cpu = self.db_stats(), self.processed(), self.cpu()
         rate = self.throughput(THROUGHPUT_S)
         self.drain()
+        after, events = self.db_stats(), max(1, self.processed() - first)
+        per_event = {k: round((after[k] - before[k]) / events, 2) for k in after}
+        cpu_ms = {k: round((v - cpu[k]) / events * 1000, 2) for k, v in self.cpu().items()}
         lat = self.latency(max(5.0, 0.6 * rate), LATENCY_S)
-        return {"workers": count, "events_per_s": round(rate, 1), **lat}
+        return {
+            "workers": count,
+            "events_per_s": round(rate, 1),
+            **lat,
+            "db_per_event": per_event,
+            "cpu_ms_per_event": cpu_ms,
+        }
 
 
 def _markdown(result: dict[str, Any]) -> str:
     lines = [
         "# Scale-out: NATS JetStream workers on one machine",
         "",
-        f"{result['machine']}; {result['note']}",
+        f"{result['machine']}; {result['note']}. Load average (1 min) before/after: "
+        f"{result['load_average_1m']} — the machine is shared with other work, so numbers vary "
+        "from run to run.",
         "",
-        "| workers | events/s (sustained) | latency offered at | p50 | p99 |",
-        "|---:|---:|---:|---:|---:|",
+        "| workers | events/s (sustained) | latency offered at | p50 | p99 "
+        "| worker CPU per event | API CPU per event |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["runs"]:
         lines.append(
             f"| {r['workers']} | {r['events_per_s']} | {r['offered_per_s']} ev/s "
-            f"| {r['p50_ms']} ms | {r['p99_ms']} ms |"
+            f"| {r['p50_ms']} ms | {r['p99_ms']} ms | {r['cpu_ms_per_event']['workers']} ms "
+            f"| {r['cpu_ms_per_event']['api']} ms |"
         )
     lines += ["", f"Ratio 2 workers / 1 worker: **{result['ratio_2_over_1']}**", ""]
     return "\n".join(lines)
@@ -264,7 +383,7 @@ def _markdown(result: dict[str, Any]) -> str:
 def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     bench = Bench()
-    started = time.time()
+    started, load_before = time.time(), os.getloadavg()[0]
     try:
         bench.setup()
         runs = [bench.with_workers(1), bench.with_workers(2)]
@@ -281,6 +400,7 @@ def main() -> None:
         "runs": runs,
         "ratio_2_over_1": round(runs[1]["events_per_s"] / max(runs[0]["events_per_s"], 1e-9), 2),
         "seconds": round(time.time() - started, 1),
+        "load_average_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }
     (RESULTS / "scale.json").write_text(json.dumps(result, indent=2) + "\n")
     (RESULTS / "scale.md").write_text(_markdown(result))

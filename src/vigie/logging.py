@@ -61,3 +61,9 @@ def configure_logging(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Libraries loaded later (machine-learning runtimes) may reconfigure the root logger;
+    # Vigie's own loggers keep their handler and level whatever happens there.
+    own = logging.getLogger("vigie")
+    own.handlers[:] = [handler]
+    own.setLevel(level.upper())
+    own.propagate = False

@@ -48,7 +48,7 @@ NATS_START = [
     "-l",
     "/var/log/nats-server.log",
 ]
-NATS_STOP = ["start-stop-daemon", "--stop", "--exec", "/usr/sbin/nats-server"]
+NATS_STOP = ["start-stop-daemon", "--stop", "--retry", "10", "--exec", "/usr/sbin/nats-server"]
 
 
 def run_js(config: BusConfig, action: Callable[[Any], Any]) -> Any:
@@ -78,6 +78,21 @@ def nats_up(timeout: float = 20.0) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError("NATS did not come back")
+
+
+def nats_down(timeout: float = 15.0) -> None:
+    """Stop the shared NATS server and wait until it no longer accepts connections."""
+    import socket
+
+    subprocess.run(NATS_STOP, check=False, capture_output=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", 4222), timeout=0.5):
+                time.sleep(0.2)
+        except OSError:
+            return
+    raise RuntimeError("NATS did not stop")
 
 
 @pytest.fixture

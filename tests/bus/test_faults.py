@@ -5,7 +5,6 @@ conversation in order, and nothing is lost.
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import psycopg
@@ -13,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
-from bus.conftest import NATS_STOP, Workers, nats_up, run_js
+from bus.conftest import Workers, nats_down, nats_up, run_js
 from bus.helpers import post_all, wait_until
 from bus.workload import (
     accounts,
@@ -96,7 +95,7 @@ def test_nats_restart_loses_nothing(
         workers.log_text,
     )
     try:
-        subprocess.run(NATS_STOP, check=True, capture_output=True)
+        nats_down()
         refused = bus_client.post("/v1/events", json={"events": talk[half : half + 5]})
         assert refused.status_code == 503 and "Retry-After" in refused.headers
         time.sleep(2)

@@ -99,16 +99,17 @@ def _publish(publisher: Any, platform_id: str, batch: EventBatch) -> JSONRespons
 
 @router.get(
     "/events/{event_id:path}",
-    response_model=EventResult,
+    response_model=None,
     responses={
+        200: {"model": EventResult, "description": "the stored result, as first answered"},
         401: _ERRORS[401],
         404: {"model": ErrorAnswer, "description": "not processed (yet)"},
     },
 )
-def get_event(event_id: str, platform: PlatformDep, request: Request) -> dict[str, Any]:
+def get_event(event_id: str, platform: PlatformDep, request: Request) -> JSONResponse:
     """The result of one event, the same object as in the synchronous answer."""
     with request.app.state.store.read() as unit:
         result = unit.processed_result(platform.id, event_id)
     if result is None:
         raise HTTPException(status_code=404, detail="event not processed (yet)")
-    return dict(result)
+    return JSONResponse(content=result)  # byte for byte the object stored with the event

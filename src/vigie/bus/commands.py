@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import socket
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -23,6 +24,26 @@ def _config() -> Any:
     return BusConfig.from_settings(settings)
 
 
+# One thread per numerical library per worker process: scale with processes, one per core.
+# Measured on two cores (bench_scale): with the libraries' defaults (a thread per core in every
+# process, spinning while idle) two workers spent twice the CPU per event of one; with one
+# thread each, the CPU per event stays flat as workers are added. These are read when the
+# libraries load, so the worker re-starts itself once with them set (values already set win).
+SINGLE_THREADED = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMBA_NUM_THREADS": "1",
+}
+
+
+def _single_threaded_libraries() -> None:
+    missing = {k: v for k, v in SINGLE_THREADED.items() if k not in os.environ}
+    if missing:
+        os.environ.update(missing)
+        os.execv(sys.executable, [sys.executable, "-m", "vigie.cli", *sys.argv[1:]])
+
+
 def worker(
     name: Annotated[str | None, typer.Option("--name", help="name in logs")] = None,
     metrics_port: Annotated[
@@ -33,6 +54,7 @@ def worker(
     ] = True,
 ) -> None:
     """Consume events from the bus named by VIGIE_BUS_URL until SIGTERM."""
+    _single_threaded_libraries()
     from vigie.bus.worker import run_worker
     from vigie.logging import configure_logging
 
@@ -79,7 +101,7 @@ async def _with_js(action: Any) -> Any:
     import nats
 
     config = _config()
-    nc = await nats.connect(config.url, connect_timeout=3, max_reconnect_attempts=1)
+    nc = await nats.connect(config.servers, connect_timeout=3, max_reconnect_attempts=1)
     try:
         return await action(nc.jetstream(), config)
     finally:

@@ -24,13 +24,18 @@ class BusConfig:
     partitions: int = 16
     batch: int = 64  # messages fetched (and committed in one transaction) per partition
     concurrency: int = 4  # partition batches one worker processes at once (threads)
-    ack_wait_s: float = 30.0  # a message not acked in time is redelivered
+    ack_wait_s: float = 10.0  # un-acked this long (no heartbeat): redelivered
     max_attempts: int = 5  # failures of one event on its own before it is dead-lettered
     max_backlog: int = 200_000  # the API answers 503 + Retry-After above this many pending
     stream_max_msgs: int = 1_000_000  # hard bound: the stream refuses new messages past it
     publish_timeout_s: float = 2.0
     retry_after_s: int = 2
     rebalance_s: float = 2.0  # how often workers re-share partitions
+
+    @property
+    def servers(self) -> list[str]:
+        """``VIGIE_BUS_URL`` may list a cluster: ``nats://a:4222,nats://b:4222``."""
+        return [u.strip() for u in self.url.split(",") if u.strip()]
 
     @property
     def dead_stream(self) -> str:

@@ -90,7 +90,7 @@ class Publisher:
             return self._js
         try:
             self._nc = await nats.connect(
-                self.config.url,
+                self.config.servers,
                 connect_timeout=2,
                 max_reconnect_attempts=-1,
                 reconnect_time_wait=0.5,

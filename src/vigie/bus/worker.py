@@ -24,76 +24,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from vigie.api import metrics
 from vigie.bus.config import BusConfig
 from vigie.bus.deadletter import dead_letter
 from vigie.bus.envelope import Envelope
-from vigie.bus.ownership import Ownership, ownership_for
+from vigie.bus.fencing import FencedStore, LostPartition, transient
+from vigie.bus.ownership import ownership_for
 from vigie.bus.stream import backlog, ensure_streams
 from vigie.domain import Platform
 from vigie.pipeline import Pipeline
 from vigie.settings import Settings
-from vigie.store.sql import SqlStore, SqlUnit
+from vigie.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
-TRANSIENT = (OperationalError, InterfaceError)
 MAX_RACE_RETRIES = 3  # an IntegrityError is a race between workers, or a real bug after that
 PLATFORM_TTL_S = 30.0
-
-
-class LostPartition(Exception):
-    """This worker no longer owns the partition: roll back, let the new owner redo it."""
-
-
-def transient(exc: BaseException) -> bool:
-    """Errors that say nothing about the event: the database or the network is at fault."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, TRANSIENT)
-
-
-class FencedStore:
-    """The pipeline's store, with an ownership check just before each batch commits."""
-
-    def __init__(self, store: SqlStore, ownership: Ownership) -> None:
-        self.store = store
-        self.ownership = ownership
-        self._local = threading.local()
-        self.engine = store.engine
-
-    @contextlib.contextmanager
-    def guarding(self, partition: int) -> Iterator[None]:
-        self._local.partition = partition
-        try:
-            yield
-        finally:
-            self._local.partition = None
-
-    @contextlib.contextmanager
-    def unit(self) -> Iterator[SqlUnit]:
-        with self.store.unit() as unit:
-            yield unit
-            partition = getattr(self._local, "partition", None)
-            if partition is not None and not self.ownership.still_owns(unit.session, partition):
-                raise LostPartition(partition)
-
-    def read(self) -> contextlib.AbstractContextManager[SqlUnit]:
-        return self.store.read()
-
-    def dispose(self) -> None:
-        self.store.dispose()
 
 
 @dataclass
@@ -173,7 +129,7 @@ class Worker:
         while True:
             try:
                 return await nats.connect(
-                    self.config.url,
+                    self.config.servers,
                     name=f"vigie-{self.name}",
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
@@ -199,6 +155,11 @@ class Worker:
     # Partitions ----------------------------------------------------------------------------
     async def _rebalance(self, js: JetStreamContext) -> None:
         owned, extra = await asyncio.to_thread(self.ownership.rebalance)
+        for number, slot in list(self._slots.items()):
+            if slot.task is not None and slot.task.done():
+                # It stopped on its own (a commit found the partition lost); if the partition
+                # is ours again, a fresh consumer starts below.
+                self._slots.pop(number)
         for number in list(self._slots):
             if number not in owned or number in extra:
                 await self._leave(number)
@@ -244,11 +205,24 @@ class Worker:
             if not await self._handle(js, _Batch(slot.number, held), slot):
                 slot.active = False
             held = []
-        if held:
-            await self._nak_from(_Batch(slot.number, held), 0)
         if sub is not None:
+            held = _merge(held, await self._leftovers(sub))
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
+        if held:
+            await self._nak_from(_Batch(slot.number, held), 0)
+
+    async def _leftovers(self, sub: Any) -> list[Msg]:
+        """Messages the server sent for our last pull after we stopped asking.
+
+        Handing them back (nak) now, rather than letting them time out, saves the next owner
+        of the partition an ``ack_wait`` of waiting for them.
+        """
+        await asyncio.sleep(1.05)  # our last pull request (expires after 1 s) has run out
+        try:
+            return list(await sub.fetch(self.config.batch * 4, timeout=0.2))
+        except Exception:
+            return []
 
     async def _nothing_earlier_in_flight(
         self, js: JetStreamContext, partition: int, held: int
@@ -279,6 +253,19 @@ class Worker:
         for env in batch.envelopes:
             if env is not None:
                 metrics.BUS_LAG.observe(max(0.0, start - env.accepted_at))
+        heartbeat = asyncio.create_task(self._heartbeat(batch.messages))
+        try:
+            if not await self._process_all(js, batch, slot):
+                return False
+        finally:
+            heartbeat.cancel()
+        now = time.time()
+        for env in batch.envelopes:
+            if env is not None:
+                metrics.END_TO_END.observe(max(0.0, now - env.accepted_at))
+        return True
+
+    async def _process_all(self, js: JetStreamContext, batch: _Batch, slot: _Slot) -> bool:
         index = 0
         while index < len(batch.messages):
             if not slot.active and index == 0:
@@ -291,10 +278,6 @@ class Worker:
                     await self._nak_from(batch, index)
                     return False
             index += max(1, len(run))
-        now = time.time()
-        for env in batch.envelopes:
-            if env is not None:
-                metrics.END_TO_END.observe(max(0.0, now - env.accepted_at))
         return True
 
     @staticmethod
@@ -439,6 +422,12 @@ class Worker:
             with contextlib.suppress(Exception):
                 await msg.nak()
 
+    async def _heartbeat(self, messages: list[Msg]) -> None:
+        """While a long batch runs, keep JetStream from redelivering it elsewhere."""
+        while True:
+            await asyncio.sleep(self.config.ack_wait_s / 3)
+            await self._keep_alive(messages)
+
     @staticmethod
     async def _keep_alive(messages: list[Msg]) -> None:
         """Tell JetStream we are still on it, so it does not redeliver during retries."""
@@ -451,8 +440,11 @@ def run_worker(settings: Settings, config: BusConfig, name: str = "worker") -> N
     """Blocking entry point; SIGTERM/SIGINT stop the worker after its current batch."""
     import signal
 
+    from vigie.logging import configure_logging
+
     async def main() -> None:
         worker = Worker(settings, config, name=name)
+        configure_logging(settings.log_level)  # again: loading models may have changed it
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, worker.stop)

@@ -10,6 +10,7 @@ import time
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bus.conftest import Workers, nats_down, nats_up, run_js
@@ -28,6 +29,7 @@ from vigie.bus.envelope import Envelope
 from vigie.bus.partition import ordering_key, partition_of
 from vigie.events import AccountEvent
 from vigie.store.sql import SqlStore
+from vigie.store.tables import AuditRow
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres, pytest.mark.slow]
 CONVS, ROAM = 14, 4
@@ -179,3 +181,12 @@ def test_poison_events_go_to_dead_letters_and_the_partition_moves_on(
     assert kinds == ["account", "malformed"]
     assert all(int(d["partition"]) == part for d in dead)
     assert {d["event"] for d in dead} == {"ghost-1", None}
+    with pg_store.read() as unit:  # the console's audit view shows it
+        audited = (
+            unit.session.execute(
+                select(AuditRow.target).where(AuditRow.action == "event.dead_letter")
+            )
+            .scalars()
+            .all()
+        )
+    assert audited == ["ghost-1"]

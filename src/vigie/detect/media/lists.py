@@ -19,7 +19,6 @@ Formats (``detect_format`` picks one from the first meaningful line):
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -136,22 +135,31 @@ def parse_list(
 
 
 def _parse_csv(text: str, default_list: str, default_label: str) -> ParsedList:
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    """One line at a time, so a malformed line (a stray quote or carriage return) is reported
+    with its number and costs only itself; hash lists never need multi-line fields."""
+    lines = text.splitlines()
+    try:
+        header = [h.strip().lower() for h in _csv_row(lines[0])] if lines else []
+    except csv.Error as exc:
+        raise ListFormatError(f"line 1: unreadable CSV header ({exc})") from exc
     missing = {"hash_type", "hash_value", "list", "label"} - set(header)
     if missing:
         raise ListFormatError(f"line 1: CSV header lacks {', '.join(sorted(missing))}")
     column = {name: i for i, name in enumerate(header)}
     parsed = ParsedList()
-    for row in reader:
-        line = reader.line_num
-        if not row or all(not cell.strip() for cell in row):
+    for line, raw in enumerate(lines[1:], start=2):
+        if not raw.strip():
             continue
         try:
+            row = _csv_row(raw)
             parsed.entries.append(_csv_entry(row, column, line, default_list, default_label))
-        except (ValueError, IndexError) as exc:
+        except (ValueError, IndexError, csv.Error) as exc:
             parsed.rejected.append((line, _reason(exc)))
     return parsed
+
+
+def _csv_row(line: str) -> list[str]:
+    return next(csv.reader([line]), [])
 
 
 def _csv_entry(

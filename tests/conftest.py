@@ -15,8 +15,6 @@ from vigie.settings import Settings
 from vigie.store.migrate import upgrade
 from vigie.store.sql import SqlStore
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-
 
 def _admin_exec(sql: str) -> None:
     import psycopg

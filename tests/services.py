@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
+
+# The shared contracts and reference data sit beside the checkout (../shared), in CI too.
+SHARED = Path(
+    os.environ.get("VIGIE_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared")
+)
 
 
 def require(name: str, host: str, port: int) -> None:

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from conftest import SHARED
+from services import SHARED
 from vigie.cli import app as cli
 from vigie.detect.media.hashing import hash_media
 from vigie.settings import Settings, get_settings

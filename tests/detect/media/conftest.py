@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+from services import SHARED
+
+DATA = SHARED / "data"
 
 
 @pytest.fixture

@@ -130,3 +130,22 @@ def test_manifest_cannot_point_outside(package: Path) -> None:
     (package / "manifest.sig").write_text(key.sign(raw).hex())  # type: ignore[union-attr,call-arg]
     with pytest.raises(VerifyError, match="not a file name"):
         verify_package(package)
+
+
+def test_encrypted_at_rest_when_a_key_is_set(session: Session, make_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from vigie.crypto import EvidenceCryptoError, generate_key
+    from vigie.reports.evidence import decrypt_package
+
+    make_case(session)
+    key = generate_key()
+    out = tmp_path / "enc"
+    export_case(session, "case-1", out, actor="a@x", keys_folder=tmp_path / "k", evidence_key=key)
+    names = sorted(p.name for p in out.iterdir())
+    assert "case.json.enc" in names and "case.pdf.enc" in names and "case.json" not in names
+    assert b"p-adult" not in (out / "case.json.enc").read_bytes()
+    verify_package(out)  # integrity checks need no key
+    opened = decrypt_package(out, tmp_path / "plain", key)
+    assert {p.name for p in opened} == {"case.json", "case.pdf"}
+    assert json.loads((tmp_path / "plain" / "case.json").read_text())["case"]["subject"] == "p-adult"
+    with pytest.raises(EvidenceCryptoError):
+        decrypt_package(out, tmp_path / "nope", generate_key())

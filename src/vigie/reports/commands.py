@@ -68,6 +68,7 @@ def evidence_export(
                 authority=authority,
                 keys_folder=keys_dir,
                 now=now,
+                evidence_key=get_settings().evidence_key,
             )
             session.commit()
         except (CaseNotFound, FileExistsError, ValueError) as exc:
@@ -93,6 +94,26 @@ def evidence_verify(
     sig = manifest.get("signature", {})
     key = sig.get("key_sha256") if isinstance(sig, dict) else None
     typer.echo(f"OK case {manifest.get('case')} signed by key {key}")
+
+
+def evidence_decrypt(
+    folder: Path = typer.Argument(..., help="package folder"),
+    out: Path = typer.Option(..., "--out", help="where to write the readable files"),
+) -> None:
+    """Open an encrypted package with VIGIE_EVIDENCE_KEY, to file it with the authority."""
+    from vigie.crypto import EvidenceCryptoError
+    from vigie.reports.evidence import decrypt_package
+
+    key = get_settings().evidence_key
+    if not key:
+        typer.echo("error: VIGIE_EVIDENCE_KEY is not set", err=True)
+        raise typer.Exit(2)
+    try:
+        for path in decrypt_package(folder, out, key):
+            typer.echo(str(path))
+    except EvidenceCryptoError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
 
 
 def audit_verify() -> None:
@@ -215,6 +236,7 @@ def register(app: typer.Typer) -> None:
     evidence = typer.Typer(no_args_is_help=True, help="Evidence packages for authorities.")
     evidence.command("export")(evidence_export)
     evidence.command("verify")(evidence_verify)
+    evidence.command("decrypt")(evidence_decrypt)
     app.add_typer(evidence, name="evidence")
     audit = typer.Typer(no_args_is_help=True, help="The hash-chained audit trail.")
     audit.command("verify")(audit_verify)

@@ -17,6 +17,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from sqlalchemy.orm import Session
 
+from vigie.crypto import SUFFIX, read_maybe_encrypted, write_encrypted
 from vigie.reports.audit import append_audit
 from vigie.reports.case_facts import audit_entries_for, load_case_facts
 from vigie.reports.keys import fingerprint, load_or_create_key, load_public_pem, public_pem
@@ -61,9 +62,13 @@ def export_case(
     authority: str = "generic",
     keys_folder: Path | None = None,
     now: datetime | None = None,
+    evidence_key: str | None = None,
 ) -> ExportResult:
     """Write the package for ``case_id`` into ``out`` (created; must be empty) and audit it.
 
+    With ``evidence_key``, ``case.json`` and ``case.pdf`` are stored encrypted (``.enc``,
+    AES-256-GCM bound to the case and file name); the manifest lists and hashes the files as
+    stored, so ``verify`` needs no key, and ``vigie evidence decrypt`` opens them for filing.
     The audit entry joins the caller's transaction: commit it.
     """
     if authority not in PURPOSES:
@@ -81,11 +86,12 @@ def export_case(
         "case": facts.to_dict(),
         "audit": log,
     }
-    (out / "case.json").write_text(
-        json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    text = json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     pdf = render_pdf(facts, generated_at=now, purpose=PURPOSES[authority], actions_log=log)
-    (out / "case.pdf").write_bytes(pdf)
+    written = [
+        write_encrypted(out / name, data, evidence_key, f"{case_id}/{name}").name
+        for name, data in (("case.json", text.encode("utf-8")), ("case.pdf", pdf))
+    ]
     key = load_or_create_key(facts.platform_id, keys_folder)
     pub = key.public_key()
     (out / PUBLIC_KEY).write_bytes(public_pem(pub))
@@ -96,7 +102,8 @@ def export_case(
         "generated_at": now.isoformat(),
         "generated_by": actor,
         "algorithm": "sha256",
-        "files": {name: sha256_file(out / name) for name in ("case.json", "case.pdf")},
+        "files": {name: sha256_file(out / name) for name in written},
+        "encrypted": evidence_key is not None,
         "signature": {
             "algorithm": "Ed25519",
             "file": SIGNATURE,
@@ -125,6 +132,19 @@ def export_case(
     )
     session.flush()  # the caller commits (a CLI command, or the store's unit of work)
     return ExportResult(out, manifest_sha, fingerprint(pub))
+
+
+def decrypt_package(folder: Path, out: Path, evidence_key: str) -> list[Path]:
+    """Write the readable files of an encrypted package into ``out`` (for filing by hand)."""
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    out.mkdir(parents=True, exist_ok=True)
+    opened = []
+    for name in manifest.get("files", {}):
+        plain = name.removesuffix(SUFFIX)
+        data = read_maybe_encrypted(folder / name, evidence_key, f"{manifest['case']}/{plain}")
+        (out / plain).write_bytes(data)
+        opened.append(out / plain)
+    return opened
 
 
 class VerifyError(Exception):

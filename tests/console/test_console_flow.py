@@ -244,3 +244,14 @@ def test_officer_decisions_reach_the_platform_and_hold_evidence(console: Console
     sent = [b for b in bodies if b["action"] == "restrict_contact" and b["case"] == case]
     assert len(sent) == 1 and sent[0]["subject"] == "u-marc"  # the platform's own id
     assert holds == [case]
+
+
+def test_dead_letters_are_counted_on_the_dashboard(console: ConsoleEnv) -> None:
+    from vigie.reports.audit import append_audit
+
+    with console.app.state.store.unit() as unit:
+        append_audit(unit.session, "worker:w1", "event.dead_letter", "ev-9", {"attempts": 5})
+    admin = console.login("admin@vigie.test")
+    page = admin.get("/console/dashboard").text
+    assert 'data-dead-letters="1"' in page
+    assert "ev-9" in admin.get("/console/audit?action=event.dead_letter").text

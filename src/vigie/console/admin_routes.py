@@ -144,6 +144,7 @@ def dashboard(request: Request, me: Me) -> Response:
         flags = q.signal_counts(s, at - timedelta(days=14))
         outcomes = q.appeal_outcomes(s)
         decided = q.count_actions(s)
+        dead_letters = q.count_audit(s, "event.dead_letter")
     by_category = Counter(c for _, c, _ in flags)
     by_day = Counter(d for d, _, _ in flags)
     by_lang = Counter(lang for _, _, lang in flags)
@@ -166,6 +167,7 @@ def dashboard(request: Request, me: Me) -> Response:
         overturned=outcomes.get("overturned", 0),
         appeals=appeals,
         decisions=decided,
+        dead_letters=dead_letters,
         human=lambda sec: queues.human(timedelta(seconds=sec)),
     )
 

@@ -653,6 +653,12 @@ def open_appeals(session: Session) -> list[AppealRow]:
 
 
 # Audit, decision log, dashboard ----------------------------------------------------------------
+def count_audit(session: Session, action: str) -> int:
+    """How many audit entries record this action (dead letters, for one)."""
+    stmt = select(func.count()).select_from(AuditRow).where(AuditRow.action == action)
+    return int(session.scalar(stmt) or 0)
+
+
 def audit_page(
     session: Session,
     *,

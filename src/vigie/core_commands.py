@@ -55,14 +55,17 @@ def serve(
     import uvicorn
 
     from vigie.api.app import create_app
+    from vigie.logging import configure_logging
 
     settings = get_settings()
+    configure_logging(settings.log_level)  # JSON lines; never message texts or secrets
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
         port=port or settings.port,
         log_level=settings.log_level,
         access_log=False,
+        log_config=None,  # keep the JSON handler configured above
     )
 
 

@@ -38,6 +38,7 @@ def test_demo_seeds_once(env: Path) -> None:
     runner.invoke(app, ["db", "upgrade"])
     first = runner.invoke(app, ["demo"])
     assert first.exit_code == 0 and "API key" in first.output
+    assert "console: demo-referent@vigie.local / " in first.output
     second = runner.invoke(app, ["demo"])
     assert second.exit_code == 0 and "already exists" in second.output
 

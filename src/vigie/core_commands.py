@@ -83,7 +83,36 @@ def demo() -> None:
         typer.echo(f"demo platform {DEMO_PLATFORM!r} already exists (its key was shown once).")
         return
     typer.echo(f"demo platform {DEMO_PLATFORM!r} created with demo conversations.")
+    password = _demo_officer(settings.database_url)
+    if password:
+        typer.echo(f"console: {DEMO_OFFICER} / {password} (référent; shown once)")
     typer.echo(f"API key (shown once): {created.api_key}")
+
+
+DEMO_OFFICER = "demo-referent@vigie.local"
+
+
+def _demo_officer(url: str) -> str | None:
+    """A référent account for the demo console, with a random password; None if it exists."""
+    import secrets
+    from datetime import UTC, datetime
+
+    from vigie.console.security import hash_password
+    from vigie.store import console_queries as q
+    from vigie.store.sql import SqlStore
+
+    store = SqlStore(url)
+    try:
+        with store.unit() as unit:
+            if q.user_by_email(unit.session, DEMO_OFFICER) is not None:
+                return None
+            password = secrets.token_urlsafe(12)
+            q.create_user(
+                unit.session, DEMO_OFFICER, "referent", hash_password(password), datetime.now(UTC)
+            )
+            return password
+    finally:
+        store.dispose()
 
 
 def scan(

@@ -146,6 +146,7 @@ def test_encrypted_at_rest_when_a_key_is_set(session: Session, make_case, tmp_pa
     verify_package(out)  # integrity checks need no key
     opened = decrypt_package(out, tmp_path / "plain", key)
     assert {p.name for p in opened} == {"case.json", "case.pdf"}
-    assert json.loads((tmp_path / "plain" / "case.json").read_text())["case"]["subject"] == "p-adult"
+    opened_json = json.loads((tmp_path / "plain" / "case.json").read_text())
+    assert opened_json["case"]["subject"] == "p-adult"
     with pytest.raises(EvidenceCryptoError):
         decrypt_package(out, tmp_path / "nope", generate_key())

@@ -91,11 +91,12 @@ def _env_values(environ: dict[str, str]) -> dict[str, Any]:
     return values
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+def merge_dicts(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` laid on ``base``, nested tables merged key by key (TOML layers)."""
     merged = dict(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_dicts(merged[key], value)
         else:
             merged[key] = value
     return merged
@@ -105,7 +106,7 @@ def load_settings(environ: dict[str, str] | None = None, config: Path | None = N
     """Build settings from the TOML file and the environment (environment wins)."""
     env = dict(os.environ if environ is None else environ)
     path = config or Path(env.get("VIGIE_CONFIG", "vigie.toml"))
-    return Settings.model_validate(_merge(_toml_values(path), _env_values(env)))
+    return Settings.model_validate(merge_dicts(_toml_values(path), _env_values(env)))
 
 
 @lru_cache(maxsize=1)

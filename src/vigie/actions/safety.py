@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from vigie.settings import merge_dicts
+
 TOPICS = ("secrecy", "off_platform", "image_request", "meeting", "threat", "general")
 LANGS = ("fr", "en")
 # Order in which several topics are shown: the most urgent first.
@@ -47,16 +49,6 @@ class Catalogue:
         return code if code in countries else str(self.data.get("fallback_country", "INT"))
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 @lru_cache(maxsize=4)
 def load_catalogue(extra: str | None = None) -> Catalogue:
     """The shipped catalogue, with ``extra`` (a TOML file of the same shape) merged over it."""
@@ -64,7 +56,7 @@ def load_catalogue(extra: str | None = None) -> Catalogue:
     data = tomllib.loads(shipped.read_text(encoding="utf-8"))
     if extra:
         with Path(extra).open("rb") as fh:
-            data = _merge(data, tomllib.load(fh))
+            data = merge_dicts(data, tomllib.load(fh))
     return Catalogue(data)
 
 

@@ -19,6 +19,7 @@ def cats(text: str) -> set[str]:
         ("tes parents sont là ?", "supervision_probing"),
         ("are ur parents home rn", "supervision_probing"),
         ("dis rien à tes parents", "secrecy"),
+        ("faut pas le dire à ta mère hein", "secrecy"),
         ("keep this between us ok", "secrecy"),
         ("y'a que moi qui te comprends", "isolation"),
         ("your friends are so immature", "isolation"),

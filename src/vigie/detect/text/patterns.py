@@ -124,6 +124,8 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"(?:ne )?(?:le |en )?(?:dis|dit|raconte|parle) (?:rien|pas|le pas|en pas|jamais) (?:a|aux?) "
             rf"(?:personne|{PARENTS_FR}|tes (?:amis|potes|copines?))",
             r"(?:ne )?(?:le |en )?dis (?:rien|pas)\b",
+            rf"(?:pas|jamais|rien) (?:le |en |lui )?(?:dire|raconter|parler) (?:a|aux?) "
+            rf"(?:personne|{PARENTS_FR}|tes (?:amis|potes|copines?))",
             r"garde (?:ca|le|la|tout|ceci) (?:pour toi|secret|entre nous)", r"(?:notre|c'? ?est notre) (?:petit )?secret",
             r"(?:juste |que )?entre (?:nous|toi et moi)\b",
             r"personne (?:ne )?(?:doit|n'? ?a besoin de|a besoin de|va) (?:le )?savoir",

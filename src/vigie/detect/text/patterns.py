@@ -129,6 +129,8 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"garde (?:ca|le|la|tout|ceci) (?:pour toi|secret|entre nous)", r"(?:notre|c'? ?est notre) (?:petit )?secret",
             r"(?:juste |que )?entre (?:nous|toi et moi)\b",
             r"personne (?:ne )?(?:doit|n'? ?a besoin de|a besoin de|va) (?:le )?savoir",
+            r"personne (?:ne )?(?:le )?saura\b",
+            r"(?:nobody|no ?one|no one) (?:will|would|is gonna|is going to) (?:ever )?(?:know|find out)\b",
             r"(?:efface|supprime|delete) (?:la|nos|les|ce|cette|notre|tes|tout) (?:conv|convs|conversation|"
             r"discussion|messages|msgs|photos?|tofs?)",
             rf"(?:{PARENTS_FR}) (?:ne )?(?:comprendraient|comprendront|pigeraient|doivent|ont pas a) "
@@ -219,6 +221,10 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"(?:on |viens on |on peut )?(?:passe|va|parle|continue|bouge|se parle|discute) (?:sur|en) "
             rf"(?:{APPS}|prive|mp|dm)",
             r"(?:parler|discuter) (?:ailleurs|en prive|sur une autre app)",
+            rf"(?:je t'? ?explique|je te (?:dis|raconte|montre)|on (?:en )?parle|on continue|je t'? ?ecris|"
+            rf"je t'? ?appelle|on s'? ?appelle|on se parle|on discute) (?:tout |mieux )?(?:sur|par|via|en) {APPS}\b",
+            rf"(?:i'?ll|i will|ill|we can|we could) (?:explain|tell {YOU}|text {YOU}|message {YOU}|dm {YOU}|"
+            rf"call {YOU}|talk|chat) (?:more |better )?(?:on|via|over|over on) {APPS}\b",
             r"(?:ecris|parle)[- ]moi en (?:prive|mp|dm)", r"\b(?:mp|dm|pm)[- ](?:moi|me)\b",
             r"(?:sur|on) (?:une autre|another|a different|an other) (?:appli|app|application|site|platform)",
             r"(?:mieux|better|safer|plus tranquilles?) (?:sur|on|ailleurs|elsewhere|somewhere else)",
@@ -323,7 +329,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"(?:je vais|j'? ?vais|je peux) (?:envoyer|balancer|partager|poster|publier|diffuser|leak) (?:tes|ta) (?:{PICS}|videos?|screens?|captures|messages|conv)",
             r"je (?:balance|envoie|publie|poste|partage|diffuse) (?:tout|tes|ta)\b.{0,30}(?:amis|potes|parents|famille|college|ecole|lycee|classe|contacts|abonnes|monde|partout|internet|insta)",
             r"(?:sinon|ou alors|si tu (?:ne )?(?:paies|payes|m'? ?envoies|fais|me bloques) pas|si tu refuses|"
-            r"si tu me bloques|si tu (?:le )?dis)[ ,]+(?:(?:je |j'? ?)(?:vais )?(?:envoie|envoyer|balance|balancer|publie|"
+            r"si tu me bloques|si tu (?:le )?dis)[ ,]+(?:(?:je |j'? ?)(?:vais )?(?:les |la |le |l'? ?|te )?(?:envoie|envoyer|balance|balancer|publie|"
             r"publier|poste|poster|partage|partager|montre|montrer|diffuse|diffuser|dis|dire)|(?:tout le monde|tes "
             r"(?:parents|amis|potes)|ton (?:college|ecole)) (?:va|vont|verra|verront|saura|sauront|recevra|recevront))",
             r"(?:gacher|ruiner|detruire) ta (?:vie|reputation)", r"je sais ou tu (?:habites|vis)",
@@ -334,6 +340,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"these|those|all the) (?:{PICS}|videos?|screenshots?|vids?)",
             rf"(?:j'? ?ai|jai|j'? ?ai garde|j'? ?ai enregistre|j'? ?ai screen|j'? ?ai des captures de) "
             rf"(?:tes|ta|les) (?:{PICS}|videos?|screens?|captures)",
+            rf"(?:j'? ?ai|jai|j'? ?ai garde) (?:des|plein de) (?:{PICS}|videos?|screens?|captures) de toi",
             rf"(?:everyone|everybody|{YOUR} (?:friends|family|parents|school|classmates)) (?:will|gonna|is "
             r"going to|are going to|'ll) (?:all )?(?:see|get|know|receive)",
             r"(?:tout le monde|tes (?:parents|amis|potes)|ton (?:college|ecole)) (?:va|vont|verra|verront|saura|"

@@ -22,7 +22,8 @@ IM = r"(?:i'?m|im|i am)"
 ILL = r"(?:i'?ll|ill|i will|i'?m gonna|im gonna|i am going to|gonna|i'?m going to)"
 APPS = (
     r"(?:snap|snapchat|sc|snp|telegram|tg|telegrm|whatsapp|whatsap|wa|watsapp|insta|instagram|"
-    r"ig|discord|disc|kik|signal|wickr|skype|tiktok|threema|session|line|wechat|viber|messenger)"
+    r"ig|discord|disc|kik|signal|wickr|skype|tiktok|threema|session|line|wechat|viber|messenger|"
+    r"sms|texto|textos|imessage|facetime)"
 )
 PICS = (
     r"(?:pic|pics|picture|pictures|photo|photos|foto|fotos|selfie|selfies|pix|image|images|img|"
@@ -130,6 +131,10 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             r"(?:juste |que )?entre (?:nous|toi et moi)\b",
             r"personne (?:ne )?(?:doit|n'? ?a besoin de|a besoin de|va) (?:le )?savoir",
             r"personne (?:ne )?(?:le )?saura\b",
+            rf"si (?:{PARENTS_FR}|quelqu'? ?un) (?:voit|voient|lit|lisent|tombe sur|tombent sur) "
+            r"(?:nos|mes|ces|la|notre) (?:messages|msgs|conv|conversation|discussion|photos?)",
+            rf"if (?:{PARENTS_EN}|anyone|someone) (?:sees?|reads?|finds?) (?:our|my|these|this) "
+            r"(?:messages|msgs|chats?|convo|texts|dms)",
             r"(?:nobody|no ?one|no one) (?:will|would|is gonna|is going to) (?:ever )?(?:know|find out)\b",
             r"(?:efface|supprime|delete) (?:la|nos|les|ce|cette|notre|tes|tout) (?:conv|convs|conversation|"
             r"discussion|messages|msgs|photos?|tofs?)",
@@ -146,6 +151,8 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
     ],
     Category.ISOLATION: [
         (1.0, [
+            r"(?:moi )?je (?:ne )?(?:te )?juge pas comme (?:eux|les autres|tes parents|tes potes|tes amis)",
+            rf"(?:i|me) (?:don'?t|dont|won'?t|never) judge {YOU} like (?:they|them|the others|{YOUR} (?:parents|friends))",
             rf"(?:only|nobody but|no one but) (?:i|me) (?:really )?(?:understand|get|know|care about|love)s? {YOU}",
             rf"(?:they|{YOUR} (?:parents|friends|mom|dad|family|mum)) (?:don'?t|dont|never|do not|"
             rf"doesn'?t) (?:really )?(?:understand|get|care about|deserve|appreciate|listen to) {YOU}",
@@ -193,13 +200,13 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
     Category.GIFT_OFFER: [
         (1.0, [
             rf"(?:{ILL}|i can|i could|let me|want me to|wanna me|i'?d) (?:buy|get|give|send|gift|pay for) "
-            rf"(?:{YOU} |{YOUR} )?(?:some |a |free |new |the )?(?:robux|v-?bucks|vbucks|skins?|gift ?cards?|money|"
+            rf"(?:{YOU} |{YOUR} )?(?:some |a |free |new |the )?(?:\d[\d ,.]*k? )?(?:free )?(?:robux|v-?bucks|vbucks|skins?|gift ?cards?|money|"
             r"cash|gems|coins|diamonds|nitro|battle ?pass|phone|iphone|presents?|gifts?|clothes|"
             r"something nice|credit|top ?up)",
             r"free (?:robux|v-?bucks|vbucks|skins?|nitro|gems)",
             r"(?:want|need|wanna) (?:some )?(?:free )?(?:robux|v-?bucks|vbucks|skins?|nitro|gems)\s*\?",
             r"je (?:peux |vais |pourrais |te )?(?:t'? ?acheter|te payer|t'? ?offrir|te donner|t'? ?envoyer|"
-            r"te filer|te passer) (?:des |un |une |le |du |de l'? ?|la |ton |ta )?(?:robux|v-?bucks|vbucks|"
+            r"te filer|te passer) (?:des |un |une |le |du |de l'? ?|la |ton |ta )?(?:\d[\d ,.]*k? )?(?:robux|v-?bucks|vbucks|"
             r"skins?|carte cadeau|cartes cadeaux|argent|thunes?|sous|gemmes|diamants|nitro|pass|"
             r"cadeaux?|iphone|telephone|vetements|forfait|recharge|credits?)",
             r"(?:tu )?(?:veux|voudrais) (?:des )?(?:robux|v-?bucks|vbucks|skins?|gemmes|diamants|nitro)",
@@ -221,6 +228,8 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"(?:on |viens on |on peut )?(?:passe|va|parle|continue|bouge|se parle|discute) (?:sur|en) "
             rf"(?:{APPS}|prive|mp|dm)",
             r"(?:parler|discuter) (?:ailleurs|en prive|sur une autre app)",
+            rf"(?:rather|prefer(?: to| if)?|better if) (?:we |u |you )?(?:talk|chat|text|continue|move|go)(?: to| on| over| via| over on)? {APPS}\b",
+            rf"(?:on (?:se )?parlera|on discutera|on continuera|je t'? ?ecrirai) (?:sur|par|via|en) {APPS}\b",
             rf"(?:je t'? ?explique|je te (?:dis|raconte|montre)|on (?:en )?parle|on continue|je t'? ?ecris|"
             rf"je t'? ?appelle|on s'? ?appelle|on se parle|on discute) (?:tout |mieux )?(?:sur|par|via|en) {APPS}\b",
             rf"(?:i'?ll|i will|ill|we can|we could) (?:explain|tell {YOU}|text {YOU}|message {YOU}|dm {YOU}|"
@@ -236,7 +245,7 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
     Category.IMAGE_REQUEST: [
         # Photos of the child themselves: the warning sign.
         (1.0, [
-            rf"{PICS} (?:of|de) (?:{YOU}|yourself|urself|toi|ton corps|ton visage|{YOUR} (?:body|face))\b",
+            rf"(?:{PICS}|videos?|vids?|clips?) (?:of|de) (?:{YOU}|yourself|urself|toi|ton corps|ton visage|{YOUR} (?:body|face))\b",
             r"(?:send|take|snap|fais|envoie|prends|share)(?:[- ]moi)? (?:me |moi )?(?:a |an |un |une |another |encore un )?(?:selfie|selfies)",
             rf"(?:send|show) me (?:{YOU}|yourself|urself|{YOUR} (?:body|face|outfit))\b",
             rf"take a {PICS} of (?:yourself|urself)", r"prends[- ]toi en (?:photo|selfie)",
@@ -290,6 +299,9 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
             rf"{IM} (?:near|close to|not far from) {YOUR} (?:place|house|school|town)",
             rf"(?:come|{YOU} could come) (?:to|over to) my (?:place|house|flat|apartment|car|hotel)",
             r"(?:wait for me|meet me) (?:at|after|near|behind|in|outside)",
+            r"(?:viens|tu viens) (?:me (?:rejoindre|retrouver|voir)|chez moi)\b",
+            r"(?:rejoins|retrouve)[- ]moi (?:au|a la|a l'? ?|aux|chez|devant|derriere|dans|pres|apres|ce soir|demain)",
+            r"(?:come|come and) (?:meet|join|see) me (?:at|in|near|behind|outside|after|tonight|tomorrow)",
             r"(?:on (?:pourrait|peut|devrait)|tu veux qu'? ?on|ca te dit (?:qu'? ?on|de)|j'? ?aimerais "
             r"(?:qu'? ?on|te)|je veux|faut qu'? ?on) (?:se )?(?:voir|rencontrer|retrouver|capter)",
             r"(?:se voir|se rencontrer|se capter|se retrouver) (?:en vrai|irl|pour de vrai|un de ces jours|"

@@ -85,3 +85,28 @@ def test_peers_of_the_same_age_are_not_flagged(store: SqlStore) -> None:
     ]
     results = pipeline.process_batch(platform, events)
     assert all(r["decision"] == "allow" and r["case"] is None for r in results)
+
+
+def test_signals_keep_the_message_language(store: SqlStore) -> None:
+    from vigie.store.tables import SignalRow
+
+    pipeline = build_pipeline(Settings(database_url=str(store.engine.url)), store)
+    with store.unit() as unit:
+        platform = create_platform(unit, "p3").platform
+    events = [
+        AccountEvent(type="account", id="a1", account="adult", age=40),
+        AccountEvent(type="account", id="a2", account="kid", age=12),
+        MessageEvent(
+            type="message",
+            id="m1",
+            conversation="c",
+            sender="adult",
+            recipients=["kid"],
+            text="keep this our little secret",
+            lang="en",
+        ),
+    ]
+    pipeline.process_batch(platform, events)
+    with store.read() as unit:
+        details = unit.session.execute(select(SignalRow.details)).scalars().all()
+    assert details and all(d.get("lang") == "en" for d in details)

@@ -194,6 +194,9 @@ class Pipeline:
         )
         outputs = self._run_text(ctx, state, profile_state)
         signals = [s for out in outputs for s in out.signals]
+        if ev.lang:  # kept with each signal for per-language figures in the console
+            for signal in signals:
+                signal.details.setdefault("lang", ev.lang)
         risk = max((o.risk for o in outputs if o.risk is not None), default=0.0)
         categories = _merge_categories(known_categories, outputs)
         decision = self.policy.decide(

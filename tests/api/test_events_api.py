@@ -147,3 +147,18 @@ def test_a_valid_key_keeps_working_from_the_cache(client: TestClient, auth: dict
         r = client.post("/v1/events", json=_batch(_msg(i, "salut")), headers=auth)
         assert r.status_code == 200
     assert client.get("/v1/cases", headers={"Authorization": "Bearer vg_x"}).status_code == 401
+
+
+def test_json_without_a_json_content_type_is_still_read(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    body = json.dumps(_batch(_msg(1, "salut")))
+    r = client.post(
+        "/v1/events",
+        content=body,
+        headers={**auth, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 200 and r.json()["results"][0]["id"] == "m1"
+    deep = '{"events": ' + "[" * 200 + "]" * 200 + "}"
+    r = client.post("/v1/events", content=deep, headers={**auth, "Content-Type": "text/plain"})
+    assert r.status_code == 422

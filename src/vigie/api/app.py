@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from vigie import __version__
 from vigie.api import cases, errors, events, health, help, media, metrics, ratelimit
-from vigie.api.limits import BodyLimitMiddleware
+from vigie.api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from vigie.detect.registry import build_text_detectors
 from vigie.pipeline import Pipeline
 from vigie.policy.engine import load_policy
@@ -70,4 +70,5 @@ def create_app(
         overrides={"/v1/media": settings.media.max_upload_bytes + 64 * 1024},
     )
     ratelimit.install(app, settings)  # rate limit, timeout, JSON guard (security)
+    app.add_middleware(JsonBodyMiddleware, paths=("/v1/events",))  # outermost
     return app

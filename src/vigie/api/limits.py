@@ -72,3 +72,20 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class JsonBodyMiddleware:
+    """The events API speaks only JSON: a body sent without a JSON content type (``curl -d``
+    sends form encoding) is read as JSON rather than refused as "not an object"."""
+
+    def __init__(self, app: ASGIApp, paths: tuple[str, ...]) -> None:
+        self.app = app
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("path") in self.paths:
+            headers = [(k, v) for k, v in scope.get("headers", []) if k != b"content-type"]
+            declared = dict(scope.get("headers") or []).get(b"content-type", b"")
+            if b"json" not in declared.lower():
+                scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+        await self.app(scope, receive, send)

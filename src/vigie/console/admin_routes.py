@@ -7,9 +7,8 @@ import io
 import statistics
 from collections import Counter
 from datetime import timedelta
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
 from vigie.console import queues
@@ -17,10 +16,9 @@ from vigie.console.i18n import LANGS
 from vigie.console.web import (
     HERE,
     SECURITY_HEADERS,
-    Officer,
+    Me,
     audit,
     checked_form,
-    current_officer,
     db,
     forbidden,
     now,
@@ -31,7 +29,6 @@ from vigie.reports.audit import verify_chain
 from vigie.store import console_queries as q
 
 router = APIRouter(include_in_schema=False)
-Me = Annotated[Officer, Depends(current_officer)]
 STATIC = HERE / "static"
 STATIC_FILES = {"console.css": "text/css", "console.js": "text/javascript"}
 

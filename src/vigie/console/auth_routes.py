@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from vigie.console import security
 from vigie.console.web import (
-    Officer,
+    Me,
     audit,
     checked_form,
-    current_officer,
     db,
     now,
     render,
@@ -23,7 +20,6 @@ from vigie.console.web import (
 from vigie.store import console_queries as q
 
 router = APIRouter(include_in_schema=False)
-Me = Annotated[Officer, Depends(current_officer)]
 
 
 def _login_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from vigie.console import queues
 from vigie.console.web import (
-    Officer,
+    Me,
     audit,
     checked_form,
-    current_officer,
     db,
     forbidden,
     now,
@@ -25,7 +24,6 @@ from vigie.reports.case_facts import parse_time
 from vigie.store import console_queries as q
 
 router = APIRouter(include_in_schema=False)
-Me = Annotated[Officer, Depends(current_officer)]
 
 # Decision kind → the case status it leads to.
 DECISIONS: dict[str, str] = {

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from vigie.console.web import (
-    Officer,
+    Me,
     audit,
     checked_form,
-    current_officer,
     db,
     forbidden,
     now,
@@ -21,7 +18,6 @@ from vigie.console.web import (
 from vigie.store import console_queries as q
 
 router = APIRouter(include_in_schema=False)
-Me = Annotated[Officer, Depends(current_officer)]
 
 
 @router.get("/console/reports")

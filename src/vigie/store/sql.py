@@ -8,7 +8,7 @@ from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -134,10 +134,6 @@ class SqlUnit:
             select(PlatformRow).where(PlatformRow.name == name)
         ).scalar_one_or_none()
         return _platform(row) if row else None
-
-    def list_platforms(self) -> list[Platform]:
-        rows = self.session.execute(select(PlatformRow).order_by(PlatformRow.name)).scalars()
-        return [_platform(r) for r in rows]
 
     # Accounts and conversations -----------------------------------------------------------
     # The per-event hot path runs prepared Core statements (``statements.py``) on the
@@ -481,13 +477,6 @@ class SqlUnit:
             case_id,
             actions,
             extra=extra,
-        )
-
-    def count_cases(self, platform_id: str) -> int:
-        return int(
-            self.session.execute(
-                select(func.count()).select_from(CaseRow).where(CaseRow.platform_id == platform_id)
-            ).scalar_one()
         )
 
 

@@ -92,6 +92,20 @@ class Pipeline:
                 self._process_once(unit, platform, ev, (uploaded or {}).get(ev.id)) for ev in events
             ]
 
+    def process_many(
+        self, batches: Sequence[tuple[Platform, Sequence[Event]]]
+    ) -> list[list[dict[str, Any]]]:
+        """Several requests' batches in one transaction and one commit (group commit).
+
+        All or nothing: the caller runs them again one by one if this raises, so one bad batch
+        never takes the others' answers with it.
+        """
+        with self.store.unit() as unit:
+            return [
+                [self._process_once(unit, platform, ev, None) for ev in events]
+                for platform, events in batches
+            ]
+
     def _process_once(
         self, unit: Unit, platform: Platform, event: Event, media: dict[str, str] | None
     ) -> dict[str, Any]:

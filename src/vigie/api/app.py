@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from vigie import __version__
-from vigie.api import cases, errors, events, health, help, media, metrics, ratelimit
+from vigie.api import cases, errors, events, fastlane, health, help, media, metrics, ratelimit
 from vigie.api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from vigie.detect.registry import build_text_detectors
 from vigie.pipeline import Pipeline
@@ -70,5 +70,6 @@ def create_app(
         overrides={"/v1/media": settings.media.max_upload_bytes + 64 * 1024},
     )
     ratelimit.install(app, settings)  # rate limit, timeout, JSON guard (security)
+    fastlane.install(app)  # innermost: POST /v1/events's common case
     app.add_middleware(JsonBodyMiddleware, paths=("/v1/events",))  # outermost
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -42,11 +42,20 @@ class KeyCache:
             self._entries[key_hash] = (platform, time.monotonic() + KEY_CACHE_SECONDS)
 
 
-def _cache(request: Request) -> KeyCache:
-    cache = getattr(request.app.state, "key_cache", None)
+def _cache(app: Any) -> KeyCache:
+    cache = getattr(app.state, "key_cache", None)
     if cache is None:
-        cache = request.app.state.key_cache = KeyCache()
+        cache = app.state.key_cache = KeyCache()
     return cache
+
+
+def cached_platform(app: Any, authorization: str | None) -> Platform | None:
+    """The platform of a ``Bearer`` key already in the cache; ``None`` otherwise (the caller
+    then goes the full way, which reads the database and answers 401 when it must)."""
+    scheme, _, key = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not key:
+        return None
+    return _cache(app).get(hash_api_key(key))
 
 
 async def current_platform(
@@ -60,7 +69,7 @@ async def current_platform(
     if credentials is None or not credentials.credentials:
         raise HTTPException(401, "missing API key", headers={"WWW-Authenticate": "Bearer"})
     key = credentials.credentials
-    cache = _cache(request)
+    cache = _cache(request.app)
     platform = cache.get(hash_api_key(key))
     if platform is None:
         with request.app.state.store.read() as unit:

@@ -77,15 +77,14 @@ async def post_events(batch: EventBatch, platform: PlatformDep, request: Request
     publisher = bus_publisher(request.app)
     if publisher is not None:
         return await run_in_threadpool(_publish, publisher, platform.id, batch)
-    metrics.EVENTS_IN.labels(mode="sync").inc(len(batch.events))
+    metrics.EVENTS_IN_SYNC.inc(len(batch.events))
     started = time.perf_counter()
     process = request.app.state.pipeline.process_batch
     if _runs_inline(request):
         results = process(platform, batch.events)
     else:
         results = await run_in_threadpool(process, platform, batch.events)
-    metrics.BATCH_SECONDS.labels(via="api").observe(time.perf_counter() - started)
-    metrics.count_decisions(results)
+    metrics.record_batch("api", time.perf_counter() - started, results)
     # The pipeline's answers already have the documented shape; a ready response skips a
     # second validation of every result on the hot path.
     return JSONResponse({"results": results})

@@ -40,9 +40,28 @@ RETRIES = Counter("vigie_worker_retries_total", "Batches retried by workers", ["
 PARTITIONS = Gauge("vigie_worker_partitions", "Partitions this worker consumes")
 
 
+EVENTS_IN_SYNC = EVENTS_IN.labels(mode="sync")
+# Labelled children looked up once: ``labels()`` on every request shows in profiles.
+_DECISION_COUNTERS: dict[str, Any] = {}
+_BATCH_TIMERS: dict[str, Any] = {}
+
+
 def count_decisions(results: Iterable[dict[str, Any]]) -> None:
     for result in results:
-        DECISIONS.labels(decision=str(result.get("decision", "unknown"))).inc()
+        kind = str(result.get("decision", "unknown"))
+        counter = _DECISION_COUNTERS.get(kind)
+        if counter is None:
+            counter = _DECISION_COUNTERS[kind] = DECISIONS.labels(decision=kind)
+        counter.inc()
+
+
+def record_batch(via: str, seconds: float, results: Iterable[dict[str, Any]]) -> None:
+    """One processed batch: its time, and the decisions it made."""
+    timer = _BATCH_TIMERS.get(via)
+    if timer is None:
+        timer = _BATCH_TIMERS[via] = BATCH_SECONDS.labels(via=via)
+    timer.observe(seconds)
+    count_decisions(results)
 
 
 @router.get("/metrics", include_in_schema=False)

@@ -262,7 +262,7 @@ class InputGuardMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive)
         problem = self._problem(body)
         if problem:
             await _unprocessable(send, problem)
@@ -298,7 +298,7 @@ def _declares_json(scope: Scope) -> bool:
     )
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def read_body(receive: Receive) -> bytes:
     chunks: list[bytes] = []
     while True:
         message = await receive()

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from vigie.detect.base import PriorMessage
 from vigie.domain import (
@@ -28,6 +28,7 @@ from vigie.domain import (
 from vigie.reports.audit import append_audit
 from vigie.store.engine import make_engine
 from vigie.store.outbox import enqueue_actions
+from vigie.store.prepared import Runner
 from vigie.store.statements import ACCOUNTS, Statements, statements, table
 from vigie.store.tables import (
     ApiKeyRow,
@@ -40,15 +41,23 @@ from vigie.store.tables import (
 _ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.IN_REVIEW, CaseStatus.ESCALATED)
 
 
-def _account(row: Any) -> Account:
+def _account(
+    platform_id: str,
+    pseudo_id: str,
+    age: int | None,
+    age_source: str,
+    created_at: datetime | None,
+    first_seen: datetime | None,
+    restricted: bool,
+) -> Account:
     return Account(
-        row.platform_id,
-        row.pseudo_id,
-        row.age,
-        AgeSource(row.age_source),
-        _utc(row.created_at),
-        _utc(row.first_seen),
-        row.restricted,
+        platform_id,
+        pseudo_id,
+        age,
+        AgeSource(age_source),
+        _utc(created_at),
+        _utc(first_seen),
+        bool(restricted),
     )
 
 
@@ -88,10 +97,34 @@ def _case(row: CaseRow) -> Case:
 
 
 class SqlUnit:
-    """One transaction's worth of storage operations on a SQLAlchemy session."""
+    """One transaction's worth of storage operations on one connection.
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    The per-event hot path runs prepared statements on the driver's cursor (``prepared.py``);
+    the rest (cases, audit, outbox, console) uses an ORM session on the same connection and
+    transaction, opened only when first needed.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.sql: Statements = statements(conn.dialect)
+        self.raw = Runner(conn.connection.driver_connection)
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.conn, expire_on_commit=False)
+        return self._session
+
+    def flush(self) -> None:
+        """Write what the ORM session holds (before the transaction commits)."""
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        self.raw.close()
 
     # Platforms and keys -------------------------------------------------------------------
     def add_platform(self, platform: Platform) -> None:
@@ -136,23 +169,17 @@ class SqlUnit:
         return _platform(row) if row else None
 
     # Accounts and conversations -----------------------------------------------------------
-    # The per-event hot path runs prepared Core statements (``statements.py``) on the
-    # session's connection: the ORM's identity map costs more than these reads are worth.
-    @property
-    def conn(self) -> Connection:
-        return self.session.connection()
-
-    @property
-    def sql(self) -> Statements:
-        return statements(self.session.get_bind().dialect.name)
-
     def get_accounts(self, platform_id: str, pseudo_ids: list[str]) -> dict[str, Account]:
-        if not pseudo_ids:
-            return {}
-        rows = self.conn.execute(
-            self.sql.accounts, {"platform_id": platform_id, "pseudo_ids": pseudo_ids}
-        )
-        return {r.pseudo_id: _account(r) for r in rows}
+        """One indexed look-up per id: events name two or three people, and a prepared
+        statement per id is cheaper than building an ``IN`` list each time."""
+        found = {}
+        for pseudo_id in dict.fromkeys(pseudo_ids):
+            row = self.raw.first(
+                self.sql.account, {"platform_id": platform_id, "pseudo_id": pseudo_id}
+            )
+            if row is not None:
+                found[pseudo_id] = _account(*row)
+        return found
 
     def ensure_accounts(
         self, platform_id: str, refs: dict[str, str], seen_at: datetime
@@ -161,8 +188,8 @@ class SqlUnit:
         found = self.get_accounts(platform_id, list(refs))
         missing = [p for p in refs if p not in found]
         if missing:
-            self.conn.execute(
-                self.sql.insert_accounts,
+            self.raw.execute_many(
+                self.sql.insert_account,
                 [
                     {
                         "platform_id": platform_id,
@@ -191,7 +218,7 @@ class SqlUnit:
         }
         if external_ref is not None:
             values["external_ref"] = external_ref
-        dialect = self.session.get_bind().dialect.name
+        dialect = self.conn.dialect.name
         upsert = pg_insert if dialect == "postgresql" else sqlite_insert
         stmt = upsert(ACCOUNTS).values(
             platform_id=account.platform_id,
@@ -219,16 +246,16 @@ class SqlUnit:
         UPDATE`` leaves foreign-key checks on the row unblocked. SQLite ignores the clause
         (it serialises writers itself).
         """
-        return self.conn.execute(
+        return self.raw.first(
             self.sql.profile_for_update, {"platform_id": platform_id, "pseudo_id": pseudo_id}
-        ).first()
+        )
 
     def profile_state(self, platform_id: str, pseudo_id: str) -> dict[str, Any]:
         row = self._lock_account(platform_id, pseudo_id)
-        return dict(row.profile_state or {}) if row else {}
+        return dict(row[0] or {}) if row else {}
 
     def save_profile_state(self, platform_id: str, pseudo_id: str, state: dict[str, Any]) -> None:
-        self.conn.execute(
+        self.raw.execute(
             self.sql.save_profile,
             {"k_platform": platform_id, "k_pseudo": pseudo_id, "new_state": dict(state)},
         )
@@ -243,12 +270,14 @@ class SqlUnit:
             "at": at,
             "external_ref": external_ref,
         }
-        return int(self.conn.execute(self.sql.touch_conversation, params).scalar_one())
+        row = self.raw.first(self.sql.touch_conversation, params)
+        assert row is not None  # an upsert with RETURNING always answers one row
+        return int(row[0])
 
     def history(self, platform_id: str, conversation_id: str, limit: int) -> list[PriorMessage]:
         params = {"platform_id": platform_id, "conversation_id": conversation_id, "limit": limit}
-        rows = self.conn.execute(self.sql.history, params).all()
-        return [PriorMessage(r.sender, r.text, _utc(r.sent_at)) for r in reversed(rows)]
+        rows = self.raw.all(self.sql.history, params)
+        return [PriorMessage(sender, text, _utc(at)) for sender, text, at in reversed(rows)]
 
     def participant_state(
         self, platform_id: str, conversation_id: str, pseudo_id: str
@@ -258,10 +287,11 @@ class SqlUnit:
             "conversation_id": conversation_id,
             "pseudo_id": pseudo_id,
         }
-        row = self.conn.execute(self.sql.state, params).first()
+        row = self.raw.first(self.sql.state, params)
         if row is None:
             return {}, 0.0, []
-        return dict(row.state or {}), row.risk, list(row.categories or [])
+        state, risk, categories = row
+        return dict(state or {}), risk, list(categories or [])
 
     def save_participant_state(
         self,
@@ -280,7 +310,7 @@ class SqlUnit:
             "risk": risk,
             "categories": list(categories),
         }
-        self.conn.execute(self.sql.save_state, params)
+        self.raw.execute(self.sql.save_state, params)
 
     # Content, signals, cases, decisions ---------------------------------------------------
     def add_message(self, message: Message, risk: float) -> int:
@@ -294,7 +324,9 @@ class SqlUnit:
             "event_id": message.event_id,
             "risk": risk,
         }
-        return int(self.conn.execute(self.sql.add_message, row).scalar_one())
+        returned = self.raw.first(self.sql.add_message, row)
+        assert returned is not None  # INSERT ... RETURNING id
+        return int(returned[0])
 
     def add_media(self, media: MediaRef) -> int:
         media_table = table(MediaRow)
@@ -350,8 +382,8 @@ class SqlUnit:
     ) -> None:
         if not signals:
             return
-        self.conn.execute(
-            self.sql.add_signals,
+        self.raw.execute_many(
+            self.sql.add_signal,
             [
                 {
                     "platform_id": platform_id,
@@ -430,13 +462,13 @@ class SqlUnit:
             "subject": subject,
             "at": decision.at or datetime.now(UTC),
         }
-        self.conn.execute(self.sql.add_decision, row)
+        self.raw.execute(self.sql.add_decision, row)
 
     # Idempotency and audit ----------------------------------------------------------------
     def processed_result(self, platform_id: str, event_id: str) -> dict[str, Any] | None:
         params = {"platform_id": platform_id, "event_id": event_id}
-        result = self.conn.execute(self.sql.processed, params).scalar()
-        return dict(result) if result is not None else None
+        row = self.raw.first(self.sql.processed, params)
+        return dict(row[0]) if row is not None and row[0] is not None else None
 
     def save_processed(self, platform_id: str, event_id: str, result: dict[str, Any]) -> None:
         row = {
@@ -445,7 +477,7 @@ class SqlUnit:
             "result": result,
             "at": datetime.now(UTC),
         }
-        self.conn.execute(self.sql.add_processed, row)
+        self.raw.execute(self.sql.add_processed, row)
 
     def audit(
         self,
@@ -487,7 +519,6 @@ class SqlStore:
         self.engine = (
             make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         )
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has one writer at a time; taking turns here, rather than in SQLite, keeps a
         # transaction that read first from failing with "database is locked" when it writes.
         self._write_lock = (
@@ -497,17 +528,24 @@ class SqlStore:
     @contextmanager
     def unit(self) -> Iterator[SqlUnit]:
         """A read-write transaction: committed when the block ends, rolled back on error."""
-        with self._write_lock, self._sessions.begin() as session:
-            yield SqlUnit(session)
+        with self._write_lock, self.engine.begin() as conn:
+            unit = SqlUnit(conn)
+            try:
+                yield unit
+                unit.flush()
+            finally:
+                unit.close()
 
     @contextmanager
     def read(self) -> Iterator[SqlUnit]:
         """A read-only look (rolled back at the end, so it can never write by accident)."""
-        with self._sessions() as session:
+        with self.engine.connect() as conn:
+            unit = SqlUnit(conn)
             try:
-                yield SqlUnit(session)
+                yield unit
             finally:
-                session.rollback()
+                unit.close()
+                conn.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

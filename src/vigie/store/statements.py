@@ -1,19 +1,20 @@
-"""Prepared Core statements for the per-event hot path, built once per dialect.
+"""The per-event hot path's statements, built and compiled once per dialect.
 
 Building a statement and computing its cache key costs more than running it on SQLite, so the
-statements every event runs are made once, with bound parameters, and reused.
+statements every event runs are made once, with bound parameters, and run on the driver's
+cursor (``prepared.py``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Dialect, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from vigie.store.prepared import Prepared, prepare
 from vigie.store.tables import (
     AccountRow,
     ConversationRow,
@@ -48,31 +49,82 @@ ACCOUNT_COLUMNS = (
 )
 
 
+ACCOUNT_INSERT_KEYS = (
+    "platform_id",
+    "pseudo_id",
+    "external_ref",
+    "age_source",
+    "first_seen",
+    "restricted",
+    "profile_state",
+)
+MESSAGE_KEYS = (
+    "platform_id",
+    "conversation_id",
+    "sender",
+    "recipients",
+    "text",
+    "sent_at",
+    "event_id",
+    "risk",
+)
+SIGNAL_KEYS = (
+    "platform_id",
+    "event_id",
+    "conversation_id",
+    "subject",
+    "message_id",
+    "media_id",
+    "case_id",
+    "detector",
+    "category",
+    "score",
+    "explanation",
+    "span_start",
+    "span_end",
+    "model",
+    "details",
+    "at",
+)
+DECISION_KEYS = ("platform_id", "event_id", "kind", "actions", "case_id", "rules", "subject", "at")
+PROCESSED_KEYS = ("platform_id", "event_id", "result", "at")
+
+
 @dataclass(frozen=True)
 class Statements:
-    accounts: Any
-    insert_accounts: Any
-    profile_for_update: Any
-    save_profile: Any
-    touch_conversation: Any
-    history: Any
-    state: Any
-    save_state: Any
-    add_message: Any
-    add_signals: Any
-    add_decision: Any
-    processed: Any
-    add_processed: Any
+    account: Prepared
+    insert_account: Prepared
+    profile_for_update: Prepared
+    save_profile: Prepared
+    touch_conversation: Prepared
+    history: Prepared
+    state: Prepared
+    save_state: Prepared
+    add_message: Prepared
+    add_signal: Prepared
+    add_decision: Prepared
+    processed: Prepared
+    add_processed: Prepared
 
 
 def _upsert_insert(dialect: str) -> Any:
     return pg_insert if dialect == "postgresql" else sqlite_insert
 
 
-@cache
-def statements(dialect: str) -> Statements:
-    """The hot-path statements for one dialect (``sqlite`` or ``postgresql``)."""
-    upsert = _upsert_insert(dialect)
+_PREPARED: dict[tuple[str, str], Statements] = {}
+
+
+def statements(dialect: Dialect) -> Statements:
+    """The hot-path statements for one dialect, compiled on first use."""
+    key = (dialect.name, dialect.driver)
+    found = _PREPARED.get(key)
+    if found is None:
+        found = _PREPARED[key] = _build(dialect)
+    return found
+
+
+def _build(dialect: Dialect) -> Statements:
+    upsert = _upsert_insert(dialect.name)
     account_key = (ACCOUNTS.c.platform_id == bindparam("platform_id")) & (
         ACCOUNTS.c.pseudo_id == bindparam("pseudo_id")
     )
@@ -84,8 +136,8 @@ def statements(dialect: str) -> Statements:
     touch = upsert(CONVERSATIONS).values(
         platform_id=bindparam("platform_id"),
         id=bindparam("conversation_id"),
-        started_at=bindparam("at"),
-        last_at=bindparam("at"),
+        started_at=bindparam("at", type_=CONVERSATIONS.c.started_at.type),
+        last_at=bindparam("at", type_=CONVERSATIONS.c.last_at.type),
         message_count=1,
         external_ref=bindparam("external_ref"),
     )
@@ -97,50 +149,61 @@ def statements(dialect: str) -> Statements:
         risk=bindparam("risk"),
         categories=bindparam("categories", type_=STATES.c.categories.type),
     )
+
+    def p(stmt: Any, keys: tuple[str, ...] = ()) -> Prepared:
+        return prepare(stmt, dialect, keys)
+
     return Statements(
-        accounts=select(*ACCOUNT_COLUMNS).where(
-            ACCOUNTS.c.platform_id == bindparam("platform_id"),
-            ACCOUNTS.c.pseudo_id.in_(bindparam("pseudo_ids", expanding=True)),
+        account=p(select(*ACCOUNT_COLUMNS).where(account_key)),
+        insert_account=p(upsert(ACCOUNTS).on_conflict_do_nothing(), ACCOUNT_INSERT_KEYS),
+        profile_for_update=p(
+            select(ACCOUNTS.c.profile_state).where(account_key).with_for_update(key_share=True)
         ),
-        insert_accounts=upsert(ACCOUNTS).on_conflict_do_nothing(),
-        profile_for_update=select(ACCOUNTS.c.profile_state)
-        .where(account_key)
-        .with_for_update(key_share=True),
-        save_profile=update(ACCOUNTS)
-        .where(
-            (ACCOUNTS.c.platform_id == bindparam("k_platform"))
-            & (ACCOUNTS.c.pseudo_id == bindparam("k_pseudo"))
-        )
-        .values(profile_state=bindparam("new_state", type_=ACCOUNTS.c.profile_state.type)),
-        touch_conversation=touch.on_conflict_do_update(
-            index_elements=["platform_id", "id"],
-            set_={
-                "message_count": CONVERSATIONS.c.message_count + 1,
-                "last_at": touch.excluded.last_at,
-            },
-        ).returning(CONVERSATIONS.c.message_count),
-        history=select(MESSAGES.c.sender, MESSAGES.c.text, MESSAGES.c.sent_at)
-        .where(
-            MESSAGES.c.platform_id == bindparam("platform_id"),
-            MESSAGES.c.conversation_id == bindparam("conversation_id"),
-        )
-        .order_by(MESSAGES.c.id.desc())
-        .limit(bindparam("limit")),
-        state=select(STATES.c.state, STATES.c.risk, STATES.c.categories).where(state_key),
-        save_state=save_state.on_conflict_do_update(
-            index_elements=["platform_id", "conversation_id", "pseudo_id"],
-            set_={
-                "state": save_state.excluded.state,
-                "risk": save_state.excluded.risk,
-                "categories": save_state.excluded.categories,
-            },
+        save_profile=p(
+            update(ACCOUNTS)
+            .where(
+                (ACCOUNTS.c.platform_id == bindparam("k_platform"))
+                & (ACCOUNTS.c.pseudo_id == bindparam("k_pseudo"))
+            )
+            .values(profile_state=bindparam("new_state", type_=ACCOUNTS.c.profile_state.type))
         ),
-        add_message=insert(MESSAGES).returning(MESSAGES.c.id),
-        add_signals=insert(SIGNALS),
-        add_decision=insert(DECISIONS),
-        processed=select(PROCESSED.c.result).where(
-            PROCESSED.c.platform_id == bindparam("platform_id"),
-            PROCESSED.c.event_id == bindparam("event_id"),
+        touch_conversation=p(
+            touch.on_conflict_do_update(
+                index_elements=["platform_id", "id"],
+                set_={
+                    "message_count": CONVERSATIONS.c.message_count + 1,
+                    "last_at": touch.excluded.last_at,
+                },
+            ).returning(CONVERSATIONS.c.message_count)
         ),
-        add_processed=insert(PROCESSED),
+        history=p(
+            select(MESSAGES.c.sender, MESSAGES.c.text, MESSAGES.c.sent_at)
+            .where(
+                MESSAGES.c.platform_id == bindparam("platform_id"),
+                MESSAGES.c.conversation_id == bindparam("conversation_id"),
+            )
+            .order_by(MESSAGES.c.id.desc())
+            .limit(bindparam("limit"))
+        ),
+        state=p(select(STATES.c.state, STATES.c.risk, STATES.c.categories).where(state_key)),
+        save_state=p(
+            save_state.on_conflict_do_update(
+                index_elements=["platform_id", "conversation_id", "pseudo_id"],
+                set_={
+                    "state": save_state.excluded.state,
+                    "risk": save_state.excluded.risk,
+                    "categories": save_state.excluded.categories,
+                },
+            )
+        ),
+        add_message=p(insert(MESSAGES).returning(MESSAGES.c.id), MESSAGE_KEYS),
+        add_signal=p(insert(SIGNALS), SIGNAL_KEYS),
+        add_decision=p(insert(DECISIONS), DECISION_KEYS),
+        processed=p(
+            select(PROCESSED.c.result).where(
+                PROCESSED.c.platform_id == bindparam("platform_id"),
+                PROCESSED.c.event_id == bindparam("event_id"),
+            )
+        ),
+        add_processed=p(insert(PROCESSED), PROCESSED_KEYS),
     )

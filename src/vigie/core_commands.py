@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -50,6 +50,10 @@ def platform_add(
 def serve(
     host: Annotated[str | None, typer.Option("--host")] = None,
     port: Annotated[int | None, typer.Option("--port")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="processes serving requests (api.workers)"),
+    ] = None,
 ) -> None:
     """Serve the events API, the console and the help page."""
     import uvicorn
@@ -59,14 +63,20 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level)  # JSON lines; never message texts or secrets
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level=settings.log_level,
-        access_log=False,
-        log_config=None,  # keep the JSON handler configured above
-    )
+    count = workers or settings.api.workers
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": settings.log_level,
+        "access_log": False,
+        "log_config": None,  # keep the JSON handler configured above
+    }
+    if count > 1:
+        # Each worker process builds its own app from the same settings (environment and
+        # TOML file); on SQLite their writes take turns through a lock file.
+        uvicorn.run("vigie.api.app:worker_app", factory=True, workers=count, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
 
 
 def demo() -> None:

@@ -38,6 +38,7 @@ class ApiSettings(BaseModel):
     max_events_per_batch: int = 1000
     rate_limit_per_minute: int = 6000
     request_timeout_s: float = 10.0
+    workers: int = Field(1, ge=1, description="processes `vigie serve` starts")
 
 
 class RetentionSettings(BaseModel):

@@ -73,3 +73,12 @@ def create_app(
     fastlane.install(app)  # innermost: POST /v1/events's common case
     app.add_middleware(JsonBodyMiddleware, paths=("/v1/events",))  # outermost
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one ``vigie serve --workers N`` process (uvicorn calls this in each)."""
+    from vigie.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

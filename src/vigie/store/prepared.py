@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Dialect
+from sqlalchemy import DateTime, Dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeEngine
@@ -47,7 +48,7 @@ class Prepared:
         if self.results is None:
             # Some processors depend on the type the driver reports (PostgreSQL numerics).
             self.results = tuple(
-                t.dialect_impl(self.dialect).result_processor(self.dialect, d[1])
+                _result_processor(t, self.dialect, d[1])
                 for t, d in zip(self.columns, description, strict=True)
             )
         results = self.results
@@ -70,16 +71,38 @@ def prepare(stmt: ClauseElement, dialect: Dialect, keys: Sequence[str] = ()) -> 
     compiled = cast(SQLCompiler, stmt.compile(dialect=dialect, column_keys=list(keys) or None))
     binds = compiled.binds
     names = compiled.positiontup if dialect.positional else list(binds)
-    plan = tuple(
-        (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in names or ()
-    )
+    plan = tuple((name, _bind_processor(binds[name].type, dialect)) for name in names or ())
     constants = {n: b.value for n, b in binds.items() if not b.required}
     columns: Any = getattr(stmt, "selected_columns", None)
     if columns is None:
         columns = getattr(stmt, "exported_columns", ())
     types = tuple(c.type for c in columns)
     return Prepared(compiled.string, plan, dialect.positional, constants, dialect, types)
+
+
+def _bind_processor(type_: TypeEngine[Any], dialect: Dialect) -> Processor | None:
+    if dialect.name == "sqlite" and isinstance(type_, DateTime):
+        return _sqlite_datetime_bind
+    return type_.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _result_processor(type_: TypeEngine[Any], dialect: Dialect, coltype: Any) -> Processor | None:
+    if dialect.name == "sqlite" and isinstance(type_, DateTime):
+        return _sqlite_datetime_result
+    return type_.dialect_impl(dialect).result_processor(dialect, coltype)
+
+
+# SQLAlchemy stores SQLite datetimes as "YYYY-MM-DD HH:MM:SS.ffffff" (time zone dropped) and
+# parses them with a regular expression; the same format through ``datetime``'s own C code
+# costs a tenth, and the hot path converts a few dozen per event.
+def _sqlite_datetime_bind(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value
+
+
+def _sqlite_datetime_result(value: Any) -> Any:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _check_defaults(stmt: ClauseElement, keys: Sequence[str]) -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,8 +36,7 @@ from vigie.store.tables import (
     PlatformRow,
     UserReportRow,
 )
-
-_ACTIVE_CASE = (CaseStatus.OPEN, CaseStatus.IN_REVIEW, CaseStatus.ESCALATED)
+from vigie.store.write_lock import SqliteWriteLock
 
 
 def _account(
@@ -79,20 +77,50 @@ def _platform(row: PlatformRow) -> Platform:
     )
 
 
-def _case(row: CaseRow) -> Case:
+def _case(
+    id: str,
+    platform_id: str,
+    subject: str,
+    status: str,
+    priority: int,
+    risk: float,
+    categories: list[str] | None,
+    conversation_id: str | None,
+    assignee: str | None,
+    requires_report: bool,
+    opened_at: datetime | None,
+    updated_at: datetime | None,
+) -> Case:
     return Case(
-        platform_id=row.platform_id,
-        subject=row.subject,
-        id=row.id,
-        status=CaseStatus(row.status),
-        priority=row.priority,
-        risk=row.risk,
-        categories=list(row.categories or []),
-        conversation_id=row.conversation_id,
-        assignee=row.assignee,
-        requires_report=row.requires_report,
-        opened_at=_utc(row.opened_at),
-        updated_at=_utc(row.updated_at),
+        platform_id=platform_id,
+        subject=subject,
+        id=id,
+        status=CaseStatus(status),
+        priority=priority,
+        risk=risk,
+        categories=list(categories or []),
+        conversation_id=conversation_id,
+        assignee=assignee,
+        requires_report=bool(requires_report),
+        opened_at=_utc(opened_at),
+        updated_at=_utc(updated_at),
+    )
+
+
+def _case_row(row: CaseRow) -> Case:
+    return _case(
+        row.id,
+        row.platform_id,
+        row.subject,
+        row.status,
+        row.priority,
+        row.risk,
+        row.categories,
+        row.conversation_id,
+        row.assignee,
+        row.requires_report,
+        row.opened_at,
+        row.updated_at,
     )
 
 
@@ -409,38 +437,30 @@ class SqlUnit:
 
     def open_case_for(self, platform_id: str, subject: str) -> Case | None:
         self._lock_account(platform_id, subject)  # two workers never both open a case
-        row = self.session.execute(
-            select(CaseRow)
-            .where(
-                CaseRow.platform_id == platform_id,
-                CaseRow.subject == subject,
-                CaseRow.status.in_([s.value for s in _ACTIVE_CASE]),
-            )
-            .order_by(CaseRow.opened_at.desc())
-            .limit(1)
-        ).scalar_one_or_none()
-        return _case(row) if row else None
+        row = self.raw.first(self.sql.active_case, {"platform_id": platform_id, "subject": subject})
+        return _case(*row) if row else None
 
     def save_case(self, case: Case) -> None:
         now = datetime.now(UTC)
-        row = self.session.get(CaseRow, case.id)
-        if row is None:
-            row = CaseRow(
-                id=case.id,
-                platform_id=case.platform_id,
-                subject=case.subject,
-                opened_at=case.opened_at or now,
-            )
-            self.session.add(row)
-        row.conversation_id = case.conversation_id
-        row.status, row.priority, row.risk = case.status.value, case.priority, case.risk
-        row.categories = list(case.categories)
-        row.assignee, row.requires_report = case.assignee, case.requires_report
-        row.updated_at = case.updated_at or now
+        row = {
+            "id": case.id,
+            "platform_id": case.platform_id,
+            "subject": case.subject,
+            "status": case.status.value,
+            "priority": case.priority,
+            "risk": case.risk,
+            "categories": list(case.categories),
+            "conversation_id": case.conversation_id,
+            "assignee": case.assignee,
+            "requires_report": case.requires_report,
+            "opened_at": case.opened_at or now,
+            "updated_at": case.updated_at or now,
+        }
+        self.raw.execute(self.sql.save_case, row)
 
     def get_case(self, platform_id: str, case_id: str) -> Case | None:
         row = self.session.get(CaseRow, case_id)
-        return _case(row) if row is not None and row.platform_id == platform_id else None
+        return _case_row(row) if row is not None and row.platform_id == platform_id else None
 
     def list_cases(self, platform_id: str, limit: int = 100) -> list[Case]:
         rows = self.session.execute(
@@ -449,7 +469,7 @@ class SqlUnit:
             .order_by(CaseRow.opened_at.desc(), CaseRow.id.desc())
             .limit(limit)
         ).scalars()
-        return [_case(r) for r in rows]
+        return [_case_row(r) for r in rows]
 
     def record_decision(self, decision: Decision, subject: str | None, rules: list[str]) -> None:
         row = {
@@ -519,10 +539,11 @@ class SqlStore:
         self.engine = (
             make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         )
-        # SQLite has one writer at a time; taking turns here, rather than in SQLite, keeps a
-        # transaction that read first from failing with "database is locked" when it writes.
-        self._write_lock = (
-            threading.Lock() if self.engine.dialect.name == "sqlite" else nullcontext()
+        # SQLite has one writer at a time; writers take turns here (write_lock.py).
+        self._write_lock: AbstractContextManager[None] = (
+            SqliteWriteLock(self.engine.url.database)
+            if self.engine.dialect.name == "sqlite"
+            else nullcontext()
         )
 
     @contextmanager

@@ -14,9 +14,11 @@ from sqlalchemy import Dialect, Table, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from vigie.domain import CaseStatus
 from vigie.store.prepared import Prepared, prepare
 from vigie.store.tables import (
     AccountRow,
+    CaseRow,
     ConversationRow,
     DecisionRow,
     MessageRow,
@@ -36,6 +38,7 @@ MESSAGES = table(MessageRow)
 STATES = table(ParticipantStateRow)
 PROCESSED = table(ProcessedEventRow)
 SIGNALS = table(SignalRow)
+CASES = table(CaseRow)
 DECISIONS = table(DecisionRow)
 
 ACCOUNT_COLUMNS = (
@@ -88,6 +91,34 @@ SIGNAL_KEYS = (
 )
 DECISION_KEYS = ("platform_id", "event_id", "kind", "actions", "case_id", "rules", "subject", "at")
 PROCESSED_KEYS = ("platform_id", "event_id", "result", "at")
+CASE_COLUMNS = (
+    CASES.c.id,
+    CASES.c.platform_id,
+    CASES.c.subject,
+    CASES.c.status,
+    CASES.c.priority,
+    CASES.c.risk,
+    CASES.c.categories,
+    CASES.c.conversation_id,
+    CASES.c.assignee,
+    CASES.c.requires_report,
+    CASES.c.opened_at,
+    CASES.c.updated_at,
+)
+# What a later event may change in a case the pipeline already opened.
+CASE_UPDATES = (
+    "conversation_id",
+    "status",
+    "priority",
+    "risk",
+    "categories",
+    "assignee",
+    "requires_report",
+    "updated_at",
+)
+ACTIVE_CASE_STATUSES = tuple(
+    s.value for s in (CaseStatus.OPEN, CaseStatus.IN_REVIEW, CaseStatus.ESCALATED)
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +136,8 @@ class Statements:
     add_decision: Prepared
     processed: Prepared
     add_processed: Prepared
+    active_case: Prepared
+    save_case: Prepared
 
 
 def _upsert_insert(dialect: str) -> Any:
@@ -149,6 +182,8 @@ def _build(dialect: Dialect) -> Statements:
         risk=bindparam("risk"),
         categories=bindparam("categories", type_=STATES.c.categories.type),
     )
+
+    case = upsert(CASES).values({c.key: bindparam(c.key, type_=c.type) for c in CASE_COLUMNS})
 
     def p(stmt: Any, keys: tuple[str, ...] = ()) -> Prepared:
         return prepare(stmt, dialect, keys)
@@ -206,4 +241,23 @@ def _build(dialect: Dialect) -> Statements:
             )
         ),
         add_processed=p(insert(PROCESSED), PROCESSED_KEYS),
+        active_case=p(
+            select(*CASE_COLUMNS)
+            .where(
+                CASES.c.platform_id == bindparam("platform_id"),
+                CASES.c.subject == bindparam("subject"),
+                # One parameter per status (a plain list would be an "expanding" parameter,
+                # rendered anew at each execution).
+                CASES.c.status.in_(
+                    [bindparam(f"status_{n}", v) for n, v in enumerate(ACTIVE_CASE_STATUSES)]
+                ),
+            )
+            .order_by(CASES.c.opened_at.desc())
+            .limit(1)
+        ),
+        save_case=p(
+            case.on_conflict_do_update(
+                index_elements=["id"], set_={k: case.excluded[k] for k in CASE_UPDATES}
+            )
+        ),
     )

@@ -258,6 +258,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--pool", type=int, default=64, help="keep-alive connections")
+    ap.add_argument("--workers", type=int, default=1, help="vigie serve --workers")
     ap.add_argument("--conversations", type=int, default=500)
     ap.add_argument("--target-p99-ms", type=float, default=30.0)
     ap.add_argument("--out", default="latency")
@@ -286,7 +287,10 @@ def main() -> int:
         key = _run(_vigie("platform", "add", "bench", env=env), env).strip().splitlines()[-1]
         port = _free_port()
         log = tmp / "serve.log"
-        serve = [*args.wrap_server.split(), *_vigie("serve", "--port", str(port), env=env)]
+        serve = [
+            *args.wrap_server.split(),
+            *_vigie("serve", "--port", str(port), "--workers", str(args.workers), env=env),
+        ]
         with log.open("wb") as sink:
             server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=sink)
         try:

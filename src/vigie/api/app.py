@@ -30,18 +30,25 @@ def build_pipeline(settings: Settings, store: Store) -> Pipeline:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Webhooks are delivered from the outbox by a background thread while the app runs."""
-    handle = None
+    """While the app runs, background threads deliver webhooks from the outbox and, on SQLite,
+    checkpoint the write-ahead log."""
+    handle = checkpointer = None
     engine = getattr(app.state.store, "engine", None)
     if app.state.settings.deliver_webhooks and engine is not None:
         from vigie.actions.dispatcher import start_dispatcher
 
         handle = start_dispatcher(engine, app.state.settings)
+    if engine is not None:
+        from vigie.store.checkpoint import start_checkpointer
+
+        checkpointer = start_checkpointer(engine)
     try:
         yield
     finally:
         if handle is not None:
             handle.stop()
+        if checkpointer is not None:
+            checkpointer.stop()
 
 
 def create_app(

@@ -49,7 +49,10 @@ def _run(engine: Engine, stopping: threading.Event, every_s: float) -> None:
     try:
         while not stopping.wait(every_s):
             try:
-                conn.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                cursor = conn.cursor()
+                cursor.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                cursor.fetchall()
+                cursor.close()
             except Exception:  # a busy or failing checkpoint is retried next time
                 log.warning("WAL checkpoint failed", exc_info=True)
     finally:

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-
 AUTOCHECKPOINT_PAGES = 10_000  # about 40 MB of log
 
 

@@ -1,0 +1,144 @@
+"""The events lane answers exactly as the FastAPI route does, and steps aside for the rest."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from vigie.api import fastlane
+from vigie.api.group_commit import GroupCommitter
+from vigie.domain import Platform
+
+ACCOUNTS = [
+    {"type": "account", "id": "fl-a1", "account": "adult", "age": 34, "age_source": "declared"},
+    {"type": "account", "id": "fl-a2", "account": "child", "age": 13, "age_source": "declared"},
+]
+
+
+def _message(n: int, text: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": f"fl-m{n}",
+        "conversation": "fl-c",
+        "sender": "adult",
+        "recipients": ["child"],
+        "text": text,
+        "sent_at": f"2026-11-28T17:{n:02d}:00Z",
+    }
+
+
+@pytest.fixture
+def lane_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the requests the lane answered itself."""
+    calls: list[int] = []
+    original = GroupCommitter.process
+
+    async def counting(self: GroupCommitter, platform: Platform, events: Any) -> Any:
+        calls.append(len(events))
+        return await original(self, platform, events)
+
+    monkeypatch.setattr(GroupCommitter, "process", counting)
+    return calls
+
+
+def test_lane_answers_cached_keys_like_the_route(
+    client: TestClient, auth: dict[str, str], lane_calls: list[int]
+) -> None:
+    first = client.post("/v1/events", json={"events": ACCOUNTS}, headers=auth)
+    assert first.status_code == 200 and lane_calls == []  # key not cached yet: the route
+    risky = _message(1, "c'est notre secret, ne dis rien à tes parents")
+    answer = client.post("/v1/events", json={"events": [risky]}, headers=auth)
+    assert answer.status_code == 200 and lane_calls == [1]
+    result = answer.json()["results"][0]
+    assert result["id"] == "fl-m1" and result["signals"]
+    assert answer.headers["content-type"] == "application/json"
+    # The stored answer (route) and the lane's answer are the same object.
+    stored = client.get("/v1/events/fl-m1", headers=auth)
+    assert stored.json() == result
+    # Repeating the event returns the first answer, through the lane too.
+    again = client.post("/v1/events", json={"events": [risky]}, headers=auth)
+    assert again.json()["results"][0] == result and lane_calls == [1, 1]
+
+
+def test_errors_go_to_the_route(
+    client: TestClient, auth: dict[str, str], lane_calls: list[int]
+) -> None:
+    client.post("/v1/events", json={"events": ACCOUNTS}, headers=auth)  # caches the key
+    bad = client.post("/v1/events", json={"events": [{"type": "message", "id": 1}]}, headers=auth)
+    assert bad.status_code == 422 and "fields" in bad.json()
+    wrong = client.post(
+        "/v1/events", json={"events": ACCOUNTS}, headers={"Authorization": "Bearer vg_nope"}
+    )
+    assert wrong.status_code == 401
+    nul = client.post(
+        "/v1/events",
+        content=b'{"events": [{"type": "message", "id": "x\\u0000"}]}',
+        headers={**auth, "Content-Type": "application/json"},
+    )
+    assert nul.status_code == 422
+    assert lane_calls == []
+
+
+def test_lane_applies_only_to_sqlite_in_synchronous_mode(client: TestClient) -> None:
+    lane = fastlane.EventsLane(client.app, client.app)  # type: ignore[arg-type]
+    assert lane._applies()
+    client.app.state.settings = client.app.state.settings.model_copy(  # type: ignore[attr-defined]
+        update={"bus_url": "nats://127.0.0.1:4222"}
+    )
+    assert not lane._applies()
+
+
+class _Pipeline:
+    """Records the groups it is given; fails any group holding a batch named "bad"."""
+
+    def __init__(self) -> None:
+        self.groups: list[int] = []
+
+    def process_many(self, batches: list[tuple[Any, list[str]]]) -> list[list[dict[str, Any]]]:
+        self.groups.append(len(batches))
+        if any("bad" in events for _, events in batches):
+            raise RuntimeError("bad batch")
+        return [[{"id": e} for e in events] for _, events in batches]
+
+    def process_batch(self, platform: Any, events: list[str]) -> list[dict[str, Any]]:
+        return self.process_many([(platform, events)])[0]
+
+
+def test_requests_waiting_together_share_one_transaction() -> None:
+    pipeline = _Pipeline()
+    committer = GroupCommitter(pipeline)  # type: ignore[arg-type]
+
+    async def run() -> list[Any]:
+        return await asyncio.gather(*(committer.process(None, [f"e{n}"]) for n in range(5)))  # type: ignore[arg-type]
+
+    answers = asyncio.run(run())
+    assert answers == [[{"id": f"e{n}"}] for n in range(5)]
+    assert pipeline.groups == [5]
+
+
+def test_a_failing_batch_does_not_fail_the_others_in_its_group() -> None:
+    pipeline = _Pipeline()
+    committer = GroupCommitter(pipeline)  # type: ignore[arg-type]
+
+    async def run() -> list[Any]:
+        jobs = [committer.process(None, [name]) for name in ("ok1", "bad", "ok2")]  # type: ignore[arg-type]
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    ok1, bad, ok2 = asyncio.run(run())
+    assert ok1 == [{"id": "ok1"}] and ok2 == [{"id": "ok2"}]
+    assert isinstance(bad, RuntimeError)
+    assert pipeline.groups == [3, 1, 1, 1]  # the group, then each alone
+
+
+def test_groups_are_capped() -> None:
+    pipeline = _Pipeline()
+    committer = GroupCommitter(pipeline, max_events=4)  # type: ignore[arg-type]
+
+    async def run() -> None:
+        await asyncio.gather(*(committer.process(None, ["a", "b"]) for _ in range(5)))  # type: ignore[arg-type]
+
+    asyncio.run(run())
+    assert pipeline.groups == [2, 2, 1]

@@ -1,0 +1,75 @@
+"""``vigie serve --workers 2``: two processes answer on one port and share one SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _vigie(*args: str, env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "vigie.cli", *args], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _post(port: int, key: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/v1/events",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return dict(json.load(answer))
+
+
+def test_two_workers_answer_and_write_to_one_database(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "VIGIE_DATABASE_URL": f"sqlite:///{tmp_path}/w.db",
+        "VIGIE_CONFIG": str(tmp_path / "absent.toml"),
+        "VIGIE_LOG_LEVEL": "warning",
+    }
+    _vigie("db", "upgrade", env=env)
+    key = _vigie("platform", "add", "workers", env=env).strip().splitlines()[-1]
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vigie.cli", "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except OSError:
+                assert time.time() < deadline and server.poll() is None, "serve did not start"
+                time.sleep(0.3)
+        ids = set()
+        for n in range(40):  # new connections: both workers get some
+            event = {"type": "account", "id": f"acc-{n}", "account": f"u{n}", "age": 30}
+            ids.update(r["id"] for r in _post(port, key, {"events": [event]})["results"])
+        assert ids == {f"acc-{n}" for n in range(40)}
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "w.db") as db:
+        assert db.execute("select count(*) from processed_events").fetchone() == (40,)

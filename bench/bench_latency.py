@@ -295,7 +295,7 @@ def main() -> int:
             server = subprocess.Popen(serve, env=env, stdout=subprocess.DEVNULL, stderr=sink)
         try:
             _wait_ready(port, server)
-            result = asyncio.run(_drive(port, key, args))
+            result = asyncio.run(_drive(port, key, args, server.pid))
         except BaseException:
             print(log.read_text()[-3000:], file=sys.stderr)
             raise
@@ -312,7 +312,7 @@ def main() -> int:
     return 0
 
 
-async def _drive(port: int, key: str, args: argparse.Namespace) -> dict[str, Any]:
+async def _drive(port: int, key: str, args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
     total = int(args.rate * args.seconds)
     warm_rate = min(args.rate, 100.0)  # gentle: warm caches without leaving a backlog
     warm = int(warm_rate * args.warmup)
@@ -320,22 +320,43 @@ async def _drive(port: int, key: str, args: argparse.Namespace) -> dict[str, Any
     await _send_all(port, key, accounts, rate=max(args.rate, 200), pool=args.pool, record=False)
     drain = args.drain
     await _send_all(port, key, messages[:warm], warm_rate, args.pool, False, drain)
+    server_cpu, loader_cpu = tree_cpu_seconds(server_pid), time.process_time()
     run = await _send_all(port, key, messages[warm:], args.rate, args.pool, True, drain)
+    server_cpu = tree_cpu_seconds(server_pid) - server_cpu
+    loader_cpu = time.process_time() - loader_cpu
+    answered = max(1, len(run["service"]))
     return {
         "rate_target": args.rate, "seconds": args.seconds, "events": run["sent"],
         "achieved_events_per_s": round(len(run["service"]) / run["elapsed_s"], 1),
         "decision_latency": _summary(run["service"]),
         "scheduled_latency": _summary(run["scheduled"]),
         "statuses": run["statuses"], "decisions": run["decisions"],
+        "server_cpu_ms_per_event": round(1000 * server_cpu / answered, 3),
+        "loader_cpu_ms_per_event": round(1000 * loader_cpu / answered, 3),
         "target_p99_ms": args.target_p99_ms,
         "met": _pct(run["service"], 0.99) <= args.target_p99_ms
         and len(run["service"]) / run["elapsed_s"] >= 0.98 * args.rate
         and set(run["statuses"]) == {"200"},
-        "pool": args.pool, "conversations": args.conversations,
+        "pool": args.pool, "conversations": args.conversations, "workers": args.workers,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "system": platform.platform()},
         "database": "sqlite (WAL)", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }  # fmt: skip
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by a process and its descendants (``vigie serve --workers``)."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def cpu_breakdown(tmp: Path, n: int = 300) -> dict[str, float]:
@@ -420,6 +441,9 @@ def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
         f"- target p99 ≤ {result['target_p99_ms']:.0f} ms at the target rate: "
         f"**{'met' if result['met'] else 'NOT met'}**",
         f"- HTTP statuses: {result['statuses']}; decisions: {result['decisions']}",
+        f"- CPU per event during the run: server {result['server_cpu_ms_per_event']} ms, "
+        f"loader {result['loader_cpu_ms_per_event']} ms ({result['workers']} server process"
+        f"{'es' if result['workers'] > 1 else ''})",
         *[f"- server error: `{e}`" for e in result.get("server_errors", [])],
         *_breakdown_lines(result.get("cpu_per_event")),
         f"- {result['database']}, {result['machine']['cpus']} CPUs, loader on the same machine;"

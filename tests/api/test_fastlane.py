@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from vigie.api import fastlane
 from vigie.api.group_commit import GroupCommitter
-from vigie.domain import Platform
 
 ACCOUNTS = [
     {"type": "account", "id": "fl-a1", "account": "adult", "age": 34, "age_source": "declared"},
@@ -32,15 +31,17 @@ def _message(n: int, text: str) -> dict[str, Any]:
 
 @pytest.fixture
 def lane_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the requests the lane answered itself."""
+    """Counts the requests the lane answered itself (a cached key and a valid body)."""
     calls: list[int] = []
-    original = GroupCommitter.process
+    original = fastlane._valid
 
-    async def counting(self: GroupCommitter, platform: Platform, events: Any) -> Any:
-        calls.append(len(events))
-        return await original(self, platform, events)
+    def counting(body: bytes) -> Any:
+        batch = original(body)
+        if batch is not None:
+            calls.append(len(batch.events))
+        return batch
 
-    monkeypatch.setattr(GroupCommitter, "process", counting)
+    monkeypatch.setattr(fastlane, "_valid", counting)
     return calls
 
 

@@ -69,30 +69,25 @@ def bus_publisher(app: FastAPI) -> Any:
 async def post_events(batch: EventBatch, platform: PlatformDep, request: Request) -> Any:
     """Process the batch in order; an event id already seen returns its first answer.
 
-    On SQLite the pipeline runs on the event loop: it is CPU-bound and writers take turns
-    anyway, so this saves a thread hop per request and keeps dozens of threads from
-    contending for the GIL and the write lock. On PostgreSQL, whose round trips wait on the
-    network, and for the bus, the work goes to a thread.
+    On SQLite, writers take turns anyway, so batches go to the group committer: one thread,
+    one transaction for the batches waiting together (``group_commit.py``). On PostgreSQL,
+    whose round trips wait on the network, each request gets a thread from the pool.
     """
     publisher = bus_publisher(request.app)
     if publisher is not None:
         return await run_in_threadpool(_publish, publisher, platform.id, batch)
     metrics.EVENTS_IN_SYNC.inc(len(batch.events))
     started = time.perf_counter()
-    process = request.app.state.pipeline.process_batch
-    if _runs_inline(request):
-        results = process(platform, batch.events)
+    committer = request.app.state.committer
+    if committer is not None:
+        results = await committer.process(platform, batch.events)
     else:
+        process = request.app.state.pipeline.process_batch
         results = await run_in_threadpool(process, platform, batch.events)
     metrics.record_batch("api", time.perf_counter() - started, results)
     # The pipeline's answers already have the documented shape; a ready response skips a
     # second validation of every result on the hot path.
     return JSONResponse({"results": results})
-
-
-def _runs_inline(request: Request) -> bool:
-    engine = getattr(request.app.state.store, "engine", None)
-    return engine is not None and engine.dialect.name == "sqlite"
 
 
 def _publish(publisher: Any, platform_id: str, batch: EventBatch) -> JSONResponse:

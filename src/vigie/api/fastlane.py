@@ -37,7 +37,6 @@ class EventsLane:
     def __init__(self, app: ASGIApp, owner: FastAPI) -> None:
         self.app = app
         self.owner = owner
-        self._committer: GroupCommitter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not (
@@ -56,20 +55,15 @@ class EventsLane:
             return
         metrics.EVENTS_IN_SYNC.inc(len(batch.events))
         started = time.perf_counter()
-        results = await self._group().process(platform, batch.events)
+        committer: GroupCommitter = self.owner.state.committer
+        results = await committer.process(platform, batch.events)
         metrics.record_batch("api", time.perf_counter() - started, results)
         await JSONResponse({"results": results})(scope, receive, send)
 
     def _applies(self) -> bool:
         """Synchronous mode on SQLite; PostgreSQL and the bus take the route."""
         state = self.owner.state
-        engine = getattr(state.store, "engine", None)
-        return not state.settings.bus_url and engine is not None and engine.dialect.name == "sqlite"
-
-    def _group(self) -> GroupCommitter:
-        if self._committer is None:
-            self._committer = GroupCommitter(self.owner.state.pipeline)
-        return self._committer
+        return not state.settings.bus_url and state.committer is not None
 
 
 def _authorization(scope: Scope) -> str | None:

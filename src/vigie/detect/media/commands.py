@@ -52,15 +52,9 @@ def _one_line(text: str) -> str:
 
 def _engine() -> Any:
     from vigie.settings import get_settings
+    from vigie.store.engine import make_engine
 
-    url = get_settings().database_url
-    try:
-        from vigie.store.engine import make_engine
-    except ImportError:  # pragma: no cover - before the storage room lands
-        import sqlalchemy
-
-        return sqlalchemy.create_engine(url)
-    return make_engine(url)
+    return make_engine(get_settings().database_url)
 
 
 def _ready_engine() -> Any:

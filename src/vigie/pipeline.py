@@ -6,12 +6,13 @@ processed in one transaction, so an error leaves nothing half-written.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from vigie.actions.safety import safety_message
 from vigie.detect.base import (
@@ -193,7 +194,7 @@ class Pipeline:
             recipients = self._others_in(unit, platform, history, sender.pseudo_id)
         state, _, known_categories = unit.participant_state(platform.id, conv, sender.pseudo_id)
         profile_state = unit.profile_state(platform.id, sender.pseudo_id)
-        profile_before = json.dumps(profile_state, sort_keys=True)
+        profile_before = _fingerprint(profile_state)
         profile = _update_profile(profile_state, sender, recipients, conv)
         ctx = MessageContext(
             conversation_id=conv,
@@ -232,7 +233,7 @@ class Pipeline:
             profile_state["flags"] = int(profile_state.get("flags", 0)) + 1
         self._restrict_if_asked(unit, sender, decision)
         unit.save_participant_state(platform.id, conv, sender.pseudo_id, state, risk, categories)
-        if json.dumps(profile_state, sort_keys=True) != profile_before:
+        if _fingerprint(profile_state) != profile_before:
             unit.save_profile_state(platform.id, sender.pseudo_id, profile_state)
         message_id = unit.add_message(
             Message(
@@ -471,6 +472,11 @@ def _update_profile(
         prior_flags=int(profile_state.get("flags", 0)),
         off_platform_requests=int(profile_state.get("off_platform_requests", 0)),
     )
+
+
+def _fingerprint(state: dict[str, Any]) -> bytes:
+    """A canonical form of a JSON-like state, to tell whether it changed (and needs writing)."""
+    return orjson.dumps(state, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
 
 
 def _merge_categories(known: list[str], outputs: list[DetectorOutput]) -> list[str]:

@@ -20,8 +20,9 @@ from vigie.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
-# A group's answers all leave when its commit is done, so a cap bounds the wait it adds.
-MAX_EVENTS_PER_GROUP = 64
+# A group's answers all leave when its commit is done, and the loop answers nothing else
+# meanwhile, so a cap (about 20 ms of work) bounds the wait a group adds.
+MAX_EVENTS_PER_GROUP = 16
 
 Waiting = tuple[Platform, Sequence[Event], "asyncio.Future[list[dict[str, Any]]]"]
 
@@ -42,9 +43,15 @@ class GroupCommitter:
         return await future
 
     def _run(self) -> None:
-        group = self._take()
-        if self._waiting:
-            asyncio.get_running_loop().call_soon(self._run)
+        try:
+            self._run_group(self._take())
+        finally:
+            # Queued after the answered requests' wake-ups, so their answers leave before the
+            # next group takes the loop.
+            if self._waiting:
+                asyncio.get_running_loop().call_soon(self._run)
+
+    def _run_group(self, group: list[Waiting]) -> None:
         if not group:
             return
         try:

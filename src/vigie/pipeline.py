@@ -22,6 +22,7 @@ from vigie.detect.base import (
     SubjectProfile,
     TextDetector,
 )
+from vigie.detect.history import LazyHistory
 from vigie.domain import (
     Account,
     Case,
@@ -189,7 +190,7 @@ class Pipeline:
         count = unit.touch_conversation(
             platform.id, conv, at, seal(platform.pseudonym_secret, ev.conversation)
         )
-        history = unit.history(platform.id, conv, HISTORY) if count > 1 else []
+        history = LazyHistory(lambda n: unit.history(platform.id, conv, n), min(HISTORY, count - 1))
         if not recipients:
             recipients = self._others_in(unit, platform, history, sender.pseudo_id)
         state, _, known_categories = unit.participant_state(platform.id, conv, sender.pseudo_id)
@@ -280,7 +281,7 @@ class Pipeline:
         return outputs
 
     def _others_in(
-        self, unit: Unit, platform: Platform, history: list[Any], sender: str
+        self, unit: Unit, platform: Platform, history: Sequence[Any], sender: str
     ) -> list[Account]:
         """Without explicit recipients, the other people who spoke in the conversation."""
         others = dict.fromkeys(m.sender for m in history if m.sender != sender)

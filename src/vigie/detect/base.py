@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -49,7 +49,7 @@ class MessageContext:
     recipients: list[Participant]
     sent_at: datetime | None
     index: int
-    history: list[PriorMessage] = field(default_factory=list)
+    history: Sequence[PriorMessage] = field(default_factory=list)
     profile: SubjectProfile = field(default_factory=SubjectProfile)
     state: MutableMapping[str, Any] = field(default_factory=dict)
     profile_state: MutableMapping[str, Any] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
@@ -24,7 +25,8 @@ from pydantic import BaseModel
 from vigie.api import metrics
 from vigie.api.auth import PlatformDep
 from vigie.api.schemas import ErrorAnswer, EventResult, EventsAnswer
-from vigie.events import EventBatch
+from vigie.domain import Platform
+from vigie.events import Event, EventBatch
 
 router = APIRouter(prefix="/v1", tags=["events"])
 _PUBLISHER_LOCK = threading.Lock()
@@ -69,25 +71,30 @@ def bus_publisher(app: FastAPI) -> Any:
 async def post_events(batch: EventBatch, platform: PlatformDep, request: Request) -> Any:
     """Process the batch in order; an event id already seen returns its first answer.
 
-    On SQLite, writers take turns anyway, so batches go to the group committer: one thread,
-    one transaction for the batches waiting together (``group_commit.py``). On PostgreSQL,
-    whose round trips wait on the network, each request gets a thread from the pool.
+    On SQLite, writers take turns anyway, so batches go to the group committer: one
+    transaction, on the event loop, for the batches waiting together (``group_commit.py``).
+    On PostgreSQL, whose round trips wait on the network, each request gets a thread.
     """
     publisher = bus_publisher(request.app)
     if publisher is not None:
         return await run_in_threadpool(_publish, publisher, platform.id, batch)
-    metrics.EVENTS_IN_SYNC.inc(len(batch.events))
-    started = time.perf_counter()
-    committer = request.app.state.committer
-    if committer is not None:
-        results = await committer.process(platform, batch.events)
-    else:
-        process = request.app.state.pipeline.process_batch
-        results = await run_in_threadpool(process, platform, batch.events)
-    metrics.record_batch("api", time.perf_counter() - started, results)
+    results = await decide(request.app, platform, batch.events)
     # The pipeline's answers already have the documented shape; a ready response skips a
     # second validation of every result on the hot path.
     return JSONResponse({"results": results})
+
+
+async def decide(app: FastAPI, platform: Platform, events: Sequence[Event]) -> list[Any]:
+    """Synchronous mode: the decisions for ``events``, counted in the metrics."""
+    metrics.EVENTS_IN_SYNC.inc(len(events))
+    started = time.perf_counter()
+    committer = app.state.committer
+    if committer is not None:
+        results = await committer.process(platform, events)
+    else:
+        results = await run_in_threadpool(app.state.pipeline.process_batch, platform, events)
+    metrics.record_batch("api", time.perf_counter() - started, results)
+    return list(results)
 
 
 def _publish(publisher: Any, platform_id: str, batch: EventBatch) -> JSONResponse:

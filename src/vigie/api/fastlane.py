@@ -14,16 +14,14 @@ both paths alike.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vigie.api import metrics
 from vigie.api.auth import cached_platform
-from vigie.api.group_commit import GroupCommitter
+from vigie.api.events import decide
 from vigie.api.ratelimit import read_body
 from vigie.events import EventBatch
 
@@ -53,11 +51,7 @@ class EventsLane:
         if platform is None or batch is None:
             await self.app(scope, _replay(body, receive), send)
             return
-        metrics.EVENTS_IN_SYNC.inc(len(batch.events))
-        started = time.perf_counter()
-        committer: GroupCommitter = self.owner.state.committer
-        results = await committer.process(platform, batch.events)
-        metrics.record_batch("api", time.perf_counter() - started, results)
+        results = await decide(self.owner, platform, batch.events)
         await JSONResponse({"results": results})(scope, receive, send)
 
     def _applies(self) -> bool:

@@ -94,7 +94,7 @@ async def decide(app: FastAPI, platform: Platform, events: Sequence[Event]) -> l
     else:
         results = await run_in_threadpool(app.state.pipeline.process_batch, platform, events)
     metrics.record_batch("api", time.perf_counter() - started, results)
-    return list(results)
+    return results
 
 
 def _publish(publisher: Any, platform_id: str, batch: EventBatch) -> JSONResponse:

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from vigie.api.auth import cached_platform
 from vigie.api.events import decide
-from vigie.api.ratelimit import read_body
+from vigie.api.ratelimit import read_body, replay_body
 from vigie.events import EventBatch
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class EventsLane:
         platform = cached_platform(self.owner, _authorization(scope))
         batch = _valid(body) if platform is not None else None
         if platform is None or batch is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         results = await decide(self.owner, platform, batch.events)
         await JSONResponse({"results": results})(scope, receive, send)
@@ -72,19 +72,6 @@ def _valid(body: bytes) -> EventBatch | None:
         return EventBatch.model_validate_json(body)
     except ValidationError:
         return None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def install(app: FastAPI) -> None:

@@ -128,7 +128,7 @@ class SqlUnit:
     """One transaction's worth of storage operations on one connection.
 
     The per-event hot path runs prepared statements on the driver's cursor (``prepared.py``);
-    the rest (cases, audit, outbox, console) uses an ORM session on the same connection and
+    the rest (audit, outbox, user reports, console) uses an ORM session on the same connection and
     transaction, opened only when first needed.
     """
 

@@ -143,3 +143,66 @@ def test_groups_are_capped() -> None:
 
     asyncio.run(run())
     assert pipeline.groups == [2, 2, 1]
+
+
+def _guarded_client(settings: Any, **api: Any) -> TestClient:
+    from vigie.api.app import create_app
+
+    tuned = settings.model_copy(update={"api": settings.api.model_copy(update=api)})
+    return TestClient(create_app(tuned))
+
+
+def _platform_key(client: TestClient) -> dict[str, str]:
+    from vigie.platforms import create_platform
+
+    with client.app.state.store.unit() as unit:  # type: ignore[attr-defined]
+        key = create_platform(unit, "guarded").api_key
+    return {"Authorization": f"Bearer {key}"}
+
+
+def test_the_lane_counts_each_request_once_against_the_rate_limit(
+    settings: Any, lane_calls: list[int]
+) -> None:
+    with _guarded_client(settings, rate_limit_per_minute=5) as client:
+        auth = _platform_key(client)
+        codes = [
+            client.post("/v1/events", json={"events": [_message(n, "salut")]}, headers=auth)
+            for n in range(7)
+        ]
+    assert [c.status_code for c in codes] == [200] * 5 + [429, 429]
+    assert codes[-1].headers["retry-after"] and "too many" in codes[-1].json()["error"]
+    assert len(lane_calls) == 4  # the first request cached the key through the route
+
+
+def test_the_lane_leaves_oversized_bodies_to_the_size_guard(
+    settings: Any, lane_calls: list[int]
+) -> None:
+    with _guarded_client(settings, max_body_bytes=400) as client:
+        auth = _platform_key(client)
+        client.post("/v1/events", json={"events": [_message(0, "salut")]}, headers=auth)
+        big = client.post("/v1/events", json={"events": [_message(1, "x" * 500)]}, headers=auth)
+    assert big.status_code == 413 and "400 bytes" in big.json()["error"]
+    assert lane_calls == []
+
+
+def test_a_late_decision_answers_504(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, lane_calls: list[int]
+) -> None:
+    with _guarded_client(settings, request_timeout_s=0.05) as client:
+        auth = _platform_key(client)
+        client.post("/v1/events", json={"events": ACCOUNTS}, headers=auth)  # caches the key
+        monkeypatch.setattr(GroupCommitter, "_run", lambda self: None)  # a queue never served
+        late = client.post("/v1/events", json={"events": [_message(1, "salut")]}, headers=auth)
+    assert late.status_code == 504 and "0.05 s" in late.json()["error"]
+    assert lane_calls == [1]
+
+
+def test_the_committer_gives_up_waiting_after_its_timeout() -> None:
+    committer = GroupCommitter(_Pipeline())  # type: ignore[arg-type]
+    committer._run = lambda: None  # type: ignore[method-assign]
+
+    async def run() -> None:
+        await committer.process(None, ["e"], timeout=0.01)  # type: ignore[arg-type]
+
+    with pytest.raises(TimeoutError):
+        asyncio.run(run())

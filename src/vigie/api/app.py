@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from vigie import __version__
 from vigie.api import cases, errors, events, fastlane, health, help, media, metrics, ratelimit
@@ -62,12 +63,29 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
+class VigieApp(FastAPI):
+    """FastAPI, with ``POST /v1/events``'s common case answered in front of it
+    (``fastlane.py``); everything else, and every request the lane steps aside for, goes
+    through FastAPI as usual."""
+
+    events_lane: fastlane.EventsLane | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.events_lane is not None and fastlane.takes(scope):
+            await self.events_lane(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+    async def full_stack(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+
 def create_app(
     settings: Settings | None = None, store: Store | None = None, pipeline: Pipeline | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
     store = store or SqlStore(settings.database_url)
-    app = FastAPI(
+    app = VigieApp(
         title="Vigie",
         version=__version__,
         description="Child-safety events API: events in, decisions out.",
@@ -91,8 +109,8 @@ def create_app(
         overrides={"/v1/media": settings.media.max_upload_bytes + 64 * 1024},
     )
     ratelimit.install(app, settings)  # rate limit, timeout, JSON guard (security)
-    fastlane.install(app)  # innermost: POST /v1/events's common case
     app.add_middleware(JsonBodyMiddleware, paths=("/v1/events",))  # outermost
+    app.events_lane = fastlane.EventsLane(app, app.full_stack)
     return app
 
 

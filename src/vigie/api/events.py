@@ -84,13 +84,19 @@ async def post_events(batch: EventBatch, platform: PlatformDep, request: Request
     return JSONResponse({"results": results})
 
 
-async def decide(app: FastAPI, platform: Platform, events: Sequence[Event]) -> list[Any]:
-    """Synchronous mode: the decisions for ``events``, counted in the metrics."""
+async def decide(
+    app: FastAPI, platform: Platform, events: Sequence[Event], timeout: float | None = None
+) -> list[Any]:
+    """Synchronous mode: the decisions for ``events``, counted in the metrics.
+
+    ``timeout`` (group commit only) raises ``TimeoutError`` when the answers are late; the
+    route has the timeout middleware for that instead.
+    """
     metrics.EVENTS_IN_SYNC.inc(len(events))
     started = time.perf_counter()
     committer = app.state.committer
     if committer is not None:
-        results = await committer.process(platform, events)
+        results = await committer.process(platform, events, timeout)
     else:
         results = await run_in_threadpool(app.state.pipeline.process_batch, platform, events)
     metrics.record_batch("api", time.perf_counter() - started, results)

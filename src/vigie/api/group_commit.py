@@ -35,12 +35,22 @@ class GroupCommitter:
         self.max_events = max_events
         self._waiting: list[Waiting] = []
 
-    async def process(self, platform: Platform, events: Sequence[Event]) -> list[dict[str, Any]]:
-        future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
+    async def process(
+        self, platform: Platform, events: Sequence[Event], timeout: float | None = None
+    ) -> list[dict[str, Any]]:
+        """The batch's answers; ``TimeoutError`` after ``timeout`` seconds without them (the
+        batch is still processed: events are idempotent, a retry gets the first answer)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[dict[str, Any]]] = loop.create_future()
         self._waiting.append((platform, events, future))
         if len(self._waiting) == 1:
-            asyncio.get_running_loop().call_soon(self._run)
-        return await future
+            loop.call_soon(self._run)
+        timer = loop.call_later(timeout, _expire, future) if timeout else None
+        try:
+            return await future
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def _run(self) -> None:
         try:
@@ -85,6 +95,11 @@ class GroupCommitter:
                 _settle(future, self.pipeline.process_batch(platform, events))
             except Exception as exc:
                 _settle(future, exception=exc)
+
+
+def _expire(future: asyncio.Future[list[dict[str, Any]]]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 def _settle(

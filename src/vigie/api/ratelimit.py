@@ -116,58 +116,82 @@ async def answer(
     await send({"type": "http.response.body", "body": body})
 
 
-class RateLimitMiddleware:
-    """429 with ``Retry-After`` once a key (or, without a key, an address) is over its limit.
+class RateLimiter:
+    """The process's request and failed-authentication buckets, shared by the rate-limit
+    middleware and the events lane (``fastlane.py``), so a request is counted once whichever
+    way it goes.
 
     Requests that end in 401 also cost their address a token from a second, smaller bucket,
     so guessing keys from one address is slowed to ``AUTH_FAILURES_PER_MINUTE``.
     """
 
     def __init__(
-        self,
-        app: ASGIApp,
-        per_minute: int,
-        auth_failures_per_minute: int = AUTH_FAILURES_PER_MINUTE,
+        self, per_minute: int, auth_failures_per_minute: int = AUTH_FAILURES_PER_MINUTE
     ) -> None:
-        self.app = app
         self.requests = Buckets(per_minute)
         self.failures = Buckets(auth_failures_per_minute)
         self.blocked_until: dict[str, float] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope.get("path") in UNLIMITED_PATHS
-            or self.requests.per_minute <= 0
-        ):
-            await self.app(scope, receive, send)
-            return
+    def applies(self, scope: Scope) -> bool:
+        return (
+            scope["type"] == "http"
+            and scope.get("path") not in UNLIMITED_PATHS
+            and self.requests.per_minute > 0
+            and CHARGED not in scope
+        )
+
+    def charge(self, scope: Scope) -> tuple[float, str]:
+        """Take the request's token: (seconds to wait, 0.0 when allowed; client address)."""
+        scope[CHARGED] = True
         who, address = identity(scope)
         now = time.monotonic()
         wait = max(self.requests.take(who, now), self.blocked_until.get(address, 0.0) - now)
-        if wait > 0:
-            await answer(
-                send,
-                429,
-                "too many requests; retry later",
-                [(b"retry-after", str(max(1, math.ceil(wait))).encode())],
-            )
-            return
+        return wait, address
 
-        async def watching_send(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 401:
-                self._failed(address)
-            await send(message)
-
-        await self.app(scope, receive, watching_send)
-
-    def _failed(self, address: str) -> None:
+    def failed(self, address: str) -> None:
         now = time.monotonic()
         wait = self.failures.take(address, now)
         if wait > 0:
             self.blocked_until[address] = now + wait
             if len(self.blocked_until) > MAX_BUCKETS:
                 self.blocked_until.pop(next(iter(self.blocked_until)))
+
+
+# Set in a request's scope once its token is taken (by the events lane, before falling through).
+CHARGED = "vigie.rate_charged"
+
+
+async def too_many(send: Send, wait: float) -> None:
+    await answer(
+        send,
+        429,
+        "too many requests; retry later",
+        [(b"retry-after", str(max(1, math.ceil(wait))).encode())],
+    )
+
+
+class RateLimitMiddleware:
+    """429 with ``Retry-After`` once a key (or, without a key, an address) is over its limit."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.limiter.applies(scope):
+            await self.app(scope, receive, send)
+            return
+        wait, address = self.limiter.charge(scope)
+        if wait > 0:
+            await too_many(send, wait)
+            return
+
+        async def watching_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 401:
+                self.limiter.failed(address)
+            await send(message)
+
+        await self.app(scope, receive, watching_send)
 
 
 class TimeoutMiddleware:
@@ -204,7 +228,11 @@ class TimeoutMiddleware:
         abandoned = True
         task.cancel()
         task.add_done_callback(_forget)
-        await answer(send, 504, f"request not answered within {self.timeout_s:g} s")
+        await too_slow(send, self.timeout_s)
+
+
+async def too_slow(send: Send, timeout_s: float) -> None:
+    await answer(send, 504, f"request not answered within {timeout_s:g} s")
 
 
 def _forget(task: asyncio.Future[Any]) -> None:
@@ -263,22 +291,24 @@ class InputGuardMiddleware:
             await self.app(scope, receive, send)
             return
         body = await read_body(receive)
-        problem = self._problem(body)
+        problem = body_problem(body, self.max_depth)
         if problem:
             await _unprocessable(send, problem)
             return
         await self.app(scope, replay_body(body, receive), send)
 
-    def _problem(self, body: bytes) -> str | None:
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return f"not valid UTF-8 at byte {exc.start}"
-        if _ESCAPED_NUL.search(body):
-            return "contains the NUL character (\\u0000), which cannot be stored; remove it"
-        if json_too_deep(body, self.max_depth):
-            return f"JSON nested deeper than {self.max_depth} levels"
-        return None
+
+def body_problem(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> str | None:
+    """Why a JSON body is refused before parsing (422), or None."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not valid UTF-8 at byte {exc.start}"
+    if b"u0000" in body and _ESCAPED_NUL.search(body):  # substring test first: no regex scan
+        return "contains the NUL character (\\u0000), which cannot be stored; remove it"
+    if json_too_deep(body, max_depth):
+        return f"JSON nested deeper than {max_depth} levels"
+    return None
 
 
 def _declares_json(scope: Scope) -> bool:
@@ -336,4 +366,5 @@ def install(app: FastAPI, settings: Settings) -> None:
     """Add the guards around what ``create_app`` built (call it after the body-size limit)."""
     app.user_middleware.append(Middleware(InputGuardMiddleware))  # innermost
     app.add_middleware(TimeoutMiddleware, timeout_s=settings.api.request_timeout_s)
-    app.add_middleware(RateLimitMiddleware, per_minute=settings.api.rate_limit_per_minute)
+    app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from vigie.domain import Account, AgeSource, Case, Message, Signal
 from vigie.platforms import authenticate, create_platform
@@ -75,6 +76,25 @@ def test_cases_signals_and_audit_chain(any_store: SqlStore) -> None:
         assert [c.id for c in unit.list_cases(pid)] == ["case_1"]
         assert unit.get_case("other-platform", "case_1") is None
         assert verify_chain(unit.session) is None  # type: ignore[attr-defined]
+    any_store.dispose()
+
+
+def test_unit_and_session_audit_entries_share_one_chain(any_store: SqlStore) -> None:
+    """The hot path appends on prepared statements, the console through the ORM: one chain."""
+    from vigie.reports.audit import append_audit
+
+    with any_store.unit() as unit:
+        append_audit(unit.session, "alice", "case.view", "case_1", {"n": 1})  # type: ignore[attr-defined]
+        unit.audit("pipeline", "case.open", "case_2", {"priority": 2, "rules": ["r"]}, "p")
+        unit.audit("pipeline", "case.open", "case_3")
+    with any_store.unit() as unit:
+        append_audit(unit.session, "bob", "evidence.export", "case_2")  # type: ignore[attr-defined]
+    with any_store.read() as unit:
+        assert verify_chain(unit.session) is None  # type: ignore[attr-defined]
+        rows = unit.session.execute(  # type: ignore[attr-defined]
+            text("SELECT target, details FROM audit_log ORDER BY id")
+        ).all()
+    assert [r[0] for r in rows] == ["case_1", "case_2", "case_3", "case_2"]
     any_store.dispose()
 
 

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from vigie.store.tables import AuditRow
 
 GENESIS = "0" * 64
+# PostgreSQL advisory lock that serialises appends to the chain (any writer, any process).
+CHAIN_LOCK = 7457124
 
 
 @dataclass(slots=True, frozen=True)
@@ -74,7 +76,7 @@ def _lock_chain(session: Session) -> None:
     database's single write lock (until commit) when it reads.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7457124)"))
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
 
 
 def append_audit(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Table, bindparam, insert, select, update
+from sqlalchemy import Dialect, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -18,6 +18,7 @@ from vigie.domain import CaseStatus
 from vigie.store.prepared import Prepared, prepare
 from vigie.store.tables import (
     AccountRow,
+    AuditRow,
     CaseRow,
     ConversationRow,
     DecisionRow,
@@ -40,6 +41,7 @@ PROCESSED = table(ProcessedEventRow)
 SIGNALS = table(SignalRow)
 CASES = table(CaseRow)
 DECISIONS = table(DecisionRow)
+AUDIT = table(AuditRow)
 
 ACCOUNT_COLUMNS = (
     ACCOUNTS.c.platform_id,
@@ -91,6 +93,7 @@ SIGNAL_KEYS = (
 )
 DECISION_KEYS = ("platform_id", "event_id", "kind", "actions", "case_id", "rules", "subject", "at")
 PROCESSED_KEYS = ("platform_id", "event_id", "result", "at")
+AUDIT_KEYS = ("at", "platform_id", "actor", "action", "target", "details", "prev_hash", "hash")
 CASE_COLUMNS = (
     CASES.c.id,
     CASES.c.platform_id,
@@ -138,6 +141,10 @@ class Statements:
     add_processed: Prepared
     active_case: Prepared
     save_case: Prepared
+    audit_lock: Prepared | None  # PostgreSQL only: SQLite has one writer already
+    add_audit: Prepared
+    audit_before: Prepared
+    seal_audit: Prepared
 
 
 def _upsert_insert(dialect: str) -> Any:
@@ -259,5 +266,22 @@ def _build(dialect: Dialect) -> Statements:
             case.on_conflict_do_update(
                 index_elements=["id"], set_={k: case.excluded[k] for k in CASE_UPDATES}
             )
+        ),
+        audit_lock=(
+            p(select(func.pg_advisory_xact_lock(bindparam("key"))))
+            if dialect.name == "postgresql"
+            else None
+        ),
+        add_audit=p(insert(AUDIT).returning(AUDIT.c.id), AUDIT_KEYS),
+        audit_before=p(
+            select(AUDIT.c.hash)
+            .where(AUDIT.c.id < bindparam("id"))
+            .order_by(AUDIT.c.id.desc())
+            .limit(1)
+        ),
+        seal_audit=p(
+            update(AUDIT)
+            .where(AUDIT.c.id == bindparam("k_id"))
+            .values(prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
         ),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import pytest
@@ -92,11 +93,17 @@ def test_lane_applies_only_to_sqlite_in_synchronous_mode(client: TestClient) -> 
     assert not lane._applies()
 
 
+class _Store:
+    def write_turn(self) -> Any:
+        return contextlib.nullcontext()
+
+
 class _Pipeline:
     """Records the groups it is given; fails any group holding a batch named "bad"."""
 
     def __init__(self) -> None:
         self.groups: list[int] = []
+        self.store = _Store()
 
     def process_many(self, batches: list[tuple[Any, list[str]]]) -> list[list[dict[str, Any]]]:
         self.groups.append(len(batches))
@@ -185,13 +192,17 @@ def test_the_lane_leaves_oversized_bodies_to_the_size_guard(
     assert lane_calls == []
 
 
+async def _never(self: Any) -> None:
+    """A drainer that never serves the queue."""
+
+
 def test_a_late_decision_answers_504(
     settings: Any, monkeypatch: pytest.MonkeyPatch, lane_calls: list[int]
 ) -> None:
     with _guarded_client(settings, request_timeout_s=0.05) as client:
         auth = _platform_key(client)
         client.post("/v1/events", json={"events": ACCOUNTS}, headers=auth)  # caches the key
-        monkeypatch.setattr(GroupCommitter, "_run", lambda self: None)  # a queue never served
+        monkeypatch.setattr(GroupCommitter, "_drain", _never)  # a queue never served
         late = client.post("/v1/events", json={"events": [_message(1, "salut")]}, headers=auth)
     assert late.status_code == 504 and "0.05 s" in late.json()["error"]
     assert lane_calls == [1]
@@ -199,7 +210,7 @@ def test_a_late_decision_answers_504(
 
 def test_the_committer_gives_up_waiting_after_its_timeout() -> None:
     committer = GroupCommitter(_Pipeline())  # type: ignore[arg-type]
-    committer._run = lambda: None  # type: ignore[method-assign]
+    committer._drain = lambda: _never(committer)  # type: ignore[method-assign]
 
     async def run() -> None:
         await committer.process(None, ["e"], timeout=0.01)  # type: ignore[arg-type]

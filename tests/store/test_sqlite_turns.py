@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from vigie.platforms import create_platform
@@ -59,6 +60,88 @@ def test_threads_of_one_process_take_turns(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert overlaps == []
+
+
+def test_the_thread_holding_the_lock_may_take_it_again(tmp_path: Path) -> None:
+    lock = SqliteWriteLock(str(tmp_path / "again.db"))
+    with lock, lock:  # a unit opened inside a write turn
+        pass
+    with lock:  # and it was given back in full
+        pass
+
+
+def test_an_event_loop_keeps_running_while_it_waits_for_its_turn(tmp_path: Path) -> None:
+    """Another process writes; the loop waiting for its turn still serves other work, then
+    holds the lock, and units inside the turn do not wait for it again."""
+    import asyncio
+
+    database = str(tmp_path / "loop.db")
+    context = multiprocessing.get_context("spawn")
+    held = context.Event()
+    other = context.Process(target=_hold, args=(database, held, 0.5))
+    other.start()
+    lock = SqliteWriteLock(database)
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    async def main() -> float:
+        assert held.wait(30)
+        background = asyncio.create_task(ticker())
+        started = time.monotonic()
+        async with lock.turn():
+            waited = time.monotonic() - started
+            with lock:  # re-entered on the loop's thread
+                pass
+        background.cancel()
+        return waited
+
+    try:
+        waited = asyncio.run(main())
+    finally:
+        other.join(30)
+    assert waited > 0.2
+    assert len(ticks) > 10  # the loop ticked while the turn was awaited
+    with lock:  # given back after the turn
+        pass
+
+
+def test_a_unit_on_the_loop_while_its_turn_is_awaited_fails_loudly(tmp_path: Path) -> None:
+    import asyncio
+    import threading
+
+    lock = SqliteWriteLock(str(tmp_path / "guard.db"))
+    release = threading.Event()
+
+    def hold() -> None:
+        with lock:
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+
+    async def main() -> None:
+        async def take_turn() -> None:
+            async with lock.turn():
+                pass
+
+        turn = asyncio.create_task(take_turn())
+        await asyncio.sleep(0.05)  # its helper thread now waits for the lock
+        try:
+            with pytest.raises(RuntimeError, match="deadlock"), lock:
+                pass
+        finally:
+            release.set()
+        await turn  # the turn came once the holder let go
+
+    try:
+        asyncio.run(main())
+    finally:
+        release.set()
+        holder.join(5)
 
 
 def _log_frames_after_writes(sqlite_url: str, every_s: float) -> int:

@@ -5,6 +5,11 @@ requests are parsed and waiting while one is processed; committing each alone co
 write of the same table pages over and over, and a connection checkout. Instead, every request
 that is waiting when the loop gets to the store goes in one transaction. At low load a group
 is one request, so nothing waits for company: a group is never delayed to grow.
+
+Each group runs in one write turn of the store (``Store.write_turn``). With one process the
+turn is free at once. With several ``vigie serve`` workers on one SQLite file, a worker whose
+turn has not come keeps reading requests on its loop while it waits, and they join its next
+group; only the pipeline's work takes turns, never the HTTP work around it.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class GroupCommitter:
         self.pipeline = pipeline
         self.max_events = max_events
         self._waiting: list[Waiting] = []
+        self._drainer: asyncio.Task[None] | None = None
 
     async def process(
         self, platform: Platform, events: Sequence[Event], timeout: float | None = None
@@ -43,8 +49,8 @@ class GroupCommitter:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[dict[str, Any]]] = loop.create_future()
         self._waiting.append((platform, events, future))
-        if len(self._waiting) == 1:
-            loop.call_soon(self._run)
+        if self._drainer is None:
+            self._drainer = loop.create_task(self._drain())
         timer = loop.call_later(timeout, _expire, future) if timeout else None
         try:
             return await future
@@ -52,14 +58,22 @@ class GroupCommitter:
             if timer is not None:
                 timer.cancel()
 
-    def _run(self) -> None:
+    async def _drain(self) -> None:
+        """Run groups while batches wait, each in one write turn."""
         try:
-            self._run_group(self._take())
+            while self._waiting:
+                try:
+                    async with self.pipeline.store.write_turn():
+                        self._run_group(self._take())  # taken now: late comers join
+                except Exception as exc:  # the turn itself failed (the lock file, say)
+                    log.exception("no write turn; failing the waiting batches")
+                    for _, _, future in self._waiting:
+                        _settle(future, exception=exc)
+                    self._waiting = []
+                # Let this group's answers leave before the next group takes the loop.
+                await asyncio.sleep(0)
         finally:
-            # Queued after the answered requests' wake-ups, so their answers leave before the
-            # next group takes the loop.
-            if self._waiting:
-                asyncio.get_running_loop().call_soon(self._run)
+            self._drainer = None
 
     def _run_group(self, group: list[Waiting]) -> None:
         if not group:

@@ -59,6 +59,9 @@ class FencedStore:
     def read(self) -> contextlib.AbstractContextManager[SqlUnit]:
         return self.store.read()
 
+    def write_turn(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self.store.write_turn()
+
     def dispose(self) -> None:
         self.store.dispose()
 

@@ -5,7 +5,7 @@ One ``Unit`` is one transaction: everything an event changes is written together
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -109,5 +109,10 @@ class Unit(Protocol):
 
 class Store(Protocol):
     def unit(self) -> AbstractContextManager[Unit]: ...
+    def write_turn(self) -> AbstractAsyncContextManager[None]:
+        """For an event loop: wait, without blocking the loop, until this process may write;
+        units opened inside then start at once (SQLite: one writer across processes)."""
+        ...
+
     def read(self) -> AbstractContextManager[Unit]: ...
     def dispose(self) -> None: ...

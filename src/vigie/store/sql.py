@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    contextmanager,
+    nullcontext,
+)
 from datetime import UTC, datetime
 from typing import Any
 
@@ -575,6 +580,11 @@ class SqlStore:
                 unit.flush()
             finally:
                 unit.close()
+
+    def write_turn(self) -> AbstractAsyncContextManager[None]:
+        if isinstance(self._write_lock, SqliteWriteLock):
+            return self._write_lock.turn()
+        return nullcontext()
 
     @contextmanager
     def _write_connection(self) -> Iterator[Connection]:

@@ -240,7 +240,7 @@ def _wait_ready(port: int, server: subprocess.Popen[bytes], timeout: float = 120
             raise SystemExit("vigie serve exited before it was ready")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                s.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
                 if s.recv(64).startswith(b"HTTP/1.1 200"):
                     return
         except OSError:

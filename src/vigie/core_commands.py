@@ -64,6 +64,11 @@ def serve(
     settings = get_settings()
     configure_logging(settings.log_level)  # JSON lines; never message texts or secrets
     count = workers or settings.api.workers
+    if settings.api.decider == "auto":  # one process serving: the pipeline gets its own
+        chosen = "process" if count == 1 else "loop"
+        settings = settings.model_copy(
+            update={"api": settings.api.model_copy(update={"decider": chosen})}
+        )
     options: dict[str, Any] = {
         "host": host or settings.host,
         "port": port or settings.port,

@@ -11,7 +11,7 @@ import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -39,6 +39,11 @@ class ApiSettings(BaseModel):
     rate_limit_per_minute: int = 6000
     request_timeout_s: float = 10.0
     workers: int = Field(1, ge=1, description="processes `vigie serve` starts")
+    decider: Literal["auto", "process", "loop"] = Field(
+        "auto",
+        description="where POST /v1/events runs the pipeline on SQLite: its own process "
+        "(`process`; `auto` means this for `vigie serve` with one worker) or the serve loop",
+    )
 
 
 class RetentionSettings(BaseModel):

@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 
 from vigie import __version__
 from vigie.api import cases, errors, events, fastlane, health, help, media, metrics, ratelimit
+from vigie.api.decider import Decider
 from vigie.api.group_commit import GroupCommitter
 from vigie.api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from vigie.detect.registry import build_text_detectors
@@ -45,14 +46,27 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         from vigie.store.checkpoint import start_checkpointer
 
         checkpointer = start_checkpointer(engine)
+    decider = app.state.decider = _start_decider(app)
     _freeze_startup_objects()
     try:
         yield
     finally:
+        if decider is not None:
+            decider.stop()
         if handle is not None:
             handle.stop()
         if checkpointer is not None:
             checkpointer.stop()
+
+
+def _start_decider(app: FastAPI) -> Decider | None:
+    """The decider process, when configured and the pipeline runs here (SQLite, no bus)."""
+    settings = app.state.settings
+    if settings.api.decider != "process" or app.state.committer is None or settings.bus_url:
+        return None
+    decider = Decider(settings)
+    decider.start()
+    return decider
 
 
 def _freeze_startup_objects() -> None:

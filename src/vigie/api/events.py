@@ -24,6 +24,7 @@ from pydantic import BaseModel
 
 from vigie.api import metrics
 from vigie.api.auth import PlatformDep
+from vigie.api.decider import DeciderGone
 from vigie.api.schemas import ErrorAnswer, EventResult, EventsAnswer
 from vigie.domain import Platform
 from vigie.events import Event, EventBatch
@@ -85,22 +86,43 @@ async def post_events(batch: EventBatch, platform: PlatformDep, request: Request
 
 
 async def decide(
-    app: FastAPI, platform: Platform, events: Sequence[Event], timeout: float | None = None
+    app: FastAPI,
+    platform: Platform,
+    events: Sequence[Event],
+    timeout: float | None = None,
+    body: bytes | None = None,
 ) -> list[Any]:
     """Synchronous mode: the decisions for ``events``, counted in the metrics.
 
     ``timeout`` (group commit only) raises ``TimeoutError`` when the answers are late; the
-    route has the timeout middleware for that instead.
+    route has the timeout middleware for that instead. ``body``, the checked request body the
+    events came from, lets the decider process take them (``decider.py``).
     """
     metrics.EVENTS_IN_SYNC.inc(len(events))
     started = time.perf_counter()
     committer = app.state.committer
-    if committer is not None:
-        results = await committer.process(platform, events, timeout)
-    else:
-        results = await run_in_threadpool(app.state.pipeline.process_batch, platform, events)
+    results: list[Any] | None = await _by_decider(app, platform, body, timeout)
+    if results is None:
+        if committer is not None:
+            results = await committer.process(platform, events, timeout)
+        else:
+            results = await run_in_threadpool(app.state.pipeline.process_batch, platform, events)
+    assert results is not None
     metrics.record_batch("api", time.perf_counter() - started, results)
     return results
+
+
+async def _by_decider(
+    app: FastAPI, platform: Platform, body: bytes | None, timeout: float | None
+) -> list[Any] | None:
+    """The decider process's answers; None when it is not there to take them."""
+    decider = getattr(app.state, "decider", None)
+    if body is None or decider is None or not decider.ready:
+        return None
+    try:
+        return list(await decider.process(platform, body, timeout))
+    except DeciderGone:
+        return None
 
 
 def _publish(publisher: Any, platform_id: str, batch: EventBatch) -> JSONResponse:

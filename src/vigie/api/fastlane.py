@@ -69,7 +69,7 @@ class EventsLane:
             return
         platform, batch = accepted
         try:
-            results = await decide(self.owner, platform, batch.events, api.request_timeout_s)
+            results = await decide(self.owner, platform, batch.events, api.request_timeout_s, body)
         except TimeoutError:
             await too_slow(send, api.request_timeout_s)
             return

@@ -78,17 +78,12 @@ class GroupCommitter:
     def _run_group(self, group: list[Waiting]) -> None:
         if not group:
             return
-        try:
-            answers = self.pipeline.process_many([(p, events) for p, events, _ in group])
-        except Exception as exc:
-            if len(group) == 1:
-                _settle(group[0][2], exception=exc)
-                return
-            log.warning("group of %d batches failed; processing each alone", len(group))
-            self._one_by_one(group)
-            return
+        answers = answer_group(self.pipeline, [(p, events) for p, events, _ in group])
         for (_, _, future), answer in zip(group, answers, strict=True):
-            _settle(future, answer)
+            if isinstance(answer, Exception):
+                _settle(future, exception=answer)
+            else:
+                _settle(future, answer)
 
     def _take(self) -> list[Waiting]:
         """The waiting batches up to the cap (always at least one)."""
@@ -101,14 +96,28 @@ class GroupCommitter:
         group, self._waiting = self._waiting, []
         return group
 
-    def _one_by_one(self, group: list[Waiting]) -> None:
-        for platform, events, future in group:
-            if future.done():
-                continue
-            try:
-                _settle(future, self.pipeline.process_batch(platform, events))
-            except Exception as exc:
-                _settle(future, exception=exc)
+
+Answer = list[dict[str, Any]] | Exception
+
+
+def answer_group(
+    pipeline: Pipeline, batches: Sequence[tuple[Platform, Sequence[Event]]]
+) -> list[Answer]:
+    """Each batch's answers, all in one transaction; when that fails, each batch alone, so one
+    bad batch never takes the others' answers with it (an exception stands for its answer)."""
+    try:
+        return list(pipeline.process_many(batches))
+    except Exception as exc:
+        if len(batches) == 1:
+            return [exc]
+        log.warning("group of %d batches failed; processing each alone", len(batches))
+    answers: list[Answer] = []
+    for platform, events in batches:
+        try:
+            answers.append(pipeline.process_batch(platform, events))
+        except Exception as exc:
+            answers.append(exc)
+    return answers
 
 
 def _expire(future: asyncio.Future[list[dict[str, Any]]]) -> None:

@@ -22,6 +22,11 @@ def readyz(request: Request) -> dict[str, str] | JSONResponse:
         return JSONResponse(
             status_code=503, content={"status": "unavailable", "reason": type(exc).__name__}
         )
+    decider = getattr(request.app.state, "decider", None)
+    if decider is not None and decider.starting:  # events would be decided here meanwhile
+        return JSONResponse(
+            status_code=503, content={"status": "starting", "reason": "decider process loading"}
+        )
     from vigie.api.events import bus_publisher
 
     publisher = bus_publisher(request.app)  # asynchronous mode: the bus must answer too

@@ -1,11 +1,17 @@
 """Keeps SQLite's write-ahead log short from a background thread instead of from requests.
 
-By default, the commit that takes the log past 1,000 pages copies it back into the database
-there and then, inside whatever request made that commit: a few milliseconds of fsync on one
-request in every few dozen. While Vigie serves, a thread does it twice a second instead, in
-PASSIVE mode (it never waits for readers or writers, nor makes them wait); SQLite releases the
-GIL for the I/O, so it runs beside the event loop. Connections keep an automatic checkpoint at
-a much larger size (``engine.py``) as a safety net for tools that run without this thread.
+By default, the commit that takes the log past its limit copies the log back into the
+database there and then, inside whatever request made that commit: about 15 µs per page with
+the fsync, so tens of milliseconds when thousands of pages wait. While Vigie serves, a thread
+does the copying instead, twenty times a second in PASSIVE mode (it never waits for readers
+or writers, nor makes them wait); SQLite releases the GIL for the I/O, so it runs beside the
+event loop. The commit that reaches the limit (``engine.py``) then finds almost everything
+copied already: its own checkpoint is short, and the log starts again from its beginning, so
+the file stays small.
+
+Measured (``bench/bench_latency.py``, 500 events/s): with a pass every 0.5 s and a limit of
+10,000 pages, the limit was reached every two seconds with thousands of pages left to copy
+(commits of 13 to 28 ms) and p99 was 38-42 ms; every 0.05 s with a 2,000-page limit, 18-20 ms.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from sqlalchemy import Engine
 
 log = logging.getLogger(__name__)
 
-EVERY_S = 0.5
+EVERY_S = 0.05
 
 
 @dataclass

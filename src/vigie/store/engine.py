@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-AUTOCHECKPOINT_PAGES = 10_000  # about 40 MB of log
+AUTOCHECKPOINT_PAGES = 2_000  # about 8 MB of log; checkpoint.py copies most of it first
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -21,7 +21,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # Reads of the hot tables through memory maps and a larger page cache, not read() calls.
     cur.execute("PRAGMA mmap_size=268435456")
     cur.execute("PRAGMA cache_size=-65536")
-    # A safety net: while Vigie serves, a thread checkpoints long before this (checkpoint.py).
+    # While Vigie serves, a thread has copied most of the log back by then (checkpoint.py).
     cur.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     cur.close()
 

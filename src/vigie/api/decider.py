@@ -1,0 +1,239 @@
+"""The decider: ``POST /v1/events``'s pipeline in a process of its own, on the second core.
+
+On SQLite, the pipeline and the HTTP work of the events API share one event loop, so one core
+does both: at a few hundred events a second that core is busy most of the time, and every
+stall of the machine leaves a queue behind it. The decider process runs the pipeline (group
+commit included, ``group_commit.answer_group``) while the serve process's loop only reads
+requests, checks them and writes answers. Requests reach it as the body the events lane has
+already checked, over a pipe; answers come back as JSON.
+
+It is one more writer of the same SQLite file, taking turns with the serve process through
+the store's write lock; the serve process still writes what the decider does not do (the
+console, media, requests the lane leaves to the route). While the decider starts (it loads
+its own detectors), and if it ever stops, the serve process decides itself, as without it.
+
+``vigie serve`` starts it when one process serves SQLite in synchronous mode
+(``api.decider = "auto"``); ``"loop"`` keeps everything in the serve process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import itertools
+import logging
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from multiprocessing.connection import Connection
+from typing import Any
+
+import orjson
+
+from vigie.api.group_commit import MAX_EVENTS_PER_GROUP, answer_group
+from vigie.domain import Platform
+from vigie.events import Event, EventBatch
+from vigie.settings import Settings
+
+log = logging.getLogger(__name__)
+
+READY = b"ready"
+PLATFORM_CACHE_SECONDS = 30.0  # as long as the serve process caches API keys
+
+
+class DeciderGone(Exception):
+    """The decider process stopped before answering; the caller decides itself."""
+
+
+class DeciderError(Exception):
+    """The pipeline failed on this batch in the decider process."""
+
+
+class Decider:
+    """The serve process's side: sends checked bodies, hands answers to the waiting requests."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ready = False
+        self._conn: Connection | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pending: dict[int, asyncio.Future[list[dict[str, Any]]]] = {}
+        self._ids = itertools.count()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def start(self) -> None:
+        """Start the process; requests go to it once it says it is ready.
+
+        A fresh interpreter (``python -m vigie.api.decider``) rather than a fork: nothing of
+        this process's threads, connections or main module comes along.
+        """
+        here, there = socket.socketpair()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "vigie.api.decider", str(there.fileno())],
+            pass_fds=[there.fileno()],
+        )
+        there.close()
+        self._conn = Connection(here.detach())
+        self._conn.send_bytes(self.settings.model_dump_json().encode())
+        self._loop = asyncio.get_running_loop()
+        self._loop.add_reader(self._conn.fileno(), self._on_readable)
+
+    @property
+    def starting(self) -> bool:
+        """Started and still loading (``/readyz`` waits for it; once stopped, it does not)."""
+        return self._conn is not None and not self.ready
+
+    async def process(
+        self, platform: Platform, body: bytes, timeout: float | None = None
+    ) -> list[dict[str, Any]]:
+        """The answers for a checked ``{"events": [...]}`` body of ``platform``."""
+        if not self.ready or self._conn is None or self._loop is None:
+            raise DeciderGone
+        request = next(self._ids)
+        future = self._loop.create_future()
+        self._pending[request] = future
+        timer = self._loop.call_later(timeout, _expire, future) if timeout else None
+        try:
+            self._conn.send_bytes(orjson.dumps([request, platform.id]) + b"\n" + body)
+            return await future
+        except OSError as exc:
+            self._lost()
+            raise DeciderGone from exc
+        finally:
+            self._pending.pop(request, None)
+            if timer is not None:
+                timer.cancel()
+
+    def stop(self) -> None:
+        """Close the pipe (the process ends when it reads the end) and wait for it."""
+        self._lost(quietly=True)
+        if self._process is not None:
+            try:
+                self._process.wait(10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(5)
+
+    def _on_readable(self) -> None:
+        conn = self._conn
+        try:
+            while conn is not None and conn.poll():
+                self._settle(conn.recv_bytes())
+        except (EOFError, OSError):
+            self._lost()
+
+    def _settle(self, frame: bytes) -> None:
+        if frame == READY:
+            self.ready = True
+            log.info("decider process ready")
+            return
+        request, answer, error = orjson.loads(frame)
+        future = self._pending.pop(request, None)
+        if future is None or future.done():
+            return  # timed out meanwhile
+        if error is not None:
+            future.set_exception(DeciderError(error))
+        else:
+            future.set_result(answer)
+
+    def _lost(self, quietly: bool = False) -> None:
+        """No more decider: waiting requests are decided again here (events are idempotent)."""
+        if self._conn is None:
+            return
+        if self._loop is not None:
+            self._loop.remove_reader(self._conn.fileno())
+        self._conn.close()
+        self._conn, self.ready = None, False
+        if not quietly:
+            log.error("decider process stopped; deciding in the serve process")
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(DeciderGone())
+        self._pending.clear()
+
+
+def _expire(future: asyncio.Future[list[dict[str, Any]]]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
+
+
+# --- the decider process --------------------------------------------------------------------
+def run_decider(settings: Settings, conn: Connection) -> None:
+    """The process's main: build the pipeline, then answer groups until the pipe closes."""
+    from vigie.api.app import build_pipeline
+    from vigie.logging import configure_logging
+    from vigie.store.sql import SqlStore
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the serve process decides when to stop
+    configure_logging(settings.log_level)
+    store = SqlStore(settings.database_url)
+    pipeline = build_pipeline(settings, store)
+    platforms = _Platforms(store)
+    gc.collect()
+    gc.freeze()  # the loaded models stay out of the collector's full passes
+    conn.send_bytes(READY)
+    try:
+        while True:
+            group = _next_group(conn, platforms)
+            batches = [item for _, item in group if not isinstance(item, Exception)]
+            decided = iter(answer_group(pipeline, batches))
+            for request, item in group:
+                answer = item if isinstance(item, Exception) else next(decided)
+                conn.send_bytes(_reply(request, answer))
+    except (EOFError, OSError):
+        pass
+    finally:
+        store.dispose()
+
+
+Batch = tuple[Platform, Sequence[Event]]
+
+
+def _next_group(conn: Connection, platforms: _Platforms) -> list[tuple[int, Batch | Exception]]:
+    """The next request (waiting for it), and those already behind it, up to the group cap."""
+    group: list[tuple[int, Batch | Exception]] = []
+    events = 0
+    while not group or (events < MAX_EVENTS_PER_GROUP and conn.poll()):
+        head, _, body = conn.recv_bytes().partition(b"\n")
+        request, platform_id = orjson.loads(head)
+        try:
+            batch = (platforms.get(platform_id), EventBatch.model_validate_json(body).events)
+        except Exception as exc:  # the platform was deleted meanwhile, say
+            group.append((request, exc))
+            continue
+        group.append((request, batch))
+        events += len(batch[1])
+    return group
+
+
+def _reply(request: int, answer: Any) -> bytes:
+    if isinstance(answer, Exception):
+        return orjson.dumps([request, None, f"{type(answer).__name__}: {answer}"])
+    return orjson.dumps([request, answer, None])
+
+
+class _Platforms:
+    """Platforms by id, cached as long as the serve process caches keys."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self._cache: dict[str, tuple[Platform, float]] = {}
+
+    def get(self, platform_id: str) -> Platform:
+        found = self._cache.get(platform_id)
+        if found is not None and found[1] > time.monotonic():
+            return found[0]
+        with self.store.read() as unit:
+            platform = unit.get_platform(platform_id)
+        if platform is None:
+            raise LookupError(f"no platform {platform_id}")
+        self._cache[platform_id] = (platform, time.monotonic() + PLATFORM_CACHE_SECONDS)
+        return platform
+
+
+if __name__ == "__main__":  # started by Decider.start with its end of the pipe
+    pipe = Connection(int(sys.argv[1]))
+    run_decider(Settings.model_validate_json(pipe.recv_bytes()), pipe)

@@ -86,11 +86,19 @@ def _conversations(n: int, seed: int = 7) -> list[dict[str, Any]]:
     return [rng.choice(benign if rng.random() < 0.8 else risky) for _ in range(n)]
 
 
+def _invisible_tag(n: int) -> str:
+    """``n`` in zero-width characters: the text reads the same and the normaliser drops the
+    tag, but no cache keyed by text (normalised forms, embeddings) has seen it before."""
+    return "\u2060" + "".join("\u200b" if bit == "0" else "\u200c" for bit in f"{n:b}")
+
+
 def make_events(
-    total: int, conversations: int, run: str, batch: int = 1
+    total: int, conversations: int, run: str, batch: int = 1, unique: bool = True
 ) -> tuple[list[bytes], list[bytes]]:
     """Account events (sent first, untimed) and ``total`` message events, round-robin,
-    ``batch`` message events per request body."""
+    ``batch`` message events per request body. The fixtures hold a few hundred distinct
+    messages; with ``unique`` each one sent is made new (``_invisible_tag``), as in real chat,
+    where most messages long enough to matter are written once."""
     chosen = _conversations(conversations)
     accounts: list[bytes] = []
     for i, conv in enumerate(chosen):
@@ -109,7 +117,8 @@ def make_events(
         others = [h for h in conv["participants"] if h != msg["from"]]
         ev = {"type": "message", "id": f"{run}-m-{n}", "conversation": f"{run}-c{i}",
               "sender": f"u{i}{msg['from']}", "recipients": [f"u{i}{h}" for h in others],
-              "text": msg["text"], "sent_at": "2026-11-28T17:02:11Z"}  # fmt: skip
+              "text": msg["text"] + (_invisible_tag(n) if unique else ""),
+              "sent_at": "2026-11-28T17:02:11Z"}  # fmt: skip
         messages.append(ev)
     bodies = [
         json.dumps({"events": messages[i : i + batch]}).encode()
@@ -278,6 +287,12 @@ def main() -> int:
     ap.add_argument("--pool", type=int, default=64, help="keep-alive connections")
     ap.add_argument("--workers", type=int, default=1, help="vigie serve --workers")
     ap.add_argument("--batch", type=int, default=1, help="message events per request")
+    ap.add_argument(
+        "--repeat-texts",
+        dest="unique",
+        action="store_false",
+        help="send the fixtures' texts as they are (caches keyed by text then hit)",
+    )
     ap.add_argument("--conversations", type=int, default=500)
     ap.add_argument("--target-p99-ms", type=float, default=30.0)
     ap.add_argument("--out", default="latency")
@@ -337,7 +352,7 @@ async def _drive(port: int, key: str, args: argparse.Namespace, server_pid: int)
     warm = int(warm_rate * args.warmup)
     batch = args.batch
     accounts, messages = make_events(
-        total + warm, args.conversations, f"r{int(time.time())}", batch
+        total + warm, args.conversations, f"r{int(time.time())}", batch, args.unique
     )
     warm //= batch
     await _send_all(port, key, accounts, rate=max(args.rate, 200), pool=args.pool, record=False)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from vigie.api.app import build_pipeline
@@ -110,3 +113,48 @@ def test_signals_keep_the_message_language(store: SqlStore) -> None:
     with store.read() as unit:
         details = unit.session.execute(select(SignalRow.details)).scalars().all()
     assert details and all(d.get("lang") == "en" for d in details)
+
+
+def test_a_group_gives_the_answers_of_one_by_one_and_embeds_together(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit warms the semantic stage with the whole group; answers do not change."""
+    from vigie.store.migrate import upgrade
+
+    answers = []
+    calls: list[int] = []
+    for name in ("alone", "grouped"):
+        url = f"sqlite:///{tmp_path}/{name}.db"
+        upgrade(url)
+        store = SqlStore(url)
+        pipeline = build_pipeline(Settings(database_url=url), store)
+        detector = pipeline.text_detectors[0]
+        if detector.semantic is not None:  # type: ignore[attr-defined]
+            embedder = detector.semantic.embedder  # type: ignore[attr-defined]
+            embedder.cache.clear()
+            inner = embedder.inner
+            original = inner.encode
+
+            def counted(texts: list[str], original: Any = original) -> Any:
+                calls.append(len(texts))
+                return original(texts)
+
+            monkeypatch.setattr(inner, "encode", counted)
+        with store.unit() as unit:
+            platform = create_platform(unit, "p").platform
+        traffic = _traffic()
+        pipeline.process_many([(platform, traffic[:2])])  # the accounts
+        if name == "alone":
+            calls.clear()
+            answers.append([pipeline.process_batch(platform, [ev])[0] for ev in traffic[2:]])
+            alone_calls = list(calls)
+        else:
+            calls.clear()
+            group = pipeline.process_many([(platform, [ev]) for ev in traffic[2:]])
+            answers.append([a[0] for a in group])
+            grouped_calls = list(calls)
+        store.dispose()
+    same = [[{**a, "case": bool(a["case"])} for a in run] for run in answers]  # ids are random
+    assert same[0] == same[1]
+    if alone_calls:  # the semantic stage is installed: fewer, larger encodes in a group
+        assert len(grouped_calls) < len(alone_calls) and max(grouped_calls) > 1

@@ -23,8 +23,16 @@ from vigie.store.sql import SqlStore
 
 
 def build_pipeline(settings: Settings, store: Store) -> Pipeline:
-    """The one pipeline of this process, with its detectors and policy loaded once."""
+    """The one pipeline of this process, with its detectors and policy loaded once.
+
+    Its matrix work (sentence embeddings, similarities) is small and per request: BLAS stays
+    on one thread, as idle BLAS threads spin on the cores that serve requests.
+    """
+    from threadpoolctl import threadpool_limits
+
     from vigie.detect.media.matcher import MediaMatcher
+
+    threadpool_limits(limits=1, user_api="blas")
 
     policy = load_policy(settings.policy_file, settings.detection)
     engine = getattr(store, "engine", None)

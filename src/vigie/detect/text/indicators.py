@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from vigie.detect.text.normalize import Normalized, normalize
 from vigie.detect.text.patterns import compiled, compiled_suppressors
@@ -26,6 +27,9 @@ class IndicatorMatcher:
     def __init__(self) -> None:
         self.patterns = compiled()
         self.suppressors = compiled_suppressors()
+        # The pipeline looks at a group's messages twice (a batch warm-up, then each message):
+        # the second look at a text is a dictionary lookup.
+        self._recent = lru_cache(maxsize=256)(self._scan)
 
     def suppressed(self, category: str, norm: Normalized) -> bool:
         """Whether the message carries a benign reading of this category (any stage)."""
@@ -33,8 +37,12 @@ class IndicatorMatcher:
         return bool(sup and sup.search(norm.text))
 
     def match(self, text: str, norm: Normalized | None = None) -> list[Hit]:
-        """Warning signs in ``text``, strongest per category, spans in the original text."""
-        norm = norm or normalize(text)
+        """Warning signs in ``text``, strongest per category, spans in the original text
+        (``norm`` is accepted for callers that have it; it is always ``normalize(text)``)."""
+        return list(self._recent(text))
+
+    def _scan(self, text: str) -> tuple[Hit, ...]:
+        norm = normalize(text)
         low = norm.text
         best: dict[str, Hit] = {}
         suppressed: dict[str, bool] = {}
@@ -52,4 +60,4 @@ class IndicatorMatcher:
                 continue
             start, end = norm.span(m.start(), m.end())
             best[cat] = Hit(cat, pat.strength, (start, end), text[start:end])
-        return list(best.values())
+        return tuple(best.values())

@@ -370,7 +370,7 @@ async def _drive(port: int, key: str, args: argparse.Namespace, server_pid: int)
     answered = max(1, len(run["service"]) * batch)
     return {
         "rate_target": args.rate, "seconds": args.seconds, "events": run["sent"] * batch,
-        "events_per_request": batch,
+        "events_per_request": batch, "unique_texts": args.unique,
         "achieved_events_per_s": round(batch * len(run["service"]) / run["elapsed_s"], 1),
         "decision_latency": _summary(run["service"]),
         "scheduled_latency": _summary(run["scheduled"]),
@@ -489,6 +489,12 @@ def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
         "",
         f"- achieved: **{result['achieved_events_per_s']} events/s** over {result['seconds']:.0f}"
         f" s ({result['events']} events, {_per_request(result)}, {result['pool']} connections)",
+        "- texts: "
+        + (
+            "each message new (no cache keyed by text helps, as in real chat)"
+            if result.get("unique_texts", True)
+            else "the fixtures' few hundred texts replayed (caches keyed by text hit)"
+        ),
         f"- target p99 ≤ {result['target_p99_ms']:.0f} ms at the target rate: "
         f"**{'met' if result['met'] else 'NOT met'}**",
         f"- HTTP statuses: {result['statuses']}; decisions: {result['decisions']}",

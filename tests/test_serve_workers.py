@@ -73,3 +73,55 @@ def test_two_workers_answer_and_write_to_one_database(tmp_path: Path) -> None:
 
     with sqlite3.connect(tmp_path / "w.db") as db:
         assert db.execute("select count(*) from processed_events").fetchone() == (40,)
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_one_worker_decides_in_its_decider_process_and_stops_it(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "VIGIE_DATABASE_URL": f"sqlite:///{tmp_path}/d.db",
+        "VIGIE_CONFIG": str(tmp_path / "absent.toml"),
+        "VIGIE_LOG_LEVEL": "warning",
+    }
+    _vigie("db", "upgrade", env=env)
+    key = _vigie("platform", "add", "decided", env=env).strip().splitlines()[-1]
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vigie.cli", "serve", "--port", str(port)],
+        env=env,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.time() + 180
+        while True:  # /readyz answers 503 "starting" until the decider has loaded
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                break
+            except OSError:
+                assert time.time() < deadline and server.poll() is None, "serve not ready"
+                time.sleep(0.3)
+        deciders = [c for c in _children(server.pid) if "vigie.api.decider" in _command(c)]
+        assert len(deciders) == 1
+        for n in range(5):  # the first caches the key; the others take the lane
+            event = {"type": "account", "id": f"acc-{n}", "account": f"u{n}", "age": 30}
+            assert _post(port, key, {"events": [event]})["results"][0]["id"] == f"acc-{n}"
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+    deadline = time.time() + 15
+    while _command(deciders[0]) and time.time() < deadline:  # it ends with its parent
+        time.sleep(0.2)
+    assert not _command(deciders[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -37,41 +39,50 @@ def _post(port: int, key: str, body: dict) -> dict:
         return dict(json.load(answer))
 
 
-def test_two_workers_answer_and_write_to_one_database(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _served(
+    tmp_path: Path, *serve_args: str, ready: str = "/healthz", wait_s: float = 60
+) -> Iterator[tuple[subprocess.Popen[bytes], int, str]]:
+    """``vigie serve`` on a fresh SQLite file, once ``ready`` answers; stopped by SIGINT."""
     env = {
         **os.environ,
-        "VIGIE_DATABASE_URL": f"sqlite:///{tmp_path}/w.db",
+        "VIGIE_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
         "VIGIE_CONFIG": str(tmp_path / "absent.toml"),
         "VIGIE_LOG_LEVEL": "warning",
     }
     _vigie("db", "upgrade", env=env)
-    key = _vigie("platform", "add", "workers", env=env).strip().splitlines()[-1]
+    key = _vigie("platform", "add", "served", env=env).strip().splitlines()[-1]
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "vigie.cli", "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "vigie.cli", "serve", "--port", str(port), *serve_args],
         env=env,
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.time() + 60
+        deadline = time.time() + wait_s
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{ready}", timeout=2)
                 break
             except OSError:
-                assert time.time() < deadline and server.poll() is None, "serve did not start"
+                assert time.time() < deadline and server.poll() is None, "serve not ready"
                 time.sleep(0.3)
+        yield server, port, key
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(30)
+
+
+def test_two_workers_answer_and_write_to_one_database(tmp_path: Path) -> None:
+    with _served(tmp_path, "--workers", "2") as (_, port, key):
         ids = set()
         for n in range(40):  # new connections: both workers get some
             event = {"type": "account", "id": f"acc-{n}", "account": f"u{n}", "age": 30}
             ids.update(r["id"] for r in _post(port, key, {"events": [event]})["results"])
         assert ids == {f"acc-{n}" for n in range(40)}
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(30)
     import sqlite3
 
-    with sqlite3.connect(tmp_path / "w.db") as db:
+    with sqlite3.connect(tmp_path / "serve.db") as db:
         assert db.execute("select count(*) from processed_events").fetchone() == (40,)
 
 
@@ -90,37 +101,13 @@ def _command(pid: int) -> str:
 
 
 def test_one_worker_decides_in_its_decider_process_and_stops_it(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "VIGIE_DATABASE_URL": f"sqlite:///{tmp_path}/d.db",
-        "VIGIE_CONFIG": str(tmp_path / "absent.toml"),
-        "VIGIE_LOG_LEVEL": "warning",
-    }
-    _vigie("db", "upgrade", env=env)
-    key = _vigie("platform", "add", "decided", env=env).strip().splitlines()[-1]
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "vigie.cli", "serve", "--port", str(port)],
-        env=env,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.time() + 180
-        while True:  # /readyz answers 503 "starting" until the decider has loaded
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2)
-                break
-            except OSError:
-                assert time.time() < deadline and server.poll() is None, "serve not ready"
-                time.sleep(0.3)
+    # /readyz answers 503 "starting" until the decider has loaded.
+    with _served(tmp_path, ready="/readyz", wait_s=180) as (server, port, key):
         deciders = [c for c in _children(server.pid) if "vigie.api.decider" in _command(c)]
         assert len(deciders) == 1
         for n in range(5):  # the first caches the key; the others take the lane
             event = {"type": "account", "id": f"acc-{n}", "account": f"u{n}", "age": 30}
             assert _post(port, key, {"events": [event]})["results"][0]["id"] == f"acc-{n}"
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(30)
     deadline = time.time() + 15
     while _command(deciders[0]) and time.time() < deadline:  # it ends with its parent
         time.sleep(0.2)

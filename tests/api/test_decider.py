@@ -11,26 +11,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from traffic import accounts, message
 from vigie.api.app import create_app
 from vigie.api.group_commit import GroupCommitter
 from vigie.settings import Settings
 
-ACCOUNTS = [
-    {"type": "account", "id": "dc-a1", "account": "adult", "age": 34, "age_source": "declared"},
-    {"type": "account", "id": "dc-a2", "account": "child", "age": 13, "age_source": "declared"},
-]
+ACCOUNTS = accounts("dc")
 
 
 def _message(n: int, text: str) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "id": f"dc-m{n}",
-        "conversation": "dc-c",
-        "sender": "adult",
-        "recipients": ["child"],
-        "text": text,
-        "sent_at": f"2026-11-28T17:{n:02d}:00Z",
-    }
+    return message("dc", n, text)
 
 
 @pytest.fixture(scope="module")

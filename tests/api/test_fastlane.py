@@ -9,25 +9,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from traffic import accounts, message
 from vigie.api import fastlane
 from vigie.api.group_commit import GroupCommitter
 
-ACCOUNTS = [
-    {"type": "account", "id": "fl-a1", "account": "adult", "age": 34, "age_source": "declared"},
-    {"type": "account", "id": "fl-a2", "account": "child", "age": 13, "age_source": "declared"},
-]
+ACCOUNTS = accounts("fl")
 
 
 def _message(n: int, text: str) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "id": f"fl-m{n}",
-        "conversation": "fl-c",
-        "sender": "adult",
-        "recipients": ["child"],
-        "text": text,
-        "sent_at": f"2026-11-28T17:{n:02d}:00Z",
-    }
+    return message("fl", n, text)
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ from typing import Any
 
 import orjson
 
-from vigie.api.group_commit import MAX_EVENTS_PER_GROUP, answer_group
+from vigie.api.group_commit import MAX_EVENTS_PER_GROUP, answer_group, expire
 from vigie.domain import Platform
 from vigie.events import Event, EventBatch
 from vigie.settings import Settings
@@ -95,7 +95,7 @@ class Decider:
         request = next(self._ids)
         future = self._loop.create_future()
         self._pending[request] = future
-        timer = self._loop.call_later(timeout, _expire, future) if timeout else None
+        timer = self._loop.call_later(timeout, expire, future) if timeout else None
         try:
             self._conn.send_bytes(orjson.dumps([request, platform.id]) + b"\n" + body)
             return await future
@@ -153,11 +153,6 @@ class Decider:
             if not future.done():
                 future.set_exception(DeciderGone())
         self._pending.clear()
-
-
-def _expire(future: asyncio.Future[list[dict[str, Any]]]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
 
 
 # --- the decider process --------------------------------------------------------------------

@@ -100,16 +100,22 @@ async def decide(
     """
     metrics.EVENTS_IN_SYNC.inc(len(events))
     started = time.perf_counter()
-    committer = app.state.committer
-    results: list[Any] | None = await _by_decider(app, platform, body, timeout)
+    results = await _by_decider(app, platform, body, timeout)
     if results is None:
-        if committer is not None:
-            results = await committer.process(platform, events, timeout)
-        else:
-            results = await run_in_threadpool(app.state.pipeline.process_batch, platform, events)
-    assert results is not None
+        results = await _here(app, platform, events, timeout)
     metrics.record_batch("api", time.perf_counter() - started, results)
     return results
+
+
+async def _here(
+    app: FastAPI, platform: Platform, events: Sequence[Event], timeout: float | None
+) -> list[Any]:
+    """Decided in this process: group commit on SQLite, a worker thread elsewhere."""
+    committer = app.state.committer
+    if committer is not None:
+        return await committer.process(platform, events, timeout)
+    answers: list[Any] = await run_in_threadpool(app.state.pipeline.process_batch, platform, events)
+    return answers
 
 
 async def _by_decider(

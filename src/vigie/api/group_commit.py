@@ -51,7 +51,7 @@ class GroupCommitter:
         self._waiting.append((platform, events, future))
         if self._drainer is None:
             self._drainer = loop.create_task(self._drain())
-        timer = loop.call_later(timeout, _expire, future) if timeout else None
+        timer = loop.call_later(timeout, expire, future) if timeout else None
         try:
             return await future
         finally:
@@ -120,7 +120,8 @@ def answer_group(
     return answers
 
 
-def _expire(future: asyncio.Future[list[dict[str, Any]]]) -> None:
+def expire(future: asyncio.Future[list[dict[str, Any]]]) -> None:
+    """A request's answer is late: it stops waiting (``TimeoutError``)."""
     if not future.done():
         future.set_exception(TimeoutError())
 

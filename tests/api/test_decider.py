@@ -67,14 +67,59 @@ def test_the_decider_answers_the_lane(
     assert again.json()["results"] == [result]  # idempotent through the decider too
 
 
-def test_the_serve_process_decides_when_the_decider_is_gone(
-    served: tuple[TestClient, dict[str, str]],
+def test_the_serve_process_decides_while_the_decider_is_gone_then_it_comes_back(
+    served: tuple[TestClient, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, auth = served
     decider = client.app.state.decider  # type: ignore[attr-defined]
-    decider._process.kill()
-    decider._process.wait(10)
+    first = decider._process
+    first.kill()
+    first.wait(10)
     answer = client.post("/v1/events", json={"events": [_message(2, "salut")]}, headers=auth)
     assert answer.status_code == 200 and answer.json()["results"][0]["id"] == "dc-m2"
-    assert not decider.ready and not decider.starting
+    assert not decider.ready and not decider.starting  # restarting does not make it unready
     assert client.get("/readyz").status_code == 200
+    deadline = time.monotonic() + 180  # started again after RESTART_AFTER_S, then it loads
+    while not decider.ready:
+        assert time.monotonic() < deadline, "the decider was not started again"
+        time.sleep(0.2)
+    assert decider._process is not first and first.poll() is not None
+
+    async def not_here(*_: Any, **__: Any) -> Any:
+        raise AssertionError("decided in the serve process")
+
+    monkeypatch.setattr(GroupCommitter, "process", not_here)
+    again = client.post("/v1/events", json={"events": [_message(3, "re")]}, headers=auth)
+    assert again.status_code == 200 and again.json()["results"][0]["id"] == "dc-m3"
+
+
+def test_a_decider_that_keeps_failing_is_started_again_less_and_less_often() -> None:
+    from vigie.api import decider as module
+
+    class Loop:
+        def __init__(self) -> None:
+            self.waits: list[float] = []
+
+        def remove_reader(self, _: int) -> None:
+            pass
+
+        def call_later(self, wait: float, _: Any) -> None:
+            self.waits.append(wait)
+
+    class Pipe:
+        def fileno(self) -> int:
+            return -1
+
+        def close(self) -> None:
+            pass
+
+    decider, loop = module.Decider(Settings()), Loop()
+    decider._loop = loop  # type: ignore[assignment]
+    for _ in range(9):  # each start fails before the decider says it is ready
+        decider._conn = Pipe()  # type: ignore[assignment]
+        decider._lost()
+    assert loop.waits == [1, 2, 4, 8, 16, 32, 60, 60, 60]
+    decider._conn = Pipe()  # type: ignore[assignment]
+    decider._settle(module.READY)  # once ready, the next failure waits a second again
+    decider._lost()
+    assert loop.waits[-1] == module.RESTART_AFTER_S

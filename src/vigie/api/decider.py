@@ -11,6 +11,8 @@ It is one more writer of the same SQLite file, taking turns with the serve proce
 the store's write lock; the serve process still writes what the decider does not do (the
 console, media, requests the lane leaves to the route). While the decider starts (it loads
 its own detectors), and if it ever stops, the serve process decides itself, as without it.
+A decider that stopped is started again after a pause (one second, doubling up to a minute
+while it keeps failing before it is ready).
 
 ``vigie serve`` starts it when one process serves SQLite in synchronous mode
 (``api.decider = "auto"``); ``"loop"`` keeps everything in the serve process.
@@ -42,6 +44,8 @@ from vigie.settings import Settings
 log = logging.getLogger(__name__)
 
 READY = b"ready"
+RESTART_AFTER_S = 1.0  # first wait before starting a decider again; doubles up to a minute
+RESTART_AFTER_MAX_S = 60.0
 
 
 class DeciderGone(Exception):
@@ -63,6 +67,10 @@ class Decider:
         self._pending: dict[int, asyncio.Future[list[dict[str, Any]]]] = {}
         self._ids = itertools.count()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._was_ready = False
+        self._stopping = False
+        self._restart_after = RESTART_AFTER_S
+        self._restart: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         """Start the process; requests go to it once it says it is ready.
@@ -83,8 +91,9 @@ class Decider:
 
     @property
     def starting(self) -> bool:
-        """Started and still loading (``/readyz`` waits for it; once stopped, it does not)."""
-        return self._conn is not None and not self.ready
+        """Started for the first time and still loading (``/readyz`` waits for it). A decider
+        started again after a crash does not make the server unready: it decides meanwhile."""
+        return self._conn is not None and not self.ready and not self._was_ready
 
     async def process(
         self, platform: Platform, body: bytes, timeout: float | None = None
@@ -109,6 +118,9 @@ class Decider:
 
     def stop(self) -> None:
         """Close the pipe (the process ends when it reads the end) and wait for it."""
+        self._stopping = True
+        if self._restart is not None:
+            self._restart.cancel()
         self._lost(quietly=True)
         if self._process is not None:
             try:
@@ -127,7 +139,8 @@ class Decider:
 
     def _settle(self, frame: bytes) -> None:
         if frame == READY:
-            self.ready = True
+            self.ready = self._was_ready = True
+            self._restart_after = RESTART_AFTER_S
             log.info("decider process ready")
             return
         request, answer, error = orjson.loads(frame)
@@ -147,12 +160,31 @@ class Decider:
             self._loop.remove_reader(self._conn.fileno())
         self._conn.close()
         self._conn, self.ready = None, False
-        if not quietly:
-            log.error("decider process stopped; deciding in the serve process")
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(DeciderGone())
         self._pending.clear()
+        if not quietly:
+            self._start_again_later()
+
+    def _start_again_later(self) -> None:
+        """A decider that crashed is started again after a pause (longer each time it fails
+        before it is ready, so a decider that cannot start does not spin)."""
+        wait = self._restart_after
+        log.error("decider process stopped; deciding in the serve process, restart in %.0f s", wait)
+        self._restart_after = min(RESTART_AFTER_MAX_S, wait * 2)
+        if self._loop is not None and not self._stopping:
+            self._restart = self._loop.call_later(wait, self._start_again)
+
+    def _start_again(self) -> None:
+        self._restart = None
+        if self._stopping or self._conn is not None:
+            return
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()  # alive but silent: its pipe broke
+        if self._process is not None:
+            self._process.wait(5)
+        self.start()
 
 
 # --- the decider process --------------------------------------------------------------------

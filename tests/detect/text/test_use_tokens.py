@@ -2,6 +2,7 @@
 
 import random
 import string
+import time
 
 import numpy as np
 import pytest
@@ -77,3 +78,29 @@ def test_a_different_computation_does_not_match() -> None:
     fast = TokenCachedUse(BACKEND, [(2, 0), (3, 0), (5, 0)])  # wrong window offsets
     assert not matches_package(fast, BACKEND.encode, CHAT)
     assert matches_package(TokenCachedUse(BACKEND, backend_module._ORDERS), BACKEND.encode, CHAT)
+
+
+def test_threads_sharing_a_small_table_get_their_own_vectors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(11)
+    texts = [
+        " ".join(
+            "".join(rng.choices(string.ascii_lowercase, k=rng.randint(3, 8))) for _ in range(12)
+        )
+        for _ in range(240)
+    ]
+    monkeypatch.setattr(use_tokens, "TOKEN_BUDGET", 32)
+    fast = TokenCachedUse(BACKEND, backend_module._ORDERS, capacity=32)  # rows reused all along
+    compute = fast._compute
+
+    def slow_compute(tokens: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        time.sleep(0.001)  # let the other threads run between taking rows and filling them
+        return compute(tokens)
+
+    monkeypatch.setattr(fast, "_compute", slow_compute)
+    with ThreadPoolExecutor(4) as pool:
+        got = np.vstack(list(pool.map(lambda t: fast.encode([t]), texts)))
+    assert _cosines(got, BACKEND.encode(texts)).min() > 0.99999

@@ -16,6 +16,7 @@ the default, is at most 54 MB.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from itertools import chain
@@ -44,6 +45,10 @@ class TokenCachedUse:
         self.offsets = np.cumsum([0] + [n * WIDTH for n, _ in self.orders]).tolist()
         self.capacity = max(capacity, TOKEN_BUDGET)
         self.slots: OrderedDict[int, int] = OrderedDict()  # token id -> row, oldest first
+        # Threads (the PostgreSQL route runs requests on a pool) share the table: one at a
+        # time looks rows up and fills them, so no row is reused under another's feet. The
+        # matrix products after that run unlocked.
+        self.table_lock = threading.Lock()
         # Zeroed memory is only committed as rows are written.
         self.proj = np.zeros((self.capacity, len(self.orders) * WIDTH), dtype=np.float32)
         self.parts = np.zeros((self.capacity, self.offsets[-1]), dtype=np.float32)
@@ -68,6 +73,10 @@ class TokenCachedUse:
     def _token_rows(self, flat: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """Each token's projection and first-layer contributions, computing the ones not
         remembered (the least recently used make room)."""
+        with self.table_lock:
+            return self._token_rows_locked(flat)
+
+    def _token_rows_locked(self, flat: list[int]) -> tuple[np.ndarray, np.ndarray]:
         unique = list(dict.fromkeys(flat))
         if len(unique) > self.capacity:  # a text longer than the table: computed, not kept
             proj, parts = self._compute(np.asarray(unique, dtype=np.int64))

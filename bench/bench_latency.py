@@ -419,7 +419,7 @@ async def _drive(port: int, key: str, args: argparse.Namespace, server_pid: int)
 
 def tree_cpu_seconds(pid: int) -> dict[str, float]:
     """CPU seconds used so far by a process and each of its descendants (``vigie serve
-    --workers``, the decider and embedder processes), by a short name for each."""
+    --workers``, the decider process), by a short name for each."""
     found: dict[str, float] = {}
     todo = [pid]
     while todo:

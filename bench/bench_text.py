@@ -42,7 +42,7 @@ from vigie.detect.text import build_detector
 from vigie.settings import DetectionSettings
 
 sys.path.insert(0, str(ROOT / "bench"))
-from traffic_mix import MIX, by_kind
+from traffic_mix import MIX, by_kind, draw
 
 SUFFIXES = ("", "#", "n°", "x", "~")
 
@@ -50,11 +50,10 @@ SUFFIXES = ("", "#", "n°", "x", "~")
 def traffic(n_messages: int, seed: int = 1) -> list[ConversationRecord]:
     kinds = by_kind()
     rng = random.Random(seed)
-    names, weights = zip(*MIX.items(), strict=True)
     out: list[ConversationRecord] = []
     total = 0
     while total < n_messages:
-        obj = dict(rng.choice(kinds[rng.choices(names, weights)[0]]))
+        obj = draw(rng, kinds)
         obj["id"] = f"bench-{len(out)}"
         # The set repeats its lines; real traffic mostly does not. Make texts distinct so
         # the normalisation and embedding caches do not flatter the figures.

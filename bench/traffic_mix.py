@@ -26,9 +26,15 @@ def by_kind() -> dict[str, list[dict[str, Any]]]:
     return found
 
 
+def draw(rng: random.Random, kinds: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """One conversation (a copy of the raw JSON object): a kind by the ``MIX`` weights, then
+    one conversation of that kind."""
+    names, weights = zip(*MIX.items(), strict=True)
+    return dict(rng.choice(kinds[rng.choices(names, weights)[0]]))
+
+
 def mixed_conversations(n: int, seed: int = 1) -> list[dict[str, Any]]:
-    """``n`` conversations (raw JSON objects) drawn with the ``MIX`` weights."""
+    """``n`` conversations drawn with the ``MIX`` weights."""
     kinds = by_kind()
     rng = random.Random(seed)
-    names, weights = zip(*MIX.items(), strict=True)
-    return [dict(rng.choice(kinds[rng.choices(names, weights)[0]])) for _ in range(n)]
+    return [draw(rng, kinds) for _ in range(n)]

@@ -198,7 +198,7 @@ def run_decider(settings: Settings, conn: Connection) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the serve process decides when to stop
     configure_logging(settings.log_level)
-    store = SqlStore(settings.database_url)
+    store = SqlStore(settings.database_url, row_cache=True)  # the pipeline is its only writer
     pipeline = build_pipeline(settings, store)
     platforms = _Platforms(store)
     readable = Readable(conn)
@@ -216,6 +216,8 @@ def run_decider(settings: Settings, conn: Connection) -> None:
     except (EOFError, OSError):
         pass
     finally:
+        if store.row_cache is not None:
+            log.info("row cache: %d hits, %d drops", store.row_cache.hits, store.row_cache.drops)
         store.dispose()
 
 

@@ -13,6 +13,7 @@ from contextlib import (
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -34,6 +35,7 @@ from vigie.reports.audit import CHAIN_LOCK, GENESIS, canonical_json, entry_hash
 from vigie.store.engine import make_engine
 from vigie.store.outbox import enqueue_actions
 from vigie.store.prepared import Runner
+from vigie.store.row_cache import RowCache, freeze
 from vigie.store.statements import ACCOUNTS, Statements, statements, table
 from vigie.store.tables import (
     ApiKeyRow,
@@ -138,11 +140,12 @@ class SqlUnit:
     transaction, opened only when first needed.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: RowCache | None = None) -> None:
         self.conn = conn
         self.sql: Statements = statements(conn.dialect)
         self.raw = Runner(conn.connection.driver_connection)
         self._session: Session | None = None
+        self.cache = cache  # rows this writer wrote itself (``row_cache.py``), when enabled
 
     @property
     def session(self) -> Session:
@@ -208,12 +211,22 @@ class SqlUnit:
         statement per id is cheaper than building an ``IN`` list each time."""
         found = {}
         for pseudo_id in dict.fromkeys(pseudo_ids):
-            row = self.raw.first(
-                self.sql.account, {"platform_id": platform_id, "pseudo_id": pseudo_id}
-            )
+            row = self._account_row(platform_id, pseudo_id)
             if row is not None:
                 found[pseudo_id] = _account(*row)
         return found
+
+    def _account_row(self, platform_id: str, pseudo_id: str) -> tuple[Any, ...] | None:
+        cache = self.cache
+        if cache is not None:
+            row = cache.accounts.get((platform_id, pseudo_id))
+            if row is not None:
+                cache.hits += 1
+                return row
+        row = self.raw.first(self.sql.account, {"platform_id": platform_id, "pseudo_id": pseudo_id})
+        if cache is not None and row is not None:
+            cache.accounts.put((platform_id, pseudo_id), row)
+        return row
 
     def ensure_accounts(
         self, platform_id: str, refs: dict[str, str], seen_at: datetime
@@ -264,6 +277,8 @@ class SqlUnit:
         self.conn.execute(
             stmt.on_conflict_do_update(index_elements=["platform_id", "pseudo_id"], set_=values)
         )
+        if self.cache is not None:  # read again next time, as the database now has it
+            self.cache.accounts.pop((account.platform_id, account.pseudo_id))
 
     def external_ref(self, platform_id: str, pseudo_id: str) -> str | None:
         return self.conn.execute(
@@ -285,14 +300,25 @@ class SqlUnit:
         )
 
     def profile_state(self, platform_id: str, pseudo_id: str) -> dict[str, Any]:
+        cache = self.cache
+        if cache is not None:
+            kept = cache.profiles.get((platform_id, pseudo_id))
+            if kept is not None:
+                cache.hits += 1
+                return dict(orjson.loads(kept))
         row = self._lock_account(platform_id, pseudo_id)
-        return dict(row[0] or {}) if row else {}
+        state = dict(row[0] or {}) if row else {}
+        if cache is not None and row is not None:
+            cache.profiles.put((platform_id, pseudo_id), freeze(state))
+        return state
 
     def save_profile_state(self, platform_id: str, pseudo_id: str, state: dict[str, Any]) -> None:
         self.raw.execute(
             self.sql.save_profile,
             {"k_platform": platform_id, "k_pseudo": pseudo_id, "new_state": dict(state)},
         )
+        if self.cache is not None:
+            self.cache.profiles.put((platform_id, pseudo_id), freeze(state))
 
     def touch_conversation(
         self, platform_id: str, conversation_id: str, at: datetime, external_ref: str | None
@@ -321,10 +347,19 @@ class SqlUnit:
             "conversation_id": conversation_id,
             "pseudo_id": pseudo_id,
         }
+        cache = self.cache
+        if cache is not None:
+            kept = cache.states.get((platform_id, conversation_id, pseudo_id))
+            if kept is not None:
+                cache.hits += 1
+                return dict(orjson.loads(kept[0])), kept[1], list(kept[2])
         row = self.raw.first(self.sql.state, params)
         if row is None:
             return {}, 0.0, []
         state, risk, categories = row
+        if cache is not None:
+            kept = (freeze(state or {}), risk, tuple(categories or ()))
+            cache.states.put((platform_id, conversation_id, pseudo_id), kept)
         return dict(state or {}), risk, list(categories or [])
 
     def save_participant_state(
@@ -345,6 +380,9 @@ class SqlUnit:
             "categories": list(categories),
         }
         self.raw.execute(self.sql.save_state, params)
+        if self.cache is not None:
+            kept = (freeze(state), risk, tuple(categories))
+            self.cache.states.put((platform_id, conversation_id, pseudo_id), kept)
 
     # Content, signals, cases, decisions ---------------------------------------------------
     def add_message(self, message: Message, risk: float) -> int:
@@ -554,10 +592,24 @@ class SqlUnit:
         )
 
 
+def _data_version(conn: Connection) -> tuple[int, int]:
+    """SQLite's count of commits made by other connections, as this connection sees it (with
+    the connection, since each connection counts from its own start)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a connection in use has its driver's connection
+    cursor = driver.cursor()
+    try:
+        return id(driver), int(cursor.execute("PRAGMA data_version").fetchone()[0])
+    finally:
+        cursor.close()
+
+
 class SqlStore:
     """Hands out transactional units on one engine (SQLite or PostgreSQL)."""
 
-    def __init__(self, url_or_engine: str | Engine) -> None:
+    def __init__(self, url_or_engine: str | Engine, row_cache: bool = False) -> None:
+        """``row_cache``: keep the rows this store's writer writes between transactions
+        (``row_cache.py``); SQLite only, for a process whose only writer is the pipeline."""
         self.engine = (
             make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         )
@@ -569,17 +621,28 @@ class SqlStore:
         )
 
         self._writer: Connection | None = None
+        self.row_cache = (
+            RowCache() if row_cache and isinstance(self._write_lock, SqliteWriteLock) else None
+        )
 
     @contextmanager
     def unit(self) -> Iterator[SqlUnit]:
         """A read-write transaction: committed when the block ends, rolled back on error."""
-        with self._write_lock, self._write_connection() as conn, conn.begin():
-            unit = SqlUnit(conn)
-            try:
-                yield unit
-                unit.flush()
-            finally:
-                unit.close()
+        cache = self.row_cache
+        try:
+            with self._write_lock, self._write_connection() as conn, conn.begin():
+                if cache is not None:
+                    cache.check(_data_version(conn))
+                unit = SqlUnit(conn, cache)
+                try:
+                    yield unit
+                    unit.flush()
+                finally:
+                    unit.close()
+        except BaseException:
+            if cache is not None:
+                cache.drop()  # it holds what the rolled-back transaction wrote
+            raise
 
     def write_turn(self) -> AbstractAsyncContextManager[None]:
         if isinstance(self._write_lock, SqliteWriteLock):

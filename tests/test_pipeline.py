@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from vigie.api.app import build_pipeline
 from vigie.events import AccountEvent, MessageEvent
 from vigie.platforms import create_platform
+from vigie.pseudonym import pseudonymise
 from vigie.settings import Settings
 from vigie.store.outbox import WebhookOutboxRow
 from vigie.store.sql import SqlStore
@@ -113,6 +115,24 @@ def test_signals_keep_the_message_language(store: SqlStore) -> None:
     with store.read() as unit:
         details = unit.session.execute(select(SignalRow.details)).scalars().all()
     assert details and all(d.get("lang") == "en" for d in details)
+
+
+def test_event_times_with_an_offset_are_stored_in_utc(db_url: str) -> None:
+    store = SqlStore(db_url)
+    pipeline = build_pipeline(Settings(database_url=db_url), store)
+    with store.unit() as unit:
+        platform = create_platform(unit, "tz").platform
+    sent = datetime(2026, 11, 29, 10, 0, tzinfo=timezone(timedelta(hours=2)))
+    message = MessageEvent(type="message", id="m1", conversation="c", sender="a",
+                           recipients=["b"], text="hello there", sent_at=sent)  # fmt: skip
+    try:
+        pipeline.process_batch(platform, [message])
+        conv = pseudonymise(platform.pseudonym_secret, "conversation", "c")
+        with store.read() as unit:
+            (prior,) = unit.history(platform.id, conv, 5)
+        assert prior.sent_at == datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    finally:
+        store.dispose()
 
 
 def test_a_group_gives_the_answers_of_one_by_one_and_embeds_together(

@@ -59,9 +59,11 @@ def _now() -> datetime:
 
 
 def _at(value: datetime | None) -> datetime:
+    """An event's time in UTC (no offset means UTC). SQLite keeps datetimes without their
+    offset, so a time left at +02:00 would read back two hours off."""
     if value is None:
         return _now()
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class Pipeline:

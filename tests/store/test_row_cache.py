@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from vigie.api.app import build_pipeline
-from vigie.domain import Platform
+from vigie.domain import Message, Platform
 from vigie.events import AccountEvent, Event, MessageEvent
 from vigie.platforms import create_platform
 from vigie.settings import Settings
@@ -88,8 +88,7 @@ def test_the_cache_changes_no_answer_and_no_row(tmp_path: Path, groups: int) -> 
         upgrade(url)
         stores.append(SqlStore(url, row_cache=cache))
     plain, cached = stores
-    with plain.read() as unit:
-        platform = create_platform(unit, "p").platform  # rolled back: only its secrets are kept
+    platform = _platform(plain)
     try:
         assert _run(cached, platform, groups) == _run(plain, platform, groups)
         assert _rows(cached) == _rows(plain)
@@ -97,6 +96,34 @@ def test_the_cache_changes_no_answer_and_no_row(tmp_path: Path, groups: int) -> 
     finally:
         for s in stores:
             s.dispose()
+
+
+def test_conversation_tails_read_as_the_database_gives_them(cached: SqlStore) -> None:
+    _run(cached, _platform(cached), 1)
+    plain = SqlStore(str(cached.engine.url))
+    pid = None
+    try:
+        with plain.read() as unit:
+            pid = unit.platform_by_name("p").id  # type: ignore[union-attr]
+            convs = unit.session.execute(select(ParticipantStateRow.conversation_id)).scalars()
+            convs = sorted(set(convs))
+        later = datetime(2026, 11, 29, 10, 0, 0, 5, tzinfo=timezone(timedelta(hours=2)))
+        with cached.unit() as unit:  # the cache's tail of this conversation grows by one
+            unit.add_message(Message(pid, convs[0], "x", "one more", later, [], "late"), 0.0)
+        with plain.read() as unit:
+            expected = {(c, n): unit.history(pid, c, n) for c in convs for n in range(1, 10)}
+    finally:
+        plain.dispose()
+    hits = cached.row_cache.hits if cached.row_cache else 0
+    with cached.unit() as unit:
+        for (conv, n), messages in expected.items():
+            assert unit.history(pid, conv, n) == messages
+    assert cached.row_cache is not None and cached.row_cache.hits > hits
+
+
+def _platform(store: SqlStore) -> Platform:
+    with store.read() as unit:
+        return create_platform(unit, "p").platform  # rolled back: only its secrets are kept
 
 
 def _platform_and_state(store: SqlStore) -> tuple[str, str]:

@@ -105,6 +105,11 @@ def _sqlite_datetime_result(value: Any) -> Any:
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
+def as_sqlite_returns(value: datetime | None) -> datetime | None:
+    """A datetime as SQLite gives it back once written (naive, to the microsecond)."""
+    return _sqlite_datetime_result(_sqlite_datetime_bind(value))
+
+
 def _check_defaults(stmt: ClauseElement, keys: Sequence[str]) -> None:
     table = getattr(stmt, "table", None)
     if not keys or table is None or not getattr(stmt, "is_insert", False):

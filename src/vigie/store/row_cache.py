@@ -1,9 +1,10 @@
 """Rows the decider wrote itself, kept between its transactions so the next event skips reads.
 
 Each message event reads its sender's and recipients' accounts, the sender's state in the
-conversation and the sender's profile, then writes the state and profile back. On SQLite the
+conversation, the sender's profile and the conversation's last messages, then writes the
+state, the profile and the message. On SQLite the
 decider process is the one writer of those rows almost all the time, so what it last wrote is
-what the next event would read: this cache answers those reads from memory (four statements
+what the next event would read: this cache answers those reads from memory (five statements
 of about a dozen per event) while every write still goes to the database as before.
 
 It is only correct while no one else changes these rows behind it, so it checks that at the
@@ -15,12 +16,15 @@ decider restarts, a retention purge, a webhook delivery). A transaction that fai
 too, since what it wrote was rolled back.
 
 Values are kept as the database would give them back: accounts as their row, states as their
-JSON bytes, so a caller that changes what it was given never changes the cache.
+JSON bytes, message times as SQLite returns them, so a caller that changes what it was given
+never changes the cache.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -29,6 +33,7 @@ Key = TypeVar("Key")
 Value = TypeVar("Value")
 
 MAX_ROWS = 20_000  # per kind of row; a few kB each at most, so tens of MB in the worst case
+TAIL = 32  # last messages kept per conversation (the pipeline gives detectors twenty at most)
 
 
 class Lru(Generic[Key, Value]):
@@ -60,6 +65,27 @@ class Lru(Generic[Key, Value]):
         return len(self._items)
 
 
+@dataclass(slots=True)
+class Tail:
+    """A conversation's last messages as ``(sender, text, sent_at)``, oldest first; ``whole``
+    when they are all the messages it has."""
+
+    rows: list[tuple[str, str, datetime | None]]
+    whole: bool
+
+    def last(self, count: int) -> list[tuple[str, str, datetime | None]] | None:
+        """The last ``count`` messages, or ``None`` when this tail does not reach that far."""
+        if count > len(self.rows) and not self.whole:
+            return None
+        return self.rows[max(0, len(self.rows) - count) :]
+
+    def append(self, row: tuple[str, str, datetime | None]) -> None:
+        self.rows.append(row)
+        if len(self.rows) > TAIL:
+            del self.rows[0]
+            self.whole = False
+
+
 def freeze(value: Any) -> bytes:
     """A JSON value as the JSON column stores it (keys that are not strings become strings)."""
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
@@ -72,6 +98,7 @@ class RowCache:
         self.accounts: Lru[tuple[str, str], tuple[Any, ...]] = Lru(max_rows)
         self.states: Lru[tuple[str, str, str], tuple[bytes, float, tuple[str, ...]]] = Lru(max_rows)
         self.profiles: Lru[tuple[str, str], bytes] = Lru(max_rows)
+        self.tails: Lru[tuple[str, str], Tail] = Lru(max_rows // 4)
         self._version: object = None
         self.hits = 0
         self.drops = 0  # times another writer (or a failed transaction) emptied the cache
@@ -88,4 +115,5 @@ class RowCache:
         self.accounts.clear()
         self.states.clear()
         self.profiles.clear()
+        self.tails.clear()
         self.drops += 1

@@ -34,8 +34,8 @@ from vigie.domain import (
 from vigie.reports.audit import CHAIN_LOCK, GENESIS, canonical_json, entry_hash
 from vigie.store.engine import make_engine
 from vigie.store.outbox import enqueue_actions
-from vigie.store.prepared import Runner
-from vigie.store.row_cache import RowCache, freeze
+from vigie.store.prepared import Runner, as_sqlite_returns
+from vigie.store.row_cache import RowCache, Tail, freeze
 from vigie.store.statements import ACCOUNTS, Statements, statements, table
 from vigie.store.tables import (
     ApiKeyRow,
@@ -335,8 +335,18 @@ class SqlUnit:
         return int(row[0])
 
     def history(self, platform_id: str, conversation_id: str, limit: int) -> list[PriorMessage]:
+        cache = self.cache
+        if cache is not None:
+            tail = cache.tails.get((platform_id, conversation_id))
+            kept = tail.last(limit) if tail is not None else None
+            if kept is not None:
+                cache.hits += 1
+                return [PriorMessage(sender, text, _utc(at)) for sender, text, at in kept]
         params = {"platform_id": platform_id, "conversation_id": conversation_id, "limit": limit}
         rows = self.raw.all(self.sql.history, params)
+        if cache is not None:
+            kept_rows = [(sender, text, at) for sender, text, at in reversed(rows)]
+            cache.tails.put((platform_id, conversation_id), Tail(kept_rows, len(rows) < limit))
         return [PriorMessage(sender, text, _utc(at)) for sender, text, at in reversed(rows)]
 
     def participant_state(
@@ -398,6 +408,11 @@ class SqlUnit:
         }
         returned = self.raw.first(self.sql.add_message, row)
         assert returned is not None  # INSERT ... RETURNING id
+        if self.cache is not None:
+            tail = self.cache.tails.get((message.platform_id, message.conversation_id))
+            if tail is not None:  # the time as SQLite gives it back
+                at = as_sqlite_returns(message.sent_at)
+                tail.append((message.sender, message.text, at))
         return int(returned[0])
 
     def add_media(self, media: MediaRef) -> int:

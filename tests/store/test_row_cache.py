@@ -16,7 +16,7 @@ from vigie.events import AccountEvent, Event, MessageEvent
 from vigie.platforms import create_platform
 from vigie.settings import Settings
 from vigie.store.migrate import upgrade
-from vigie.store.row_cache import Lru
+from vigie.store.row_cache import TAIL, Lru
 from vigie.store.sql import SqlStore
 from vigie.store.tables import AccountRow, ParticipantStateRow
 
@@ -209,3 +209,37 @@ def test_the_cache_is_bounded() -> None:
     lru.get(2)
     lru.put(5, 5)  # 3 was used least recently
     assert lru.get(3) is None and lru.get(2) == 2
+
+
+def test_the_cache_is_bounded_by_weight() -> None:
+    texts: Lru[str, str] = Lru(10, len)
+    texts.put("a", "xxxx")
+    texts.put("b", "yyyy")
+    texts.put("a", "xxxxxx")  # weighed again: 6 + 4
+    assert texts.weight == 10 and len(texts) == 2
+    texts.put("c", "z")  # "b" goes first (used least recently), then the weight fits
+    assert texts.get("b") is None and texts.weight == 7
+    texts.put("d", "w" * 11)  # heavier than the bound: nothing can stay
+    assert len(texts) == 0 and texts.weight == 0
+    texts.put("e", "ok")
+    texts.pop("e")
+    assert texts.weight == 0
+
+
+def test_a_long_conversation_keeps_only_its_last_messages(cached: SqlStore) -> None:
+    pid, _ = _platform_and_state(cached)
+    with cached.unit() as unit:
+        for n in range(TAIL + 5):
+            if n == 1:
+                unit.history(pid, "long", 1)  # the tail starts here
+            unit.add_message(Message(pid, "long", "acc", f"message {n}", AT, [], f"e{n}"), 0.0)
+    assert cached.row_cache is not None
+    tail = cached.row_cache.tails.get((pid, "long"))
+    assert tail is not None and len(tail.rows) == TAIL and not tail.whole
+    assert tail.rows[-1][1] == f"message {TAIL + 4}"
+    assert cached.row_cache.tails.weight == tail.weight()
+    with cached.unit() as unit:  # further back than it keeps: read from the database
+        hits = cached.row_cache.hits
+        older = unit.history(pid, "long", TAIL + 2)
+        assert [m.text for m in older][:2] == ["message 3", "message 4"]
+        assert cached.row_cache.hits == hits

@@ -23,6 +23,7 @@ never changes the cache.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -32,34 +33,52 @@ import orjson
 Key = TypeVar("Key")
 Value = TypeVar("Value")
 
-MAX_ROWS = 20_000  # per kind of row; a few kB each at most, so tens of MB in the worst case
+# Bounds, so a busy platform's cache stays near its active conversations (texts go up to
+# 20,000 characters, profiles up to a thousand pseudonyms): about 80 MB at most in all.
+MAX_ACCOUNTS = 20_000
+MAX_STATE_BYTES = 32 << 20
+MAX_PROFILE_BYTES = 16 << 20
+MAX_TAIL_BYTES = 16 << 20
 TAIL = 32  # last messages kept per conversation (the pipeline gives detectors twenty at most)
+ENTRY_BYTES = 100  # a rough cost of an entry itself, beyond its text or JSON
 
 
 class Lru(Generic[Key, Value]):
-    """A bounded mapping that forgets the least recently used entry first."""
+    """A mapping that forgets the least recently used entries once their weight (``weigh``:
+    one per entry unless told) passes ``max_weight``."""
 
-    def __init__(self, max_size: int) -> None:
-        self.max_size = max_size
-        self._items: OrderedDict[Key, Value] = OrderedDict()
+    def __init__(self, max_weight: int, weigh: Callable[[Value], int] | None = None) -> None:
+        self.max_weight = max_weight
+        self.weight = 0
+        self._weigh = weigh
+        self._items: OrderedDict[Key, tuple[Value, int]] = OrderedDict()
 
     def get(self, key: Key) -> Value | None:
         found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-        return found
+        if found is None:
+            return None
+        self._items.move_to_end(key)
+        return found[0]
 
     def put(self, key: Key, value: Value) -> None:
-        self._items[key] = value
+        """Keep ``value`` (again, after it changed: it is weighed anew)."""
+        weight = self._weigh(value) if self._weigh else 1
+        old = self._items.get(key)
+        self.weight += weight - (old[1] if old else 0)
+        self._items[key] = (value, weight)
         self._items.move_to_end(key)
-        if len(self._items) > self.max_size:
-            self._items.popitem(last=False)
+        while self.weight > self.max_weight and self._items:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.weight -= dropped
 
     def pop(self, key: Key) -> None:
-        self._items.pop(key, None)
+        found = self._items.pop(key, None)
+        if found is not None:
+            self.weight -= found[1]
 
     def clear(self) -> None:
         self._items.clear()
+        self.weight = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -85,6 +104,17 @@ class Tail:
             del self.rows[0]
             self.whole = False
 
+    def weight(self) -> int:
+        return sum(ENTRY_BYTES + len(text) for _, text, _ in self.rows)
+
+
+def _state_weight(kept: tuple[bytes, float, tuple[str, ...]]) -> int:
+    return ENTRY_BYTES + len(kept[0])
+
+
+def _profile_weight(kept: bytes) -> int:
+    return ENTRY_BYTES + len(kept)
+
 
 def freeze(value: Any) -> bytes:
     """A JSON value as the JSON column stores it (keys that are not strings become strings)."""
@@ -94,11 +124,13 @@ def freeze(value: Any) -> bytes:
 class RowCache:
     """Accounts, per-conversation states and profiles last read or written by this writer."""
 
-    def __init__(self, max_rows: int = MAX_ROWS) -> None:
-        self.accounts: Lru[tuple[str, str], tuple[Any, ...]] = Lru(max_rows)
-        self.states: Lru[tuple[str, str, str], tuple[bytes, float, tuple[str, ...]]] = Lru(max_rows)
-        self.profiles: Lru[tuple[str, str], bytes] = Lru(max_rows)
-        self.tails: Lru[tuple[str, str], Tail] = Lru(max_rows // 4)
+    def __init__(self) -> None:
+        self.accounts: Lru[tuple[str, str], tuple[Any, ...]] = Lru(MAX_ACCOUNTS)
+        self.states: Lru[tuple[str, str, str], tuple[bytes, float, tuple[str, ...]]] = Lru(
+            MAX_STATE_BYTES, _state_weight
+        )
+        self.profiles: Lru[tuple[str, str], bytes] = Lru(MAX_PROFILE_BYTES, _profile_weight)
+        self.tails: Lru[tuple[str, str], Tail] = Lru(MAX_TAIL_BYTES, Tail.weight)
         self._version: object = None
         self.hits = 0
         self.drops = 0  # times another writer (or a failed transaction) emptied the cache

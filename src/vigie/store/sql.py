@@ -409,10 +409,11 @@ class SqlUnit:
         returned = self.raw.first(self.sql.add_message, row)
         assert returned is not None  # INSERT ... RETURNING id
         if self.cache is not None:
-            tail = self.cache.tails.get((message.platform_id, message.conversation_id))
+            key = (message.platform_id, message.conversation_id)
+            tail = self.cache.tails.get(key)
             if tail is not None:  # the time as SQLite gives it back
-                at = as_sqlite_returns(message.sent_at)
-                tail.append((message.sender, message.text, at))
+                tail.append((message.sender, message.text, as_sqlite_returns(message.sent_at)))
+                self.cache.tails.put(key, tail)  # weighed again
         return int(returned[0])
 
     def add_media(self, media: MediaRef) -> int:

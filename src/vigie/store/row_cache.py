@@ -91,6 +91,10 @@ class Tail:
 
     rows: list[tuple[str, str, datetime | None]]
     whole: bool
+    size: int = 0  # its weight, kept up to date as messages come and go
+
+    def __post_init__(self) -> None:
+        self.size = sum(_row_weight(row) for row in self.rows)
 
     def last(self, count: int) -> list[tuple[str, str, datetime | None]] | None:
         """The last ``count`` messages, or ``None`` when this tail does not reach that far."""
@@ -100,12 +104,17 @@ class Tail:
 
     def append(self, row: tuple[str, str, datetime | None]) -> None:
         self.rows.append(row)
+        self.size += _row_weight(row)
         if len(self.rows) > TAIL:
-            del self.rows[0]
+            self.size -= _row_weight(self.rows.pop(0))
             self.whole = False
 
     def weight(self) -> int:
-        return sum(ENTRY_BYTES + len(text) for _, text, _ in self.rows)
+        return self.size
+
+
+def _row_weight(row: tuple[str, str, datetime | None]) -> int:
+    return ENTRY_BYTES + len(row[1])
 
 
 def _state_weight(kept: tuple[bytes, float, tuple[str, ...]]) -> int:

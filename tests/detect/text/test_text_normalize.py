@@ -12,6 +12,8 @@ from vigie.detect.text.normalize import normalize
         ("t3l3gram", "telegram"),
         ("wh4ts4pp", "whatsapp"),
         ("sn\u200bap", "snap"),
+        ("tele\u202egram", "telegram"),  # a bidirectional control inside the word
+        ("wh\u2066ats\u2069app", "whatsapp"),
         ("Ѕnapchat", "snapchat"),  # Cyrillic S
         ("sn🔥ap", "snap"),
         ("pleeeease", "please"),

@@ -28,6 +28,18 @@ def test_model_loads_once_and_is_named_in_signals() -> None:
     assert sig.details["source"] == "semantic" and "close to" in sig.explanation
 
 
+def test_invisible_characters_do_not_hide_a_paraphrase() -> None:
+    from vigie.detect.text.semantic import bank_index
+
+    embedder, _ = bank_index("use-multilingual-v3", None)
+    plain = "tu vis dans quelle ville exactement ?"
+    hidden = "tu v\u200bis da\u200cns quel\u200ble vi\u2060lle exa\u200dctement ?"
+    vectors = embedder.inner.encode([plain, hidden])
+    assert float(vectors[0] @ vectors[1]) > 0.9999  # the encoder reads what people see
+    out = DET.detect(_ctx(hidden))
+    assert [s.category for s in out.signals] == ["personal_info"]
+
+
 def test_benign_chat_is_not_matched() -> None:
     assert DET.detect(_ctx("on refait une partie ce soir ?")).signals == []
 

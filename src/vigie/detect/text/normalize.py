@@ -15,9 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+# Invisible characters: zero-width spaces and joiners, soft hyphens, and the bidirectional
+# controls, which can also be slipped inside a word without showing.
 _ZERO_WIDTH = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\ufeff\u00ad\u034f\u180e")
-)
+    map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad"
+             "\u034f\u180e\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)  # fmt: skip
+
+
+def strip_invisible(text: str) -> str:
+    """``text`` without its invisible characters. The sentence encoder reads them as tokens:
+    one zero-width space in each of a few words took a sentence's vector to a cosine of 0.31
+    with the same sentence without them, far from every example it should be close to."""
+    return text.translate(_ZERO_WIDTH)
+
 
 # Look-alike letters from other scripts, mapped to the Latin letter they imitate.
 _HOMOGLYPHS = {

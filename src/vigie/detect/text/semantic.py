@@ -30,7 +30,7 @@ import numpy as np
 
 from vigie.detect.base import MessageContext
 from vigie.detect.text.indicators import Hit
-from vigie.detect.text.normalize import Normalized, normalize
+from vigie.detect.text.normalize import Normalized, normalize, strip_invisible
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ class UseEmbedder:
         self._encode = _token_cached(self.model) or self.model.encode
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        return np.asarray(self._encode(list(texts)), dtype=np.float32)
+        """Vectors of the texts as people see them (without invisible characters)."""
+        return np.asarray(self._encode([strip_invisible(t) for t in texts]), dtype=np.float32)
 
 
 _PROBES = [

@@ -164,9 +164,7 @@ def test_a_rolled_back_transaction_leaves_nothing_in_it(cached: SqlStore) -> Non
         unit.save_participant_state(pid, "conv", acc, {"seen": 99}, 1.0, ["threats"])
         unit.save_profile_state(pid, acc, {"flags": 99})
         raise RuntimeError("the pipeline failed after writing")
-    with cached.unit() as unit:
-        assert unit.participant_state(pid, "conv", acc) == ({"seen": 1}, 0.2, ["secrecy"])
-        assert unit.profile_state(pid, acc) == {"flags": 1}
+    _assert_as_first_saved(cached, pid, acc)
 
 
 def test_changing_what_it_gave_never_changes_it(cached: SqlStore) -> None:
@@ -176,7 +174,11 @@ def test_changing_what_it_gave_never_changes_it(cached: SqlStore) -> None:
         state["seen"] = 42
         categories.append("gifts")
         unit.profile_state(pid, acc)["flags"] = 42
-    with cached.unit() as unit:
+    _assert_as_first_saved(cached, pid, acc)
+
+
+def _assert_as_first_saved(store: SqlStore, pid: str, acc: str) -> None:
+    with store.unit() as unit:
         assert unit.participant_state(pid, "conv", acc) == ({"seen": 1}, 0.2, ["secrecy"])
         assert unit.profile_state(pid, acc) == {"flags": 1}
 

@@ -2,10 +2,10 @@
 
 Each message event reads its sender's and recipients' accounts, the sender's state in the
 conversation, the sender's profile and the conversation's last messages, then writes the
-state, the profile and the message. On SQLite the
-decider process is the one writer of those rows almost all the time, so what it last wrote is
-what the next event would read: this cache answers those reads from memory (five statements
-of about a dozen per event) while every write still goes to the database as before.
+state, the profile and the message. On SQLite the decider process is the one writer of those
+rows almost all the time, so what it last wrote is what the next event would read: this cache
+answers those reads from memory (five statements of about a dozen per event) while every
+write still goes to the database as before.
 
 It is only correct while no one else changes these rows behind it, so it checks that at the
 start of every transaction, holding the store's write lock (every Vigie writer takes that lock,
@@ -50,6 +50,7 @@ class Lru(Generic[Key, Value]):
     def __init__(self, max_weight: int, weigh: Callable[[Value], int] | None = None) -> None:
         self.max_weight = max_weight
         self.weight = 0
+        self.hits = 0
         self._weigh = weigh
         self._items: OrderedDict[Key, tuple[Value, int]] = OrderedDict()
 
@@ -57,8 +58,14 @@ class Lru(Generic[Key, Value]):
         found = self._items.get(key)
         if found is None:
             return None
+        self.hits += 1
         self._items.move_to_end(key)
         return found[0]
+
+    def peek(self, key: Key) -> Value | None:
+        """The entry, without counting a hit or making it recent."""
+        found = self._items.get(key)
+        return None if found is None else found[0]
 
     def put(self, key: Key, value: Value) -> None:
         """Keep ``value`` (again, after it changed: it is weighed anew)."""
@@ -131,7 +138,8 @@ def freeze(value: Any) -> bytes:
 
 
 class RowCache:
-    """Accounts, per-conversation states and profiles last read or written by this writer."""
+    """Accounts, per-conversation states, profiles and conversation tails last read or written
+    by this writer."""
 
     def __init__(self) -> None:
         self.accounts: Lru[tuple[str, str], tuple[Any, ...]] = Lru(MAX_ACCOUNTS)
@@ -141,7 +149,6 @@ class RowCache:
         self.profiles: Lru[tuple[str, str], bytes] = Lru(MAX_PROFILE_BYTES, _profile_weight)
         self.tails: Lru[tuple[str, str], Tail] = Lru(MAX_TAIL_BYTES, Tail.weight)
         self._version: object = None
-        self.hits = 0
         self.drops = 0  # times another writer (or a failed transaction) emptied the cache
 
     def check(self, data_version: object) -> None:
@@ -151,6 +158,11 @@ class RowCache:
             if self._version is not None:
                 self.drop()
             self._version = data_version
+
+    @property
+    def hits(self) -> int:
+        """Reads answered from memory."""
+        return sum(k.hits for k in (self.accounts, self.states, self.profiles, self.tails))
 
     def drop(self) -> None:
         self.accounts.clear()

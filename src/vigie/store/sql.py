@@ -221,7 +221,6 @@ class SqlUnit:
         if cache is not None:
             row = cache.accounts.get((platform_id, pseudo_id))
             if row is not None:
-                cache.hits += 1
                 return row
         row = self.raw.first(self.sql.account, {"platform_id": platform_id, "pseudo_id": pseudo_id})
         if cache is not None and row is not None:
@@ -304,7 +303,6 @@ class SqlUnit:
         if cache is not None:
             kept = cache.profiles.get((platform_id, pseudo_id))
             if kept is not None:
-                cache.hits += 1
                 return dict(orjson.loads(kept))
         row = self._lock_account(platform_id, pseudo_id)
         state = dict(row[0] or {}) if row else {}
@@ -335,34 +333,41 @@ class SqlUnit:
         return int(row[0])
 
     def history(self, platform_id: str, conversation_id: str, limit: int) -> list[PriorMessage]:
-        cache = self.cache
-        if cache is not None:
-            tail = cache.tails.get((platform_id, conversation_id))
-            kept = tail.last(limit) if tail is not None else None
-            if kept is not None:
-                cache.hits += 1
-                return [PriorMessage(sender, text, _utc(at)) for sender, text, at in kept]
-        params = {"platform_id": platform_id, "conversation_id": conversation_id, "limit": limit}
-        rows = self.raw.all(self.sql.history, params)
-        if cache is not None:
-            kept_rows = [(sender, text, at) for sender, text, at in reversed(rows)]
-            cache.tails.put((platform_id, conversation_id), Tail(kept_rows, len(rows) < limit))
-        return [PriorMessage(sender, text, _utc(at)) for sender, text, at in reversed(rows)]
+        key = (platform_id, conversation_id)
+        prior = self._kept_tail(key, limit)
+        if prior is None:
+            params = {"platform_id": platform_id, "conversation_id": conversation_id}
+            rows = self.raw.all(self.sql.history, {**params, "limit": limit})
+            prior = [(sender, text, at) for sender, text, at in reversed(rows)]
+            if self.cache is not None:
+                self.cache.tails.put(key, Tail(list(prior), whole=len(rows) < limit))
+        return [PriorMessage(sender, text, _utc(at)) for sender, text, at in prior]
+
+    def _kept_tail(
+        self, key: tuple[str, str], limit: int
+    ) -> list[tuple[str, str, datetime | None]] | None:
+        """The conversation's last ``limit`` messages from the cache, when it holds them."""
+        if self.cache is None:
+            return None
+        tail = self.cache.tails.peek(key)
+        prior = tail.last(limit) if tail is not None else None
+        if prior is not None:
+            self.cache.tails.get(key)  # a hit: counted, and kept longest
+        return prior
 
     def participant_state(
         self, platform_id: str, conversation_id: str, pseudo_id: str
     ) -> tuple[dict[str, Any], float, list[str]]:
+        cache = self.cache
+        if cache is not None:
+            kept = cache.states.get((platform_id, conversation_id, pseudo_id))
+            if kept is not None:
+                return dict(orjson.loads(kept[0])), kept[1], list(kept[2])
         params = {
             "platform_id": platform_id,
             "conversation_id": conversation_id,
             "pseudo_id": pseudo_id,
         }
-        cache = self.cache
-        if cache is not None:
-            kept = cache.states.get((platform_id, conversation_id, pseudo_id))
-            if kept is not None:
-                cache.hits += 1
-                return dict(orjson.loads(kept[0])), kept[1], list(kept[2])
         row = self.raw.first(self.sql.state, params)
         if row is None:
             return {}, 0.0, []
@@ -410,7 +415,7 @@ class SqlUnit:
         assert returned is not None  # INSERT ... RETURNING id
         if self.cache is not None:
             key = (message.platform_id, message.conversation_id)
-            tail = self.cache.tails.get(key)
+            tail = self.cache.tails.peek(key)
             if tail is not None:  # the time as SQLite gives it back
                 tail.append((message.sender, message.text, as_sqlite_returns(message.sent_at)))
                 self.cache.tails.put(key, tail)  # weighed again

@@ -158,6 +158,12 @@ class SqlUnit:
         if self._session is not None:
             self._session.flush()
 
+    def data_version(self) -> tuple[int, int]:
+        """SQLite's count of commits made by other connections, as this connection sees it
+        (with the connection, since each connection counts from its own start)."""
+        row = self.raw.cursor.execute("PRAGMA data_version").fetchone()
+        return id(self.raw.cursor.connection), int(row[0])
+
     def close(self) -> None:
         if self._session is not None:
             self._session.close()
@@ -340,7 +346,7 @@ class SqlUnit:
             rows = self.raw.all(self.sql.history, {**params, "limit": limit})
             prior = [(sender, text, at) for sender, text, at in reversed(rows)]
             if self.cache is not None:
-                self.cache.tails.put(key, Tail(list(prior), whole=len(rows) < limit))
+                self.cache.tails.put(key, Tail(prior, whole=len(rows) < limit))
         return [PriorMessage(sender, text, _utc(at)) for sender, text, at in prior]
 
     def _kept_tail(
@@ -613,18 +619,6 @@ class SqlUnit:
         )
 
 
-def _data_version(conn: Connection) -> tuple[int, int]:
-    """SQLite's count of commits made by other connections, as this connection sees it (with
-    the connection, since each connection counts from its own start)."""
-    driver = conn.connection.driver_connection
-    assert driver is not None  # a connection in use has its driver's connection
-    cursor = driver.cursor()
-    try:
-        return id(driver), int(cursor.execute("PRAGMA data_version").fetchone()[0])
-    finally:
-        cursor.close()
-
-
 class SqlStore:
     """Hands out transactional units on one engine (SQLite or PostgreSQL)."""
 
@@ -652,10 +646,10 @@ class SqlStore:
         cache = self.row_cache
         try:
             with self._write_lock, self._write_connection() as conn, conn.begin():
-                if cache is not None:
-                    cache.check(_data_version(conn))
                 unit = SqlUnit(conn, cache)
                 try:
+                    if cache is not None:
+                        cache.check(unit.data_version())
                     yield unit
                     unit.flush()
                 finally:

@@ -178,3 +178,50 @@ def test_a_group_gives_the_answers_of_one_by_one_and_embeds_together(
     assert same[0] == same[1]
     if alone_calls:  # the semantic stage is installed: fewer, larger encodes in a group
         assert len(grouped_calls) < len(alone_calls) and max(grouped_calls) > 1
+
+
+def _say(n: int, conv: str, sender: str, to: str, text: str) -> MessageEvent:
+    return MessageEvent(
+        type="message", id=f"l{n}", conversation=conv, sender=sender, recipients=[to], text=text
+    )
+
+
+def test_light_batches_are_decided_before_a_heavy_one_and_its_conversation_waits(
+    store: SqlStore,
+) -> None:
+    """A message the sentence encoder will embed is held while lighter, unrelated ones go;
+    what follows it in its conversation waits with it; nothing is lost or changed."""
+    pipeline = build_pipeline(Settings(database_url=str(store.engine.url)), store)
+    with store.unit() as unit:
+        platform = create_platform(unit, "lf").platform
+    ages = {"adult": 34, "kid": 12, "p1": 13, "p2": 13}
+    pipeline.process_batch(
+        platform,
+        [AccountEvent(type="account", id=f"a-{h}", account=h, age=a) for h, a in ages.items()],
+    )
+    heavy = _say(1, "c1", "adult", "kid", "you can tell me anything you know, i listen to you")
+    after = _say(2, "c1", "kid", "adult", "ok")
+    peers = [_say(3 + i, "c2", "p1", "p2", t) for i, t in enumerate(["gg", "wanna play again"])]
+    detector = pipeline.text_detectors[0]
+    assert detector.semantic is not None  # type: ignore[attr-defined]
+    items = [
+        (heavy.text, *_people(ages, "adult", "kid")),
+        (peers[1].text, *_people(ages, "p1", "p2")),
+    ]
+    assert detector.costly(items) == [True, False]  # type: ignore[attr-defined]
+
+    batches = [(platform, [ev]) for ev in (heavy, after, *peers)]
+    first = pipeline.process_light_first(batches, cap=16)
+    assert first[0] is None and first[1] is None  # held, and held behind it
+    assert [a[0]["id"] for a in first[2:]] == ["l3", "l4"]  # type: ignore[index]
+    second = pipeline.process_light_first(batches[:2], cap=16)  # nothing light left: in order
+    assert [a[0]["id"] for a in second] == ["l1", "l2"]  # type: ignore[index]
+    with store.read() as unit:
+        conv = pseudonymise(platform.pseudonym_secret, "conversation", "c1")
+        assert [m.text for m in unit.history(platform.id, conv, 5)] == [heavy.text, "ok"]
+
+
+def _people(ages: dict[str, int], sender: str, to: str) -> tuple[Any, list[Any]]:
+    from vigie.domain import Participant
+
+    return Participant(sender, ages[sender]), [Participant(to, ages[to])]

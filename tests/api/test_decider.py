@@ -123,3 +123,56 @@ def test_a_decider_that_keeps_failing_is_started_again_less_and_less_often() -> 
     decider._settle(module.READY)  # once ready, the next failure waits a second again
     decider._lost()
     assert loop.waits[-1] == module.RESTART_AFTER_S
+
+
+def test_a_held_request_waits_for_lighter_ones_only_up_to_the_hold_limit(tmp_path: Path) -> None:
+    """The decider's loop: light requests are answered first, the heavy one once they are;
+    past ``HOLD_LIMIT_S`` the backlog goes in arrival order."""
+    import orjson
+
+    from vigie.api import decider as module
+    from vigie.api.app import build_pipeline
+    from vigie.events import EventBatch
+    from vigie.platforms import create_platform
+    from vigie.store.migrate import upgrade
+    from vigie.store.sql import SqlStore
+
+    url = f"sqlite:///{tmp_path / 'hold.db'}"
+    upgrade(url)
+    store = SqlStore(url, row_cache=True)
+    pipeline = build_pipeline(Settings(database_url=url), store)
+    with store.unit() as unit:
+        platform = create_platform(unit, "hold").platform
+    peers = [{"type": "account", "id": f"hold-{h}", "account": h, "age": 13} for h in "pq"]
+    pipeline.process_batch(platform, EventBatch.model_validate({"events": ACCOUNTS + peers}).events)
+
+    class Pipe:
+        def __init__(self) -> None:
+            self.answered: list[int] = []
+
+        def send_bytes(self, frame: bytes) -> None:
+            self.answered.append(orjson.loads(frame)[0])
+
+    heavy = ("adult", "child", "you can tell me anything you know, i listen to you")
+    said = [heavy, ("p", "q", "gg"), ("q", "p", "wanna play again")]
+
+    def backlog(run: str, since: float) -> list[Any]:
+        return [
+            module._Waiting(n, (platform, EventBatch.model_validate({"events": [{
+                "type": "message", "id": f"{run}{n}", "conversation": f"{run}-{n}",
+                "sender": sender, "recipients": [to], "text": text,
+            }]}).events), since)
+            for n, (sender, to, text) in enumerate(said)
+        ]  # fmt: skip
+
+    pipe = Pipe()
+    left = module._decide(pipeline, backlog("now", time.monotonic()), pipe)  # type: ignore[arg-type]
+    assert pipe.answered == [1, 2] and [w.request for w in left] == [0]
+    assert module._decide(pipeline, left, pipe) == []  # type: ignore[arg-type]
+    assert pipe.answered == [1, 2, 0]
+
+    late = Pipe()
+    stale = backlog("late", time.monotonic() - 2 * module.HOLD_LIMIT_S)
+    assert module._decide(pipeline, stale, late) == []  # type: ignore[arg-type]
+    assert late.answered == [0, 1, 2]
+    store.dispose()

@@ -41,6 +41,16 @@ def test_sqlite_datetimes_are_written_and_read_as_sqlalchemy_does(value: datetim
     assert _sqlite_datetime_result(stored) == _SA_RESULT(stored)
 
 
+def test_remembered_datetime_texts_never_mix_up_equal_instants_with_other_offsets() -> None:
+    utc = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
+    paris = utc.astimezone(timezone(timedelta(hours=2)))
+    assert utc == paris  # the same instant: a cache keyed by the value alone would mix them
+    for _ in range(2):  # the second round reads the remembered texts
+        assert _sqlite_datetime_bind(utc) == "2026-11-28 08:00:00.000000" == _SA_BIND(utc)
+        assert _sqlite_datetime_bind(paris) == "2026-11-28 10:00:00.000000" == _SA_BIND(paris)
+        assert _sqlite_datetime_bind(utc.replace(tzinfo=None)) == "2026-11-28 08:00:00.000000"
+
+
 def test_an_insert_that_would_skip_a_python_default_is_refused() -> None:
     with pytest.raises(ValueError, match="recipients"):
         prepare(insert(MESSAGES), _SQLITE, ("platform_id", "conversation_id", "sender", "text"))

@@ -31,15 +31,22 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 import orjson
 
 from vigie.api.auth import KEY_CACHE_SECONDS
-from vigie.api.group_commit import MAX_EVENTS_PER_GROUP, answer_group, expire
+from vigie.api.group_commit import (
+    MAX_EVENTS_PER_GROUP,
+    answer_group,
+    answer_light_first,
+    expire,
+)
 from vigie.domain import Platform
 from vigie.events import Event, EventBatch
+from vigie.scheduling import in_order
 from vigie.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,6 +54,9 @@ log = logging.getLogger(__name__)
 READY = b"ready"
 RESTART_AFTER_S = 1.0  # first wait before starting a decider again; doubles up to a minute
 RESTART_AFTER_MAX_S = 60.0
+HOLD_LIMIT_S = 0.008  # the longest a heavy request waits while lighter ones pass it
+OFFERED_EVENTS = 3 * MAX_EVENTS_PER_GROUP  # the waiting events a group is chosen among
+READ_AHEAD_EVENTS = 8 * MAX_EVENTS_PER_GROUP  # the rest wait in the pipe
 
 
 class DeciderGone(Exception):
@@ -205,14 +215,12 @@ def run_decider(settings: Settings, conn: Connection) -> None:
     gc.collect()
     gc.freeze()  # the loaded models stay out of the collector's full passes
     conn.send_bytes(READY)
+    backlog: list[_Waiting] = []
     try:
         while True:
-            group = _next_group(conn, readable, platforms)
-            batches = [item for _, item in group if not isinstance(item, Exception)]
-            decided = iter(answer_group(pipeline, batches))
-            for request, item in group:
-                answer = item if isinstance(item, Exception) else next(decided)
-                conn.send_bytes(_reply(request, answer))
+            _take_in(conn, readable, platforms, backlog)
+            if backlog:
+                backlog = _decide(pipeline, backlog, conn)
     except (EOFError, OSError):
         pass
     finally:
@@ -224,23 +232,51 @@ def run_decider(settings: Settings, conn: Connection) -> None:
 Batch = tuple[Platform, Sequence[Event]]
 
 
-def _next_group(
-    conn: Connection, readable: Readable, platforms: _Platforms
-) -> list[tuple[int, Batch | Exception]]:
-    """The next request (waiting for it), and those already behind it, up to the group cap."""
-    group: list[tuple[int, Batch | Exception]] = []
-    events = 0
-    while not group or (events < MAX_EVENTS_PER_GROUP and readable()):
+@dataclass(slots=True)
+class _Waiting:
+    request: int
+    batch: Batch
+    since: float  # when the decider read it (``time.monotonic``)
+
+
+def _take_in(
+    conn: Connection, readable: Readable, platforms: _Platforms, backlog: list[_Waiting]
+) -> None:
+    """Read the requests waiting in the pipe (waiting for one when there is nothing to do).
+    A request that cannot be read as a batch is answered at once."""
+    events = sum(len(w.batch[1]) for w in backlog)
+    while not backlog or (events < READ_AHEAD_EVENTS and readable()):
         head, _, body = conn.recv_bytes().partition(b"\n")
         request, platform_id = orjson.loads(head)
         try:
             batch = (platforms.get(platform_id), EventBatch.model_validate_json(body).events)
         except Exception as exc:  # the platform was deleted meanwhile, say
-            group.append((request, exc))
+            conn.send_bytes(_reply(request, exc))
             continue
-        group.append((request, batch))
+        backlog.append(_Waiting(request, batch, time.monotonic()))
         events += len(batch[1])
-    return group
+
+
+def _decide(pipeline: Any, backlog: list[_Waiting], conn: Connection) -> list[_Waiting]:
+    """Decide a group, light work first, and answer it; returns the requests still waiting.
+
+    A request held behind lighter ones waits at most ``HOLD_LIMIT_S``: then the group is
+    taken in arrival order, so heavy work cannot be put off for ever by a steady stream.
+    """
+    sizes = [len(w.batch[1]) for w in backlog]
+    offered = backlog[: len(in_order(sizes, OFFERED_EVENTS))]
+    if time.monotonic() - backlog[0].since > HOLD_LIMIT_S:
+        going = in_order(sizes, MAX_EVENTS_PER_GROUP)
+        answers: list[Any] = [None] * len(offered)
+        decided = answer_group(pipeline, [backlog[i].batch for i in going])
+        for at, answer in zip(going, decided, strict=True):
+            answers[at] = answer
+    else:
+        answers = answer_light_first(pipeline, [w.batch for w in offered], MAX_EVENTS_PER_GROUP)
+    for waiting, answer in zip(offered, answers, strict=True):
+        if answer is not None:
+            conn.send_bytes(_reply(waiting.request, answer))
+    return [w for w, a in zip(offered, answers, strict=True) if a is None] + backlog[len(offered) :]
 
 
 class Readable:

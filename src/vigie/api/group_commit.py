@@ -22,6 +22,7 @@ from typing import Any
 from vigie.domain import Platform
 from vigie.events import Event
 from vigie.pipeline import Pipeline
+from vigie.scheduling import in_order
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,23 @@ def answer_group(
             answers.append(pipeline.process_batch(platform, events))
         except Exception as exc:
             answers.append(exc)
+    return answers
+
+
+def answer_light_first(
+    pipeline: Pipeline, batches: Sequence[tuple[Platform, Sequence[Event]]], cap: int
+) -> list[Answer | None]:
+    """Answers for the batches decided now, light ones first (``None``: held for later; see
+    :meth:`Pipeline.process_light_first`). When that fails, the first batches in arrival
+    order go through :func:`answer_group`, which isolates a bad one."""
+    try:
+        return list(pipeline.process_light_first(batches, cap))
+    except Exception:
+        log.warning("light-first group of %d batches failed; in arrival order", len(batches))
+    going = in_order([len(events) for _, events in batches], cap)
+    answers: list[Answer | None] = [None] * len(batches)
+    for at, answer in zip(going, answer_group(pipeline, [batches[i] for i in going]), strict=True):
+        answers[at] = answer
     return answers
 
 

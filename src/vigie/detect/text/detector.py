@@ -109,13 +109,21 @@ class GroomingDetector:
         """Embed, in one batch, the messages the semantic stage will want (batch scoring)."""
         if self.semantic is None:
             return
-        todo = []
+        wanted = self.costly(messages)
+        self.semantic.prefetch(m[0] for m, w in zip(messages, wanted, strict=True) if w)
+
+    def costly(self, messages: Sequence[tuple[str, Participant, list[Participant]]]) -> list[bool]:
+        """Which messages the semantic stage will embed: milliseconds each, where the
+        patterns take tens of microseconds. A forecast from who writes to whom (the
+        conversation's memory can still change it); the pipeline schedules by it."""
+        if self.semantic is None:
+            return [False] * len(messages)
+        out = []
         for text, sender, recipients in messages:
             ctx = MessageContext("", text, sender, recipients, None, 0)
             wanted = assess(ctx).semantic
-            if wanted and self.semantic.wanted(text, self.matcher.match(text)):
-                todo.append(text)
-        self.semantic.prefetch(todo)
+            out.append(wanted and self.semantic.wanted(text, self.matcher.match(text)))
+        return out
 
     def detect(self, ctx: MessageContext) -> DetectorOutput:
         state = ctx.state

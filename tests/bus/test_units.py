@@ -82,3 +82,65 @@ def test_sync_mode_keeps_200_and_serves_results_and_metrics(
     metrics = client.get("/metrics").text
     assert 'vigie_events_in_total{mode="sync"}' in metrics
     assert 'vigie_decisions_total{decision="allow"}' in metrics
+
+
+def test_database_faults_are_retried_whether_or_not_sqlalchemy_wrapped_them() -> None:
+    """The hot path runs on the driver's cursor, so a deadlock arrives as psycopg's own error:
+    it must be retried in place, not taken for a poison event and dead-lettered."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    from vigie.bus.fencing import transient
+
+    for fault in (
+        psycopg.errors.DeadlockDetected("deadlock detected"),
+        psycopg.errors.AdminShutdown("terminating connection due to administrator command"),
+        psycopg.errors.SerializationFailure("could not serialize access"),
+        psycopg.InterfaceError("the connection is closed"),
+        sqlite3.OperationalError("database is locked"),
+        OperationalError("SELECT 1", {}, psycopg.OperationalError("server closed")),
+    ):
+        assert transient(fault), fault
+    for fault in (
+        ValueError("bad event"),
+        psycopg.errors.UniqueViolation("duplicate key"),
+        IntegrityError("INSERT", {}, psycopg.errors.UniqueViolation("duplicate key")),
+    ):
+        assert not transient(fault), fault
+
+
+def test_a_partition_to_hand_back_whose_consumer_already_stopped_is_released() -> None:
+    """Found by the dropped-connections fault test: after ownership was lost and taken back,
+    a worker held one partition too many whose consumer had stopped on its own. Handing back
+    only the partitions it was consuming kept that lock for ever: nobody read the partition."""
+    import asyncio
+
+    from vigie.bus.worker import Worker, _Slot
+
+    class Ownership:
+        def __init__(self) -> None:
+            self.released: list[int] = []
+
+        def rebalance(self) -> tuple[set[int], set[int]]:
+            return {0, 1, 2}, {2}  # three held, two wanted: hand back 2
+
+        def release(self, partition: int) -> None:
+            self.released.append(partition)
+
+    async def scenario() -> tuple[list[int], set[int]]:
+        worker = Worker.__new__(Worker)
+        worker.name, worker.ownership = "w", Ownership()  # type: ignore[assignment]
+        busy = [asyncio.create_task(asyncio.sleep(60)) for _ in range(2)]
+        stopped = asyncio.create_task(asyncio.sleep(0))
+        await stopped
+        worker._slots = {0: _Slot(0, task=busy[0]), 1: _Slot(1, task=busy[1])}
+        worker._slots[2] = _Slot(2, task=stopped)  # its consumer ended on its own
+        await worker._rebalance(None)  # type: ignore[arg-type]
+        for task in busy:
+            task.cancel()
+        return worker.ownership.released, set(worker._slots)  # type: ignore[attr-defined]
+
+    released, consuming = asyncio.run(scenario())
+    assert released == [2] and consuming == {0, 1}

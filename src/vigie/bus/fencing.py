@@ -6,16 +6,27 @@ And which errors are the database's fault (retry the batch as it is) rather than
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+import psycopg
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from vigie.bus.ownership import Ownership
 from vigie.store.sql import SqlStore, SqlUnit
 
-TRANSIENT = (OperationalError, InterfaceError)
+# The hot path runs its statements on the driver's cursor (``store/prepared.py``), so the
+# driver's own errors arrive unwrapped by SQLAlchemy: a deadlock, a dropped connection or a
+# locked SQLite file read the same either way.
+TRANSIENT = (
+    OperationalError,
+    InterfaceError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
 
 
 class LostPartition(Exception):

@@ -160,9 +160,14 @@ class Worker:
                 # It stopped on its own (a commit found the partition lost); if the partition
                 # is ours again, a fresh consumer starts below.
                 self._slots.pop(number)
+        unconsumed = extra - set(self._slots)
         for number in list(self._slots):
             if number not in owned or number in extra:
                 await self._leave(number)
+        for number in unconsumed:
+            # One to hand back whose consumer had already stopped: without this its lock
+            # stayed held, by a worker that no longer reads it, and the partition stalled.
+            await self._hand_back(number)
         for number in owned - extra - set(self._slots):
             slot = _Slot(number)
             slot.task = asyncio.create_task(self._consume(js, slot))
@@ -174,6 +179,9 @@ class Worker:
         slot.active = False
         if slot.task is not None:
             await asyncio.gather(slot.task, return_exceptions=True)
+        await self._hand_back(number)
+
+    async def _hand_back(self, number: int) -> None:
         await asyncio.to_thread(self.ownership.release, number)
         log.info("partition released", extra={"partition": number, "worker": self.name})
 

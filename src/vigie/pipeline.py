@@ -135,10 +135,10 @@ class Pipeline:
                 [len(events) for _, events in batches],
                 cap,
             )
-            if len(chosen) > 1:
-                going = set(chosen)
-                for hook in self._hooks("prefetch"):
-                    hook([m for at, m in items if at in going])
+            going = set(chosen)
+            warm = [m for at, m in items if at in going]
+            for hook in self._hooks("prefetch") if len(warm) > 1 else ():
+                hook(warm)
             answers: list[list[dict[str, Any]] | None] = [None] * len(batches)
             for at in chosen:
                 platform, events = batches[at]

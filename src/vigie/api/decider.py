@@ -3,8 +3,9 @@
 On SQLite, the pipeline and the HTTP work of the events API share one event loop, so one core
 does both: at a few hundred events a second that core is busy most of the time, and every
 stall of the machine leaves a queue behind it. The decider process runs the pipeline (group
-commit included, ``group_commit.answer_group``) while the serve process's loop only reads
-requests, checks them and writes answers. Requests reach it as the body the events lane has
+commit included, ``group_commit``; light work first when requests queue, ``_decide`` and
+``vigie.scheduling``) while the serve process's loop only reads requests, checks them and
+writes answers. Requests reach it as the body the events lane has
 already checked, over a pipe; answers come back as JSON.
 
 It is one more writer of the same SQLite file, taking turns with the serve process through
@@ -33,14 +34,14 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from vigie.api.auth import KEY_CACHE_SECONDS
 from vigie.api.group_commit import (
     MAX_EVENTS_PER_GROUP,
-    answer_group,
+    answer_in_order,
     answer_light_first,
     expire,
 )
@@ -48,6 +49,9 @@ from vigie.domain import Platform
 from vigie.events import Event, EventBatch
 from vigie.scheduling import in_order
 from vigie.settings import Settings
+
+if TYPE_CHECKING:
+    from vigie.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -257,22 +261,17 @@ def _take_in(
         events += len(batch[1])
 
 
-def _decide(pipeline: Any, backlog: list[_Waiting], conn: Connection) -> list[_Waiting]:
+def _decide(pipeline: Pipeline, backlog: list[_Waiting], conn: Connection) -> list[_Waiting]:
     """Decide a group, light work first, and answer it; returns the requests still waiting.
 
     A request held behind lighter ones waits at most ``HOLD_LIMIT_S``: then the group is
     taken in arrival order, so heavy work cannot be put off for ever by a steady stream.
     """
-    sizes = [len(w.batch[1]) for w in backlog]
-    offered = backlog[: len(in_order(sizes, OFFERED_EVENTS))]
-    if time.monotonic() - backlog[0].since > HOLD_LIMIT_S:
-        going = in_order(sizes, MAX_EVENTS_PER_GROUP)
-        answers: list[Any] = [None] * len(offered)
-        decided = answer_group(pipeline, [backlog[i].batch for i in going])
-        for at, answer in zip(going, decided, strict=True):
-            answers[at] = answer
-    else:
-        answers = answer_light_first(pipeline, [w.batch for w in offered], MAX_EVENTS_PER_GROUP)
+    offered = backlog[: len(in_order([len(w.batch[1]) for w in backlog], OFFERED_EVENTS))]
+    batches = [w.batch for w in offered]
+    held_too_long = time.monotonic() - backlog[0].since > HOLD_LIMIT_S
+    decide = answer_in_order if held_too_long else answer_light_first
+    answers = decide(pipeline, batches, MAX_EVENTS_PER_GROUP)
     for waiting, answer in zip(offered, answers, strict=True):
         if answer is not None:
             conn.send_bytes(_reply(waiting.request, answer))

@@ -131,6 +131,13 @@ def answer_light_first(
         return list(pipeline.process_light_first(batches, cap))
     except Exception:
         log.warning("light-first group of %d batches failed; in arrival order", len(batches))
+    return answer_in_order(pipeline, batches, cap)
+
+
+def answer_in_order(
+    pipeline: Pipeline, batches: Sequence[tuple[Platform, Sequence[Event]]], cap: int
+) -> list[Answer | None]:
+    """Answers for the first batches, up to ``cap`` events (``None`` for the others)."""
     going = in_order([len(events) for _, events in batches], cap)
     answers: list[Answer | None] = [None] * len(batches)
     for at, answer in zip(going, answer_group(pipeline, [batches[i] for i in going]), strict=True):

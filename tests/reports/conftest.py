@@ -16,6 +16,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import vigie.store.reports_tables  # noqa: F401  (registers the tables on Base)
+from vigie.pseudonym import seal
 from vigie.store.tables import (
     AccountRow,
     Base,
@@ -30,6 +31,9 @@ from vigie.store.tables import (
 )
 
 T0 = datetime(2026, 11, 20, 17, 0, tzinfo=UTC)
+SECRET = "s"
+# The platform's own account ids, kept sealed in accounts.external_ref as the pipeline does.
+ACCOUNT_IDS = {"p-adult": "acct-778100", "p-child": "acct-204417"}
 
 MESSAGES = [
     ("p-adult", "salut, tu joues à quoi ?"),
@@ -103,13 +107,16 @@ def add_case(
 ) -> CaseRow:
     """A grooming case: an adult and a 13-year-old, four indicators, a hold and a block."""
     if session.get(PlatformRow, "demo") is None:
-        session.add(PlatformRow(id="demo", name="demo-game", pseudonym_secret="s", created_at=t0))
+        session.add(
+            PlatformRow(id="demo", name="demo-game", pseudonym_secret=SECRET, created_at=t0)
+        )
     for pid, age, src in (("p-adult", 34, "declared"), ("p-child", 13, "estimated")):
         if session.get(AccountRow, ("demo", pid)) is None:
             session.add(
                 AccountRow(
                     platform_id="demo",
                     pseudo_id=pid,
+                    external_ref=seal(SECRET, ACCOUNT_IDS[pid]),
                     age=age,
                     age_source=src,
                     created_at=t0 - timedelta(days=3),
@@ -118,7 +125,12 @@ def add_case(
             )
     session.add(
         ConversationRow(
-            platform_id="demo", id=conv, started_at=t0, last_at=t0, message_count=len(MESSAGES)
+            platform_id="demo",
+            id=conv,
+            external_ref=seal(SECRET, f"dm-{conv}"),
+            started_at=t0,
+            last_at=t0,
+            message_count=len(MESSAGES),
         )
     )
     ids = []

@@ -1,15 +1,22 @@
 """A local CyberTipline Reporting API for tests: the documented protocol, in memory.
 
-Basic authentication; ``GET /status``; ``POST /submit`` (report XML → reportId);
-``POST /upload`` (multipart ``id`` + ``file`` → fileId and MD5); ``POST /fileinfo``
-(fileDetails XML); ``POST /finish`` and ``POST /retract`` (form ``id``). Answers are XML with
-``responseCode`` as NCMEC documents. ``fail_next[path] = n`` answers 503 n times first.
+Basic authentication (a refusal is 401 with an empty body, as NCMEC answers); ``GET /status``;
+``POST /submit`` (report XML → reportId); ``POST /upload`` (multipart ``id`` + ``file`` →
+fileId and MD5); ``POST /fileinfo`` (fileDetails XML); ``POST /finish`` and ``POST /retract``
+(form ``id``; 5102 once finished). Answers are XML with ``responseCode`` as NCMEC documents.
+
+Why the reference: ``/submit`` and ``/fileinfo`` accept only what the ``ncmec-cybertip``
+model of NCMEC's schema reads back identically (enumerations, nesting, order, lengths), and
+answer 4100 naming the difference otherwise; this server was not written to agree with Vigie.
+``fail_next[path] = n`` answers 503 n times first; ``lose_answer[path] = n`` does the work and
+then drops the connection n times (a lost answer).
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import socket
 import threading
 import uuid
 import xml.etree.ElementTree as ET
@@ -18,16 +25,7 @@ from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
-REPORT_ORDER = [
-    "incidentSummary",
-    "internetDetails",
-    "lawEnforcement",
-    "reporter",
-    "personOrUserReported",
-    "intendedRecipient",
-    "victim",
-    "additionalInfo",
-]
+from . import ncmec_reference as reference
 
 
 class FakeNcmec:
@@ -36,6 +34,7 @@ class FakeNcmec:
         self.reports: dict[str, dict] = {}
         self.calls: list[str] = []
         self.fail_next: dict[str, int] = {}
+        self.lose_answer: dict[str, int] = {}
         self._next_id = 1000
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -71,21 +70,23 @@ def _response(code: int, description: str, root: str = "reportResponse", **extra
     return ET.tostring(node, encoding="UTF-8", xml_declaration=True)
 
 
-def check_report(root: ET.Element) -> str | None:
-    if root.tag != "report":
-        return "root element must be report"
-    tags = [child.tag for child in root]
-    if any(t not in REPORT_ORDER for t in tags):
-        return "unknown element"
-    if [REPORT_ORDER.index(t) for t in tags] != sorted(REPORT_ORDER.index(t) for t in tags):
-        return "elements out of order"
-    for path in (
-        "incidentSummary/incidentType",
-        "incidentSummary/incidentDateTime",
-        "reporter/reportingPerson/email",
-    ):
-        if not (root.findtext(path) or "").strip():
-            return f"{path} is required"
+def check_report(body: bytes) -> str | None:
+    """None when the reference model of NCMEC's schema reads the report back identically."""
+    try:
+        reference.check_report(body)
+    except reference.ReferenceMismatch as exc:
+        return str(exc)
+    root = ET.fromstring(body)
+    if not (root.findtext("reporter/reportingPerson/email") or "").strip():
+        return "reporter/reportingPerson/email is required"
+    return None
+
+
+def check_file_details(body: bytes) -> str | None:
+    try:
+        reference.check_file_details(body)
+    except reference.ReferenceMismatch as exc:
+        return str(exc)
     return None
 
 
@@ -105,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _guard(self, path: str) -> bool:
         self.fake.calls.append(path)
         if self.headers.get("Authorization") != self.fake.auth:
-            self._send(401, _response(2000, "Authentication required"))
+            self._send(401, b"")
             return False
         if self.fake.fail_next.get(path, 0) > 0:
             self.fake.fail_next[path] -= 1
@@ -140,7 +141,7 @@ class _Handler(BaseHTTPRequestHandler):
             root = ET.fromstring(body)
         except ET.ParseError:
             return self._send(400, _response(4110, "Malformed XML submittal"))
-        problem = check_report(root)
+        problem = check_report(body)
         if problem:
             return self._send(400, _response(4100, f"Validation failed: {problem}"))
         self._send(200, _response(0, "Success", reportId=self.fake.new_report(root)))
@@ -173,6 +174,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _fileinfo(self, body: bytes) -> None:
+        problem = check_file_details(body)
+        if problem:
+            return self._send(400, _response(4100, f"Validation failed: {problem}"))
         root = ET.fromstring(body)
         report = self._report(root.findtext("reportId"))
         if root.tag != "fileDetails" or report is None:
@@ -189,19 +193,30 @@ class _Handler(BaseHTTPRequestHandler):
         if report is None:
             return self._send(404, _response(5001, "Report does not exist"))
         if report["state"] == "finished":
-            return self._send(200, _response(5102, "Report already finished", "reportDoneResponse"))
-        report["state"] = "finished"
-        self._send(
-            200,
-            _response(
+            answer = _response(5102, "Report already finished", "reportDoneResponse")
+        else:
+            report["state"] = "finished"
+            answer = _response(
                 0, "Success", "reportDoneResponse", reportId=rid, files=list(report["files"])
-            ),
-        )
+            )
+        if not self._lose("/finish"):
+            self._send(200, answer)
+
+    def _lose(self, path: str) -> bool:
+        """Drop the connection instead of answering (the work is done): a lost answer."""
+        if self.fake.lose_answer.get(path, 0) <= 0:
+            return False
+        self.fake.lose_answer[path] -= 1
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+        return True
 
     def _retract(self, body: bytes) -> None:
         rid = parse_qs(body.decode()).get("id", [""])[0]
         report = self._report(rid)
         if report is None:
             return self._send(404, _response(5001, "Report does not exist"))
+        if report["state"] == "finished":
+            return self._send(200, _response(5102, "Report already finished"))
         report["state"] = "retracted"
         self._send(200, _response(0, "Success", reportId=rid))

@@ -92,8 +92,8 @@ def test_retention_dry_run(cli: typer.Typer) -> None:
     assert "would delete messages" in result.output
 
 
-def test_ncmec_send_needs_approval_then_sends(
-    cli: typer.Typer, monkeypatch: pytest.MonkeyPatch
+def test_ncmec_prepare_approve_send_once(
+    cli: typer.Typer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from vigie.reports.approvals import record_approval
 
@@ -101,21 +101,29 @@ def test_ncmec_send_needs_approval_then_sends(
 
     monkeypatch.setenv("VIGIE_NCMEC_USERNAME", "esp")
     monkeypatch.setenv("VIGIE_NCMEC_PASSWORD", "secret")
+    attachment = tmp_path / "media.bin"
+    attachment.write_bytes(b"benign test bytes")
+    prepare = [
+        "ncmec",
+        "prepare",
+        "case-1",
+        "--reporter-email",
+        "safety@demo.example",
+        "--service",
+        "demo chat",
+        "--legal-url",
+        "https://demo.example/legal",
+        "--file",
+        str(attachment),
+        "--actor",
+        "mod@x",
+    ]
+    prepared = runner.invoke(cli, prepare)
+    assert prepared.exit_code == 0, prepared.output
+    assert "content-sha256:" in prepared.output and "1 file(s)" in prepared.output
     with FakeNcmec() as fake:
-        args = [
-            "ncmec",
-            "send",
-            "case-1",
-            "--author",
-            "mod@x",
-            "--reporter-email",
-            "safety@demo.example",
-            "--service",
-            "demo chat",
-            "--url",
-            fake.url,
-        ]
-        refused = runner.invoke(cli, args)
+        send = ["ncmec", "send", "case-1", "--url", fake.url]
+        refused = runner.invoke(cli, send)
         assert refused.exit_code == 1 and "referent" in refused.output
         assert fake.calls == []
         engine = create_engine(get_settings().database_url)
@@ -130,7 +138,9 @@ def test_ncmec_send_needs_approval_then_sends(
             )
             session.commit()
         engine.dispose()
-        sent = runner.invoke(cli, args)
+        sent = runner.invoke(cli, send)
         assert sent.exit_code == 0, sent.output
         assert "report-id:" in sent.output and "ref@x" in sent.output
-        assert fake.calls[-1] == "/finish"
+        assert fake.calls == ["/submit", "/upload", "/fileinfo", "/finish"]
+        again = runner.invoke(cli, send)
+        assert again.exit_code == 1 and "already has a CyberTipline report" in again.output

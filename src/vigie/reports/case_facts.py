@@ -14,12 +14,14 @@ from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from vigie.domain.categories import CATEGORIES, Category
+from vigie.pseudonym import unseal
 from vigie.reports.audit import utc_iso
 from vigie.store.reports_tables import LegalHoldRow, ReportSubmissionRow
 from vigie.store.tables import (
     AccountRow,
     AuditRow,
     CaseRow,
+    ConversationRow,
     DecisionRow,
     MediaRow,
     MessageRow,
@@ -358,6 +360,30 @@ def audit_entries_for(session: Session, target: str) -> list[dict[str, Any]]:
         {"id": r.id, "at": utc_iso(r.at), "actor": r.actor, "action": r.action, "hash": r.hash}
         for r in session.scalars(stmt)
     ]
+
+
+def platform_ids(session: Session, facts: CaseFacts) -> dict[str, str]:
+    """The platform's own ids of the case's accounts and conversation (pseudonym → id).
+
+    Why here and not in CaseFacts: the ids are kept only sealed with the platform's secret
+    and leave Vigie only towards someone who can act on them (NCMEC, a judicial requisition);
+    the facts every export shares stay pseudonymous. Ids that cannot be opened are absent.
+    """
+    platform = session.get(PlatformRow, facts.platform_id)
+    if platform is None:
+        return {}
+    ids: dict[str, str] = {}
+    for party in facts.parties:
+        acc = session.get(AccountRow, (facts.platform_id, party.pseudo_id))
+        value = unseal(platform.pseudonym_secret, acc.external_ref if acc else None)
+        if value:
+            ids[party.pseudo_id] = value
+    if facts.conversation_id:
+        conv = session.get(ConversationRow, (facts.platform_id, facts.conversation_id))
+        value = unseal(platform.pseudonym_secret, conv.external_ref if conv else None)
+        if value:
+            ids[facts.conversation_id] = value
+    return ids
 
 
 def parse_time(value: str) -> datetime:

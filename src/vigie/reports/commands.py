@@ -197,38 +197,72 @@ def dsa_submit(
     typer.echo(f"sent: {sent}")
 
 
-def ncmec_send(
+def ncmec_prepare(
     case: str = typer.Argument(..., help="case id"),
-    author: str = typer.Option(..., help="who prepared the report (a referent must approve)"),
     reporter_email: str = typer.Option(..., help="reportingPerson email NCMEC contacts"),
     service: str = typer.Option(..., help="product name (espService)"),
     game: str | None = typer.Option(None, help="game name: files an onlineGamingIncident"),
+    console: str | None = typer.Option(None, help="gaming console, when known"),
+    legal_url: str | None = typer.Option(None, help="where law enforcement sends legal process"),
+    file: list[Path] = typer.Option([], "--file", help="a file to attach (repeat)"),
+    actor: str | None = ActorOpt,
+) -> None:
+    """Prepare a case's CyberTipline report for a referent's approval (you are its author)."""
+    from vigie.reports.case_facts import CaseNotFound, load_case_facts
+    from vigie.reports.ncmec import Reporter, ReportValidationError
+    from vigie.reports.ncmec_case import (
+        AlreadyReported,
+        ServiceInfo,
+        file_from_bytes,
+        prepare_case_report,
+    )
+
+    kind = "onlineGamingIncident" if game else "chatImIncident"
+    reporter = Reporter(email=reporter_email, legal_url=legal_url)
+    info = ServiceInfo(reporter, service, kind, game, console)
+    try:
+        with _session() as session:
+            facts = load_case_facts(session, case)
+            files = [file_from_bytes(p.name, p.read_bytes(), facts, str(p.resolve())) for p in file]
+            draft = prepare_case_report(
+                session, case, preparer=_actor(actor), service=info, files=files
+            )
+            digest = draft.details["content_sha256"]
+            session.commit()
+    except (CaseNotFound, ReportValidationError, AlreadyReported, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"prepared: case {case} by {_actor(actor)}, {len(files)} file(s)")
+    typer.echo(f"content-sha256: {digest}")
+
+
+def ncmec_send(
+    case: str = typer.Argument(..., help="case id"),
     production: bool = typer.Option(False, help="send to production, not the test server"),
     url: str | None = typer.Option(None, help="override the API base URL"),
+    actor: str | None = ActorOpt,
 ) -> None:
-    """Send an approved case to the NCMEC CyberTipline (VIGIE_NCMEC_USERNAME / _PASSWORD)."""
+    """Send a case's prepared and approved report to NCMEC (VIGIE_NCMEC_USERNAME / _PASSWORD)."""
     from vigie.reports.approvals import FourEyesError
-    from vigie.reports.ncmec import Reporter, ReportValidationError
-    from vigie.reports.ncmec_case import ServiceInfo, send_case_report
+    from vigie.reports.ncmec import ReportValidationError
+    from vigie.reports.ncmec_case import AlreadyReported, send_case_report
     from vigie.reports.ncmec_client import NcmecClient, NcmecError
 
     user, password = os.environ.get("VIGIE_NCMEC_USERNAME"), os.environ.get("VIGIE_NCMEC_PASSWORD")
     if not user or not password:
         typer.echo("error: set VIGIE_NCMEC_USERNAME and VIGIE_NCMEC_PASSWORD", err=True)
         raise typer.Exit(2)
-    kind = "onlineGamingIncident" if game else "chatImIncident"
-    info = ServiceInfo(Reporter(email=reporter_email), service, kind, game)
     client = NcmecClient(user, password, production=production, base_url=url)
     try:
         with _session() as session:
-            result = send_case_report(session, client, case, author=author, service=info)
-            session.commit()
-    except (FourEyesError, ReportValidationError, NcmecError) as exc:
+            result = send_case_report(session, client, case, actor=_actor(actor))
+    except (FourEyesError, ReportValidationError, NcmecError, AlreadyReported, OSError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     finally:
         client.close()
-    typer.echo(f"report-id: {result.report_id} (approved by {result.approved_by})")
+    note = " (NCMEC: already finished; recorded as filed)" if result.already_finished else ""
+    typer.echo(f"report-id: {result.report_id} (approved by {result.approved_by}){note}")
 
 
 def register(app: typer.Typer) -> None:
@@ -249,5 +283,6 @@ def register(app: typer.Typer) -> None:
     dsa.command("submit")(dsa_submit)
     app.add_typer(dsa, name="dsa")
     ncmec = typer.Typer(no_args_is_help=True, help="NCMEC CyberTipline reports.")
+    ncmec.command("prepare")(ncmec_prepare)
     ncmec.command("send")(ncmec_send)
     app.add_typer(ncmec, name="ncmec")

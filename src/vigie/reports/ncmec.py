@@ -25,12 +25,20 @@ INCIDENT_TYPES = (
     "Child Sexual Molestation",
     "Misleading Domain Name",
     "Misleading Words or Digital Images on the Internet",
-    "Online Enticement of Children for Sexual Act",
+    "Online Enticement of Children for Sexual Acts",
     "Unsolicited Obscene Material Sent to a Child",
 )
 ONLINE_ENTICEMENT = INCIDENT_TYPES[6]
 CHILD_SEXUAL_ABUSE_MATERIAL = INCIDENT_TYPES[0]
-REPORT_ANNOTATIONS = ("sextortion", "csamSolicitation", "minorToMinorInteraction", "spam")
+# In the schema's order: the XML lists them so, whatever order the caller gave.
+REPORT_ANNOTATIONS = (
+    "sextortion",
+    "csamSolicitation",
+    "minorToMinorInteraction",
+    "spam",
+    "sadisticOnlineExploitation",
+    "informational",
+)
 FILE_ANNOTATIONS = (
     "animeDrawingVirtualHentai",
     "potentialMeme",
@@ -45,7 +53,25 @@ FILE_ANNOTATIONS = (
 )
 FILE_RELEVANCE = ("Reported", "Supplemental Reported")
 INDUSTRY_CLASSIFICATIONS = ("A1", "A2", "B1", "B2")
-HASH_TYPES = {"MD5": 32, "SHA1": 40}
+# originalFileHash's hashType is free text (at most 64 characters); the usual ones are checked
+# for their length. Perceptual hashes (PDQ...) are not hashes of the original bytes: they go in
+# ``details`` as HASH name/value pairs.
+HASH_LENGTHS = {"MD5": 32, "SHA1": 40, "SHA256": 64, "SHA512": 128}
+HASH_TYPE_MAX = 64
+# Documented maximum lengths, by element (the reference model enforces them).
+MAX_LENGTHS = {
+    "espIdentifier": 255,
+    "espService": 100,
+    "screenName": 256,
+    "displayName": 256,
+    "chatClient": 255,
+    "chatRoomName": 255,
+    "gameName": 255,
+    "console": 255,
+    "legalURL": 2083,
+    "escalateToHighPriority": 3000,
+    "incidentDateTimeDescription": 3000,
+}
 INCIDENT_KINDS = ("chatImIncident", "onlineGamingIncident")
 
 
@@ -114,7 +140,7 @@ class FileDetails:
     relevance: str = "Reported"
     annotations: list[str] = field(default_factory=list)
     industry_classification: str | None = None
-    original_hashes: dict[str, str] = field(default_factory=dict)  # MD5 / SHA1
+    original_hashes: dict[str, str] = field(default_factory=dict)  # MD5, SHA1, SHA256...
     other_hashes: dict[str, str] = field(default_factory=dict)  # PDQ, SHA256... in details
     additional_info: list[str] = field(default_factory=list)
 
@@ -137,6 +163,14 @@ def _root(tag: str) -> ET.Element:
 
 def _serialise(root: ET.Element) -> bytes:
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+
+def _flags(parent: ET.Element, tag: str, known: tuple[str, ...], chosen: list[str]) -> None:
+    """Presence flags (``<sextortion/>``) in the schema's order; no container when none."""
+    if chosen:
+        node = ET.SubElement(parent, tag)
+        for flag in sorted(set(chosen), key=known.index):
+            ET.SubElement(node, flag)
 
 
 def _account(parent: ET.Element, tag: str, person_tag: str, acc: Account) -> None:
@@ -167,9 +201,7 @@ def build_report_xml(report: CyberTipReport) -> bytes:
     summary = ET.SubElement(root, "incidentSummary")
     _sub(summary, "incidentType", report.incident_type)
     _sub(summary, "escalateToHighPriority", report.escalate)
-    notes = ET.SubElement(summary, "reportAnnotations")
-    for tag in report.annotations:
-        ET.SubElement(notes, tag)
+    _flags(summary, "reportAnnotations", REPORT_ANNOTATIONS, report.annotations)
     _sub(summary, "incidentDateTime", _iso(report.incident_at))
     _sub(summary, "incidentDateTimeDescription", report.incident_description)
     for detail in report.internet_details:
@@ -181,7 +213,7 @@ def build_report_xml(report: CyberTipReport) -> bytes:
     _sub(person, "email", report.reporter.email)
     _sub(reporter, "companyTemplate", report.reporter.company_template)
     _sub(reporter, "termsOfService", report.reporter.terms_of_service)
-    _sub(reporter, "legalUrl", report.reporter.legal_url)
+    _sub(reporter, "legalURL", report.reporter.legal_url)
     if report.reported is not None:
         _account(root, "personOrUserReported", "personOrUserReportedPerson", report.reported)
     for recipient in report.recipients:
@@ -200,16 +232,14 @@ def build_file_details_xml(report_id: str, file_id: str, details: FileDetails) -
     _sub(root, "fileViewedByEsp", details.file_viewed_by_esp)
     _sub(root, "publiclyAvailable", details.publicly_available)
     _sub(root, "fileRelevance", details.relevance)
-    notes = ET.SubElement(root, "fileAnnotations")
-    for tag in details.annotations:
-        ET.SubElement(notes, tag)
+    _flags(root, "fileAnnotations", FILE_ANNOTATIONS, details.annotations)
     _sub(root, "industryClassification", details.industry_classification)
     for kind, value in details.original_hashes.items():
         ET.SubElement(root, "originalFileHash", {"hashType": kind}).text = value
     if details.other_hashes:
-        node = ET.SubElement(root, "details", {"type": "HASH"})
+        node = ET.SubElement(root, "details")
         for name, value in details.other_hashes.items():
-            pair = ET.SubElement(node, "nameValuePair")
+            pair = ET.SubElement(node, "nameValuePair", {"type": "HASH"})
             _sub(pair, "name", name)
             _sub(pair, "value", value)
     for info in details.additional_info:
@@ -221,6 +251,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def validate_report(report: CyberTipReport) -> None:
+    """Every problem NCMEC would refuse the report for, named by element, before sending."""
     problems: list[str] = []
     if report.incident_type not in INCIDENT_TYPES:
         problems.append(
@@ -236,23 +267,63 @@ def validate_report(report: CyberTipReport) -> None:
     ]
     if not _EMAIL.match(report.reporter.email or ""):
         problems.append("reporter/reportingPerson/email: required, a valid address")
-    problems += [
-        f"internetDetails: unknown incident kind {d.kind!r}"
-        for d in report.internet_details
-        if d.kind not in INCIDENT_KINDS
-    ]
+    problems += _too_long(
+        {
+            "legalURL": report.reporter.legal_url,
+            "escalateToHighPriority": report.escalate,
+            "incidentDateTimeDescription": report.incident_description,
+        }
+    )
+    for detail in report.internet_details:
+        problems += _detail_problems(detail)
     accounts = [("personOrUserReported", report.reported)] if report.reported else []
     accounts += [("intendedRecipient", r) for r in report.recipients]
     for tag, acc in accounts:
-        if not (acc.esp_identifier or acc.screen_name):
-            problems.append(f"{tag}: needs espIdentifier or screenName")
-        if acc.age is not None and not 0 <= acc.age <= 120:
-            problems.append(f"{tag}/age: {acc.age} is not an age")
+        problems += _account_problems(tag, acc)
     if problems:
         raise ReportValidationError(problems)
 
 
+def _too_long(values: dict[str, str | None], prefix: str = "") -> list[str]:
+    return [
+        f"{prefix}{tag}: {len(value)} characters, at most {MAX_LENGTHS[tag]}"
+        for tag, value in values.items()
+        if value is not None and len(value) > MAX_LENGTHS[tag]
+    ]
+
+
+def _detail_problems(d: InternetDetail) -> list[str]:
+    if d.kind not in INCIDENT_KINDS:
+        return [f"internetDetails: unknown incident kind {d.kind!r}"]
+    chat = d.kind == "chatImIncident"
+    return _too_long(
+        {
+            "chatClient" if chat else "gameName": d.client_or_game,
+            "chatRoomName" if chat else "console": d.room_or_console,
+        },
+        f"internetDetails/{d.kind}/",
+    )
+
+
+def _account_problems(tag: str, acc: Account) -> list[str]:
+    problems = []
+    if not (acc.esp_identifier or acc.screen_name):
+        problems.append(f"{tag}: needs espIdentifier or screenName")
+    if acc.age is not None and not 0 <= acc.age <= 120:
+        problems.append(f"{tag}/age: {acc.age} is not an age")
+    values = {
+        "espIdentifier": acc.esp_identifier,
+        "espService": acc.esp_service,
+        "screenName": acc.screen_name,
+    }
+    problems += _too_long(values, f"{tag}/")
+    for name in acc.display_names:
+        problems += _too_long({"displayName": name}, f"{tag}/")
+    return problems
+
+
 def validate_file_details(details: FileDetails) -> None:
+    """Every problem NCMEC would refuse the file details for, named by element."""
     problems: list[str] = []
     if details.relevance not in FILE_RELEVANCE:
         problems.append(f"fileRelevance: {details.relevance!r} is not one of {FILE_RELEVANCE}")
@@ -269,11 +340,25 @@ def validate_file_details(details: FileDetails) -> None:
             )
         if details.relevance != "Reported":
             problems.append("industryClassification: only for files whose relevance is Reported")
+    if "potentialMeme" in details.annotations and details.relevance != "Reported":
+        problems.append("fileAnnotations/potentialMeme: only for files whose relevance is Reported")
     for kind, value in details.original_hashes.items():
-        length = HASH_TYPES.get(kind)
-        if length is None:
-            problems.append(f"originalFileHash: hashType {kind!r} is not one of {list(HASH_TYPES)}")
-        elif not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", value):
-            problems.append(f"originalFileHash[{kind}]: expected {length} hex characters")
+        problems += _hash_problems(kind, value)
+    problems += [
+        f"details/nameValuePair/name: {name!r} is longer than 64 characters"
+        for name in details.other_hashes
+        if len(name) > 64
+    ]
     if problems:
         raise ReportValidationError(problems)
+
+
+def _hash_problems(kind: str, value: str) -> list[str]:
+    if not kind or len(kind) > HASH_TYPE_MAX:
+        return [f"originalFileHash: hashType {kind!r} must be 1 to {HASH_TYPE_MAX} characters"]
+    length = HASH_LENGTHS.get(kind)
+    if length is not None and not re.fullmatch(rf"[0-9a-fA-F]{{{length}}}", value):
+        return [f"originalFileHash[{kind}]: expected {length} hex characters"]
+    if not value.strip():
+        return [f"originalFileHash[{kind}]: empty"]
+    return []

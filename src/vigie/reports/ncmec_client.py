@@ -3,14 +3,16 @@
 Base URLs: ``https://exttest.cybertip.org/ispws`` (test) and
 ``https://report.cybertip.org/ispws`` (production), HTTP Basic authentication, XML bodies and
 answers (``reportResponse`` / ``reportDoneResponse`` with ``responseCode`` 0 on success).
-Transient failures are retried with exponential back-off; ``/submit`` is retried only when
-the request surely never arrived (connection errors), so a retry never files a report twice.
-``send`` refuses anything without four-eyes approval.
+Transient failures (429, 5xx, lost connections) are retried with exponential back-off, except
+``/submit``: NCMEC's documentation asks not to resubmit, and a 5xx or a timeout may come after
+the report was stored, so ``/submit`` is retried only when the connection was never made.
+A lost ``/finish`` answer is recognised afterwards: NCMEC answers 5102 "already finished" to
+the retraction, and the report counts as filed. ``send`` refuses anything without four-eyes
+approval.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -32,10 +34,24 @@ ALREADY_RETRACTED, ALREADY_FINISHED = 5101, 5102
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
+def _code(root: ET.Element) -> int | None:
+    text = (root.findtext("responseCode") or "").strip()
+    return int(text) if text.lstrip("-").isdigit() else None
+
+
 class NcmecError(Exception):
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
         self.code = code
+
+
+class NcmecOutcomeUnknown(NcmecError):
+    """``/finish`` may have reached NCMEC and neither it nor ``/retract`` answered: the report
+    may be filed. Never send it again before checking with NCMEC."""
+
+    def __init__(self, report_id: str, cause: Exception) -> None:
+        super().__init__(f"report {report_id}: /finish unanswered, retraction failed ({cause})")
+        self.report_id = report_id
 
 
 @dataclass(slots=True)
@@ -45,6 +61,7 @@ class ReportFile:
     name: str
     content: bytes
     details: FileDetails
+    source: str | None = None  # where the platform's file was read from (a path), if anywhere
 
 
 @dataclass(slots=True)
@@ -53,6 +70,8 @@ class PreparedReport:
     author: str
     approvals: list[Approval]
     files: list[ReportFile] = field(default_factory=list)
+    # SHA-256 of this report and files; with it, only an approval of this content counts.
+    content_sha256: str | None = None
 
 
 @dataclass(slots=True)
@@ -60,6 +79,8 @@ class SendResult:
     report_id: str
     file_ids: list[str]
     approved_by: str
+    # True when NCMEC said 5102 "already finished": filed, but its answer to /finish was lost.
+    already_finished: bool = False
 
 
 class NcmecClient:
@@ -98,19 +119,20 @@ class NcmecClient:
                 if last or not safe_to_repeat:
                     raise
             else:
-                if response.status_code not in RETRY_STATUSES or last:
+                if response.status_code not in RETRY_STATUSES or last or not safe_to_repeat:
                     return self._parse(path, response)
             self.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
 
     @staticmethod
     def _parse(path: str, response: httpx.Response) -> ET.Element:
+        if response.status_code == 401:  # NCMEC answers 401 with an empty body
+            raise NcmecError(f"{path}: HTTP 401, credentials refused", 401)
         try:
             root = ET.fromstring(response.content)
         except ET.ParseError as exc:
             raise NcmecError(f"{path}: HTTP {response.status_code}, not XML") from exc
-        code_text = root.findtext("responseCode")
-        code = int(code_text) if code_text and code_text.strip().lstrip("-").isdigit() else None
+        code = _code(root)
         if code is None:
             raise NcmecError(f"{path}: HTTP {response.status_code}, no responseCode")
         if code not in (0, ALREADY_FINISHED, ALREADY_RETRACTED):
@@ -148,26 +170,52 @@ class NcmecClient:
             headers={"Content-Type": "text/xml; charset=utf-8"},
         )
 
-    def finish(self, report_id: str) -> list[str]:
+    def finish(self, report_id: str) -> tuple[list[str], bool]:
+        """The file ids NCMEC kept, and whether it said the report was already finished."""
         root = self._post("/finish", data={"id": report_id})
-        return [(e.text or "").strip() for e in root.iter("fileId")]
+        ids = [(e.text or "").strip() for e in root.iter("fileId")]
+        return ids, _code(root) == ALREADY_FINISHED
 
-    def retract(self, report_id: str) -> None:
-        self._post("/retract", data={"id": report_id})
+    def retract(self, report_id: str) -> int:
+        """0 when retracted; ALREADY_FINISHED (5102) when the report was in fact filed."""
+        return _code(self._post("/retract", data={"id": report_id})) or 0
+
+    @staticmethod
+    def check(prepared: PreparedReport) -> Approval:
+        """Four eyes and validation of everything, before anything leaves."""
+        approval = require_four_eyes(prepared.author, prepared.approvals, prepared.content_sha256)
+        build_report_xml(prepared.report)
+        for item in prepared.files:
+            build_file_details_xml("0", "0", item.details)
+        return approval
 
     def send(self, prepared: PreparedReport) -> SendResult:
         """The whole flow; a failure after ``/submit`` retracts the half-made report."""
-        approval = require_four_eyes(prepared.author, prepared.approvals)
-        for item in prepared.files:  # validate everything before anything leaves
-            build_file_details_xml("0", "0", item.details)
+        approval = self.check(prepared)
         report_id = self.submit(prepared.report)
+        file_ids: list[str] = []
+        finishing = False
         try:
             for item in prepared.files:
                 file_id = self.upload(report_id, item.name, item.content)
                 self.file_info(report_id, file_id, item.details)
-            file_ids = self.finish(report_id)
-        except Exception:
-            with contextlib.suppress(Exception):
-                self.retract(report_id)
+                file_ids.append(file_id)
+            finishing = True
+            kept, already = self.finish(report_id)
+        except Exception as exc:
+            outcome = self._retract(report_id)
+            if outcome == ALREADY_FINISHED:
+                return SendResult(report_id, file_ids, approval.approver, already_finished=True)
+            if outcome is None and finishing:
+                raise NcmecOutcomeUnknown(report_id, exc) from exc
             raise
-        return SendResult(report_id, file_ids, approval.approver)
+        return SendResult(report_id, kept or file_ids, approval.approver, already)
+
+    def _retract(self, report_id: str) -> int | None:
+        """Retract a half-made report: its answer code, None when there was no answer."""
+        try:
+            return self.retract(report_id)
+        except NcmecError as exc:
+            return exc.code
+        except httpx.HTTPError:
+            return None

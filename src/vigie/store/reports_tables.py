@@ -40,10 +40,17 @@ class ApprovalRow(Base):
     approver: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # SHA-256 of exactly what the approver allowed to leave (the prepared report and files);
+    # a sender compares it with what it is about to send. None: approved before preparation.
+    content_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class ReportSubmissionRow(Base):
-    """A report handed to an authority (NCMEC report id, evidence package path, ...)."""
+    """A report handed to an authority (NCMEC report id, evidence package path, ...).
+
+    For NCMEC the row is first the prepared draft (``prepared``: preparer in ``actor``, content
+    hash and service details in ``details``), then ``sending`` while one sender holds it, then
+    ``finished``; earlier drafts become ``superseded``."""
 
     __tablename__ = "report_submissions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

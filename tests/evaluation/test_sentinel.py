@@ -5,7 +5,9 @@ The expected numbers were computed with pen and calculator from Roblox Sentinel'
 no sentence model is needed.
 """
 
+import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from vigie.conversations import ChatLine, ConversationRecord
 from vigie.detect.text.semantic import BankIndex, Banks
 from vigie.domain import Participant
+from vigie.evaluation import harness
 from vigie.evaluation.sentinel import (
     DEFAULT_THRESHOLD,
     MIN_MESSAGES,
@@ -26,6 +29,7 @@ from vigie.evaluation.sentinel import (
     trace,
     traces,
 )
+from vigie.settings import DetectionSettings
 
 
 def test_reference_defaults() -> None:
@@ -108,3 +112,22 @@ def test_a_senders_messages_count_across_conversations() -> None:
     assert across[1].first_at() == 3 and across[0].first_at() is None
     alone = traces(INDEX, [first, second])  # handles local to each conversation
     assert alone[1].first_at() is None and trace(INDEX, second).skews == [0.0] * 4
+
+
+def test_eval_uses_the_default_threshold_without_tuning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vigie.detect.text.semantic as semantic
+
+    monkeypatch.setattr(semantic, "bank_index", lambda *_: (INDEX.embedder, INDEX))
+    lines = [{"from": "a", "text": f"hello {i}"} for i in range(9)]
+    conv = {"id": "r", "lang": "en", "label": "grooming", "first_risk_index": 9,
+            "participants": {"a": {"age": 40}, "b": {"age": 12}},
+            "messages": [*lines, {"from": "a", "text": "RISK now"}]}  # fmt: skip
+    path = tmp_path / "set.jsonl"
+    path.write_text(json.dumps(conv) + "\n", encoding="utf-8")
+    report = harness.evaluate(path, DetectionSettings(semantic=False), True)
+    assert report.sentinel_threshold == DEFAULT_THRESHOLD
+    assert report.sentinel["all"].recall == 1.0
+    fixed = harness.evaluate(path, DetectionSettings(semantic=False), True, sentinel_threshold=0.5)
+    assert fixed.sentinel_threshold == 0.5 and fixed.sentinel["all"].recall == 0.0

@@ -43,8 +43,8 @@ def _as_json(report: Report) -> dict[str, object]:
         return out
 
     return {"model": report.model, "messages": report.messages, "vigie": one(report.vigie),
-            "sentinel": one(report.sentinel), "sentinel_threshold": report.sentinel_threshold,
-            "sentinel_threshold_tuned_on_this_file": report.sentinel_tuned}  # fmt: skip
+            "sentinel": one(report.sentinel),
+            "sentinel_threshold": report.sentinel_threshold}  # fmt: skip
 
 
 def eval_command(
@@ -52,7 +52,12 @@ def eval_command(
     threshold: float | None = typer.Option(None, help="flag threshold (default: settings)"),
     semantic: bool | None = typer.Option(None, "--semantic/--no-semantic", help="embedding stage"),
     sentinel: bool = typer.Option(True, "--sentinel/--no-sentinel", help="run the baseline"),
-    sentinel_threshold: float | None = typer.Option(None, help="fixed skewness threshold"),
+    sentinel_threshold: float | None = typer.Option(
+        None, help="flag when skewness is above this (default: 0, Roblox's reading)"
+    ),
+    handles_are_accounts: bool = typer.Option(
+        False, help="handles name one account across the file's conversations (Sentinel)"
+    ),
     json_out: Path | None = typer.Option(None, "--json", help="also write the figures as JSON"),
 ) -> None:
     """Precision, recall, FPR, F0.5 and early-detection figures, beside Roblox Sentinel."""
@@ -61,14 +66,14 @@ def eval_command(
         settings.flag_threshold = threshold
     if semantic is not None:
         settings.semantic = semantic
-    report = evaluate(file, settings, sentinel, sentinel_threshold)
+    report = evaluate(file, settings, sentinel, sentinel_threshold,
+                      handles_are_accounts=handles_are_accounts)  # fmt: skip
     console = Console(width=max(Console().width, 132))
     console.print(f"{file}: {report.vigie['all'].n} conversations, {report.messages} messages")
     console.print(_table(f"Vigie ({report.model}, threshold {settings.flag_threshold})",
                          report.vigie))  # fmt: skip
     if report.sentinel:
-        how = "tuned on this file" if report.sentinel_tuned else "fixed"
-        title = f"Roblox Sentinel baseline (skewness ≥ {report.sentinel_threshold:.3f}, {how})"
+        title = f"Roblox Sentinel baseline (skewness > {report.sentinel_threshold:g})"
         console.print(_table(title, report.sentinel))
     console.print("median delay: messages from the first risky message to the flag (early "
                   "flags count 0); early: flags before it; F latency: F1 × speed "

@@ -9,8 +9,14 @@ from pathlib import Path
 from vigie.conversations import ConversationRecord, read_conversations
 from vigie.detect.scoring import score_conversation
 from vigie.detect.text import build_detector
-from vigie.evaluation.metrics import Figures, Outcome, breakdown, figures
-from vigie.evaluation.sentinel import SentinelTrace, trace
+from vigie.evaluation.metrics import Figures, Outcome, breakdown
+from vigie.evaluation.sentinel import (
+    DEFAULT_THRESHOLD,
+    SentinelTrace,
+    account_sender,
+    local_sender,
+    traces,
+)
 from vigie.settings import DetectionSettings
 
 
@@ -19,7 +25,6 @@ class Report:
     vigie: dict[str, Figures]
     sentinel: dict[str, Figures] = field(default_factory=dict)
     sentinel_threshold: float | None = None
-    sentinel_tuned: bool = False
     messages: int = 0
     model: str = ""
 
@@ -50,20 +55,16 @@ def _sentinel_outcomes(
     ]
 
 
-def _tune(records: list[ConversationRecord], kinds: list[str | None],
-          traces: list[SentinelTrace]) -> float:  # fmt: skip
-    """The skewness threshold with the best F0.5 on this data (generous to the baseline)."""
-    candidates = sorted({round(s, 3) for t in traces for s in t.skews if s > 0})
-    best, best_f = 1.0, -1.0
-    for threshold in candidates[:: max(1, len(candidates) // 200)]:
-        f = figures(_sentinel_outcomes(records, kinds, traces, threshold)).f_beta(0.5) or 0.0
-        if f > best_f:
-            best, best_f = threshold, f
-    return best
-
-
 def evaluate(path: str | Path, settings: DetectionSettings, sentinel: bool = True,
-             sentinel_threshold: float | None = None) -> Report:  # fmt: skip
+             sentinel_threshold: float | None = None, *,
+             handles_are_accounts: bool = False) -> Report:  # fmt: skip
+    """Vigie's figures on a labelled file and, unless turned off, Sentinel's beside them.
+
+    Sentinel flags at its default (positive skewness) unless ``sentinel_threshold`` is
+    given; nothing is tuned on the file. Handles are local to a conversation (the file
+    format's contract) unless ``handles_are_accounts`` says they name the same account in
+    every conversation, in which case a sender's skewness spans conversations.
+    """
     path = Path(path)
     records = list(read_conversations(path))
     kinds = _kinds(path)
@@ -78,9 +79,9 @@ def evaluate(path: str | Path, settings: DetectionSettings, sentinel: bool = Tru
         from vigie.detect.text.semantic import bank_index
 
         _, index = bank_index(settings.embedder, settings.banks_dir)
-        traces = [trace(index, r) for r in records]
-        tuned = sentinel_threshold is None
-        threshold = _tune(records, kinds, traces) if tuned else float(sentinel_threshold or 0)
-        report.sentinel = breakdown(_sentinel_outcomes(records, kinds, traces, threshold))
-        report.sentinel_threshold, report.sentinel_tuned = threshold, tuned
+        key = account_sender if handles_are_accounts else local_sender
+        threshold = DEFAULT_THRESHOLD if sentinel_threshold is None else sentinel_threshold
+        found = traces(index, records, key)
+        report.sentinel = breakdown(_sentinel_outcomes(records, kinds, found, threshold))
+        report.sentinel_threshold = threshold
     return report

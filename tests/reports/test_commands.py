@@ -38,11 +38,16 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
     get_settings.cache_clear()
 
 
-def test_evidence_export_then_verify(cli: typer.Typer, tmp_path: Path) -> None:
+def test_evidence_export_then_verify(
+    cli: typer.Typer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "pkg"
-    result = runner.invoke(
-        cli, ["evidence", "export", "case-1", "--out", str(out), "--authority", "pharos"]
-    )
+    export = ["evidence", "export", "case-1", "--out", str(out), "--authority", "pharos"]
+    refused = runner.invoke(cli, export)
+    assert refused.exit_code == 2 and "--requisition-contact" in refused.output
+    monkeypatch.setenv("VIGIE_LEGAL_ENTITY", "Demo Games SAS, RCS Paris 000 000 000")
+    monkeypatch.setenv("VIGIE_REQUISITION_CONTACT", "requisitions@demo.example")
+    result = runner.invoke(cli, export)
     assert result.exit_code == 0, result.output
     assert "manifest-sha256:" in result.output
     assert runner.invoke(cli, ["evidence", "verify", str(out)]).exit_code == 0

@@ -20,6 +20,7 @@ from vigie.console.web import (
     render,
     see_other,
 )
+from vigie.reports.authorities import AUTHORITIES  # one list with the exports
 from vigie.reports.case_facts import parse_time
 from vigie.store import console_queries as q
 
@@ -34,7 +35,6 @@ DECISIONS: dict[str, str] = {
     "escalate": "escalated",
     "prepare_report": "report_pending",
 }
-AUTHORITIES = ("ncmec", "pharos", "police")
 REVEAL_WINDOW_S = 15 * 60
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigie.reports.audit import append_audit
+from vigie.reports.audit import append_audit, case_target
 from vigie.store.reports_tables import ApprovalRow, ReportSubmissionRow
 
 APPROVER_ROLE = "referent"
@@ -95,7 +95,7 @@ def record_approval(
         session,
         approver,
         "report.approve",
-        case_id,
+        case_target(case_id),
         {"authority": authority, "author": author, "role": role, "content_sha256": content_sha256},
         at=at,
     )

@@ -36,6 +36,19 @@ class BrokenEntry:
         return f"audit entry {self.id}: {self.reason}"
 
 
+def case_target(case_id: str) -> str:
+    """The one form of an audit target naming a case, ``case:<id>``, as the console writes it.
+
+    Why one form: the package of a case lists what was done to it by selecting its entries;
+    entries written under the bare id by earlier versions are still read (``case_targets``)."""
+    return f"case:{case_id}"
+
+
+def case_targets(case_id: str) -> tuple[str, str]:
+    """Both forms a case's entries may carry: ``case:<id>`` and, from older versions, ``<id>``."""
+    return case_target(case_id), case_id
+
+
 def utc_iso(value: datetime) -> str:
     """One spelling of a time whatever the database gives back (SQLite drops the zone)."""
     if value.tzinfo is None:

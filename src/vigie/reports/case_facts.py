@@ -10,13 +10,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from vigie.domain.categories import CATEGORIES, Category
 from vigie.pseudonym import unseal
-from vigie.reports.audit import utc_iso
-from vigie.store.reports_tables import LegalHoldRow, ReportSubmissionRow
+from vigie.reports.audit import case_targets, utc_iso
+from vigie.store.console_tables import CaseActionRow
+from vigie.store.reports_tables import ApprovalRow, LegalHoldRow, ReportSubmissionRow
 from vigie.store.tables import (
     AccountRow,
     AuditRow,
@@ -75,6 +76,9 @@ class Indicator:
     message_id: int | None
     media_id: int | None
     model: str | None
+    # Recorded before the case existed (the same person in the same conversation): linked
+    # here so the package and NCMEC's incident time start at the first warning sign.
+    before_case: bool = False
 
 
 @dataclass(slots=True)
@@ -85,6 +89,33 @@ class ActionFact:
     actions: list[str]
     rules: list[str]
     event_id: str
+
+
+@dataclass(slots=True)
+class HumanDecision:
+    """A decision a person took in the console (the console's ``case_actions`` table)."""
+
+    at: str
+    kind: str
+    rule: str
+    reason: str
+    actor: str
+    authority: str | None
+    report_status: str | None
+    reviewed_by: str | None
+    reviewed_at: str | None
+    overturned: bool
+
+
+@dataclass(slots=True)
+class ApprovalFact:
+    """A referent's approval of a report (four eyes), with the content it was for."""
+
+    at: str
+    authority: str
+    author: str
+    approver: str
+    content_sha256: str | None
 
 
 @dataclass(slots=True)
@@ -132,6 +163,8 @@ class CaseFacts:
     media: list[MediaFact] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
     actions: list[ActionFact] = field(default_factory=list)
+    human_decisions: list[HumanDecision] = field(default_factory=list)
+    approvals: list[ApprovalFact] = field(default_factory=list)
     user_reports: list[UserReportFact] = field(default_factory=list)
     reports: list[ReportFact] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
@@ -174,6 +207,8 @@ def load_case_facts(session: Session, case_id: str) -> CaseFacts:
     facts.messages = _messages(session, case, signals)
     facts.media = _media(session, case, signals)
     facts.actions = _actions(session, case)
+    facts.human_decisions = _human_decisions(session, case)
+    facts.approvals = _approvals(session, case)
     facts.user_reports = _user_reports(session, case)
     facts.parties = _parties(session, case, facts)
     facts.reports = _reports(session, case)
@@ -182,7 +217,20 @@ def load_case_facts(session: Session, case_id: str) -> CaseFacts:
 
 
 def _signals(session: Session, case: CaseRow) -> list[SignalRow]:
-    stmt = select(SignalRow).where(SignalRow.case_id == case.id).order_by(SignalRow.at)
+    """The case's signals, and the earlier ones about its subject in its conversation that
+    no case took (recorded before the case opened, e.g. an age question at message 3)."""
+    linked: ColumnElement[bool] = SignalRow.case_id == case.id
+    if case.conversation_id:
+        linked = or_(
+            linked,
+            and_(
+                SignalRow.case_id.is_(None),
+                SignalRow.platform_id == case.platform_id,
+                SignalRow.conversation_id == case.conversation_id,
+                SignalRow.subject == case.subject,
+            ),
+        )
+    stmt = select(SignalRow).where(linked).order_by(SignalRow.at, SignalRow.id)
     return list(session.scalars(stmt))
 
 
@@ -197,6 +245,7 @@ def _indicator(s: SignalRow) -> Indicator:
         message_id=s.message_id,
         media_id=s.media_id,
         model=s.model,
+        before_case=s.case_id is None,
     )
 
 
@@ -253,6 +302,37 @@ def _actions(session: Session, case: CaseRow) -> list[ActionFact]:
             d.id, utc_iso(d.at), d.kind, list(d.actions or []), list(d.rules or []), d.event_id
         )
         for d in session.scalars(stmt)
+    ]
+
+
+def _human_decisions(session: Session, case: CaseRow) -> list[HumanDecision]:
+    stmt = (
+        select(CaseActionRow)
+        .where(CaseActionRow.case_id == case.id)
+        .order_by(CaseActionRow.at, CaseActionRow.id)
+    )
+    return [
+        HumanDecision(
+            utc_iso(a.at),
+            a.kind,
+            a.rule,
+            a.reason,
+            a.actor,
+            a.authority,
+            a.report_status,
+            a.reviewed_by,
+            utc_iso(a.reviewed_at) if a.reviewed_at else None,
+            bool(a.overturned),
+        )
+        for a in session.scalars(stmt)
+    ]
+
+
+def _approvals(session: Session, case: CaseRow) -> list[ApprovalFact]:
+    stmt = select(ApprovalRow).where(ApprovalRow.case_id == case.id).order_by(ApprovalRow.at)
+    return [
+        ApprovalFact(utc_iso(a.at), a.authority, a.author, a.approver, a.content_sha256)
+        for a in session.scalars(stmt)
     ]
 
 
@@ -342,6 +422,10 @@ def _timeline(facts: CaseFacts) -> list[TimelineEntry]:
         for a in facts.actions
     ]
     entries += [
+        TimelineEntry(d.at, "decision", f"{d.actor}: {d.kind} ({d.rule}) {d.reason}".strip())
+        for d in facts.human_decisions
+    ]
+    entries += [
         TimelineEntry(r.at, "user_report", f"{r.reporter} reported {r.subject}: {r.reason}")
         for r in facts.user_reports
     ]
@@ -353,11 +437,19 @@ def _timeline(facts: CaseFacts) -> list[TimelineEntry]:
     return sorted(entries, key=lambda e: e.at)
 
 
-def audit_entries_for(session: Session, target: str) -> list[dict[str, Any]]:
-    """What was done to a case by people and by Vigie (for the package's action list)."""
-    stmt = select(AuditRow).where(AuditRow.target == target).order_by(AuditRow.id)
+def audit_entries_for(session: Session, case_id: str) -> list[dict[str, Any]]:
+    """What was done to a case by people (claims, evidence views, decisions, approvals) and by
+    Vigie (exports, holds, reports), under either form of its audit target."""
+    stmt = select(AuditRow).where(AuditRow.target.in_(case_targets(case_id))).order_by(AuditRow.id)
     return [
-        {"id": r.id, "at": utc_iso(r.at), "actor": r.actor, "action": r.action, "hash": r.hash}
+        {
+            "id": r.id,
+            "at": utc_iso(r.at),
+            "actor": r.actor,
+            "action": r.action,
+            "details": r.details or {},
+            "hash": r.hash,
+        }
         for r in session.scalars(stmt)
     ]
 

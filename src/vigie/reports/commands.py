@@ -13,11 +13,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from sqlalchemy.orm import Session
 
 from vigie.settings import get_settings
+
+if TYPE_CHECKING:
+    from vigie.reports.evidence import PlatformIdentity
 
 ActorOpt = typer.Option(None, "--actor", help="who runs this (audited); default VIGIE_ACTOR")
 
@@ -48,14 +52,21 @@ def _session() -> Iterator[Session]:
 def evidence_export(
     case: str = typer.Argument(..., help="case id"),
     out: Path | None = typer.Option(None, "--out", help="folder; default var/outbox/CASE-TIME"),
-    authority: str = typer.Option("generic", help="pharos, pointdecontact, ofmin or generic"),
+    authority: str = typer.Option("generic", help="ncmec, pharos, pointdecontact, ofmin, generic"),
     keys_dir: Path | None = typer.Option(None, help="signing keys; default var/keys"),
+    legal_entity: str | None = typer.Option(
+        None, help="the platform's legal entity (default VIGIE_LEGAL_ENTITY)"
+    ),
+    requisition_contact: str | None = typer.Option(
+        None, help="where requisitions go (default VIGIE_REQUISITION_CONTACT)"
+    ),
     actor: str | None = ActorOpt,
 ) -> None:
     """Write a case's signed evidence package (PDF, case.json, manifest, signature)."""
     from vigie.reports.case_facts import CaseNotFound
     from vigie.reports.evidence import default_folder, export_case
 
+    identity = _identity(legal_entity, requisition_contact, authority)
     now = datetime.now(UTC)
     folder = out or default_folder(case, now)
     with _session() as session:
@@ -69,6 +80,7 @@ def evidence_export(
                 keys_folder=keys_dir,
                 now=now,
                 evidence_key=get_settings().evidence_key,
+                identity=identity,
             )
             session.commit()
         except (CaseNotFound, FileExistsError, ValueError) as exc:
@@ -77,6 +89,24 @@ def evidence_export(
     typer.echo(f"package: {result.folder}")
     typer.echo(f"manifest-sha256: {result.manifest_sha256}")
     typer.echo(f"key-sha256: {result.key_fingerprint}")
+
+
+def _identity(entity: str | None, contact: str | None, authority: str) -> PlatformIdentity | None:
+    """The platform's identity; French authorities and requisitions cannot do without it."""
+    from vigie.reports.evidence import PlatformIdentity
+
+    entity = entity or os.environ.get("VIGIE_LEGAL_ENTITY")
+    contact = contact or os.environ.get("VIGIE_REQUISITION_CONTACT")
+    if entity and contact:
+        return PlatformIdentity(entity, contact)
+    if authority in ("pharos", "pointdecontact", "ofmin"):
+        typer.echo(
+            "error: give --legal-entity and --requisition-contact (or VIGIE_LEGAL_ENTITY, "
+            "VIGIE_REQUISITION_CONTACT): the authority needs to know whom to ask",
+            err=True,
+        )
+        raise typer.Exit(2)
+    return None
 
 
 def evidence_verify(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,20 +18,28 @@ from cryptography.exceptions import InvalidSignature
 from sqlalchemy.orm import Session
 
 from vigie.crypto import SUFFIX, read_maybe_encrypted, write_encrypted
-from vigie.reports.audit import append_audit
-from vigie.reports.case_facts import audit_entries_for, load_case_facts
+from vigie.reports.audit import append_audit, case_target
+from vigie.reports.authorities import PACKAGES, package_for
+from vigie.reports.case_facts import audit_entries_for, load_case_facts, platform_ids
 from vigie.reports.keys import fingerprint, load_or_create_key, load_public_pem, public_pem
+from vigie.reports.legal_fr import CAVEAT, qualify
 from vigie.reports.pdf import render_pdf
 
 FORMAT = "vigie-evidence/1"
 MANIFEST, SIGNATURE, PUBLIC_KEY = "manifest.json", "manifest.sig", "public_key.pem"
 DEFAULT_OUTBOX = Path("var/outbox")
-PURPOSES = {
-    "pharos": "Signalement PHAROS (internet-signalement.gouv.fr)",
-    "pointdecontact": "Signalement Point de Contact (INHOPE)",
-    "ofmin": "Réponse à réquisition judiciaire (OFMIN)",
-    "generic": "Evidence package for a competent authority",
-}
+PURPOSES = {key: a.purpose for key, a in PACKAGES.items()}
+
+
+@dataclass(slots=True, frozen=True)
+class PlatformIdentity:
+    """Who answers for the platform: its legal entity and where requisitions go.
+
+    Why in the package: an investigator's next step is a requisition to the platform; the
+    package says to whom, so no one has to look it up."""
+
+    legal_entity: str
+    requisition_contact: str
 
 
 @dataclass(slots=True, frozen=True)
@@ -63,6 +71,7 @@ def export_case(
     keys_folder: Path | None = None,
     now: datetime | None = None,
     evidence_key: str | None = None,
+    identity: PlatformIdentity | None = None,
 ) -> ExportResult:
     """Write the package for ``case_id`` into ``out`` (created; must be empty) and audit it.
 
@@ -71,29 +80,36 @@ def export_case(
     stored, so ``verify`` needs no key, and ``vigie evidence decrypt`` opens them for filing.
     The audit entry joins the caller's transaction: commit it.
     """
-    if authority not in PURPOSES:
-        raise ValueError(f"unknown authority {authority!r}; one of {sorted(PURPOSES)}")
+    target = package_for(authority)
     now = now or datetime.now(UTC)
     facts = load_case_facts(session, case_id)
-    log = audit_entries_for(session, case_id)
     out.mkdir(parents=True, exist_ok=True)
     if any(out.iterdir()):
         raise FileExistsError(f"{out} is not empty")
+    key = load_or_create_key(facts.platform_id, keys_folder)
+    pub = key.public_key()
     body = {
         "format": FORMAT,
         "generated_at": now.isoformat(),
-        "purpose": PURPOSES[authority],
+        "purpose": target.purpose,
+        "authority": target.key,
+        "prepared_by": actor,
+        "key_sha256": fingerprint(pub),
+        "platform_identity": asdict(identity) if identity else None,
+        "legal_qualification": {
+            "note": CAVEAT,
+            "offences": [asdict(q) for q in qualify(facts)],
+        },
+        "account_ids": platform_ids(session, facts) if target.account_ids else None,
         "case": facts.to_dict(),
-        "audit": log,
+        "audit": audit_entries_for(session, case_id),
     }
     text = json.dumps(body, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-    pdf = render_pdf(facts, generated_at=now, purpose=PURPOSES[authority], actions_log=log)
+    pdf = render_pdf(facts, body, generated_at=now, lang=target.lang)
     written = [
         write_encrypted(out / name, data, evidence_key, f"{case_id}/{name}").name
         for name, data in (("case.json", text.encode("utf-8")), ("case.pdf", pdf))
     ]
-    key = load_or_create_key(facts.platform_id, keys_folder)
-    pub = key.public_key()
     (out / PUBLIC_KEY).write_bytes(public_pem(pub))
     manifest = {
         "format": FORMAT,
@@ -119,7 +135,7 @@ def export_case(
         session,
         actor,
         "evidence.export",
-        case_id,
+        case_target(case_id),
         {
             "authority": authority,
             "folder": str(out),

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from vigie.reports.approvals import FourEyesError, approvals_for, current_draft
-from vigie.reports.audit import append_audit
+from vigie.reports.audit import append_audit, case_target
 from vigie.reports.case_facts import CaseFacts, load_case_facts, parse_time, platform_ids
 from vigie.reports.ncmec import (
     CHILD_SEXUAL_ABUSE_MATERIAL,
@@ -275,7 +275,7 @@ def prepare_case_report(
         session,
         preparer,
         "report.ncmec.prepared",
-        case_id,
+        case_target(case_id),
         {"content_sha256": digest, "files": len(files)},
         platform_id=facts.platform_id,
         at=at,
@@ -358,7 +358,7 @@ def _release(session: Session, draft: ReportSubmissionRow, actor: str, exc: Exce
         session,
         actor,
         "report.ncmec.failed",
-        draft.case_id,
+        case_target(draft.case_id),
         {"error": str(exc)[:500]},
         platform_id=draft.platform_id,
     )
@@ -375,7 +375,7 @@ def _hold_unknown(
         session,
         actor,
         "report.ncmec.unknown",
-        draft.case_id,
+        case_target(draft.case_id),
         {"report_id": exc.report_id, "error": str(exc)[:500]},
         platform_id=draft.platform_id,
     )
@@ -405,7 +405,7 @@ def _record_sent(
         session,
         actor,
         "report.ncmec.sent",
-        draft.case_id,
+        case_target(draft.case_id),
         {
             "report_id": result.report_id,
             "author": draft.actor,

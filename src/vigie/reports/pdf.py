@@ -1,11 +1,13 @@
 """The human-readable side of an evidence package: one PDF built with fpdf2 from ``CaseFacts``.
 
 It says the same as ``case.json`` (that file is the reference when they disagree, for instance
-when a character cannot be drawn with the fonts available). Media appear as hashes only.
+when a character cannot be drawn with the fonts available). Media appear as hashes only. French
+authorities get it in French (``lang="fr"``): the labels change, the facts do not.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -80,115 +82,244 @@ def _t(value: str) -> str:
     return value[:19].replace("T", " ") if len(value) >= 19 and value[10] == "T" else value
 
 
+LABELS: dict[str, tuple[str, str]] = {
+    "title": ("Vigie evidence package — case", "Dossier de preuves Vigie — affaire"),
+    "case": ("Case", "Affaire"),
+    "purpose": ("Purpose", "Objet"),
+    "platform": ("Platform", "Plateforme"),
+    "entity": ("Legal entity", "Personne morale"),
+    "requisitions": ("Requisitions to", "Réquisitions à adresser à"),
+    "subject": ("Subject (pseudonym)", "Personne mise en cause (pseudonyme)"),
+    "conversation": ("Conversation", "Conversation"),
+    "status": ("Status / priority / risk", "Statut / priorité / risque"),
+    "categories": ("Indicator categories", "Catégories d'indicateurs"),
+    "opened": ("Opened (UTC)", "Ouverte (UTC)"),
+    "generated": ("Package generated", "Dossier généré"),
+    "prepared": ("Prepared by", "Préparé par"),
+    "approved": ("Approved by (four eyes)", "Approuvé par (double contrôle)"),
+    "key": ("Signing key (SHA-256 of public key)", "Clé de signature (SHA-256 de la clé publique)"),
+    "none": ("none recorded", "aucun"),
+    "not_given": ("not given", "non renseigné"),
+    "pseudonyms": (
+        "People are named by pseudonym; the platform maps them to accounts on lawful request. "
+        "No media file is included, only hashes.",
+        "Les personnes sont désignées par pseudonyme ; la plateforme communique les comptes "
+        "correspondants sur réquisition. Aucun fichier média n'est joint, seulement des "
+        "empreintes.",
+    ),
+    "legal": (
+        "Possible offences under French law (wording in French)",
+        "Qualifications pénales envisageables",
+    ),
+    "parties": ("Parties", "Personnes"),
+    "account_id": ("Account id on the platform", "Identifiant du compte"),
+    "pseudonym": ("Pseudonym", "Pseudonyme"),
+    "role": ("Role", "Rôle"),
+    "age": ("Age", "Âge"),
+    "age_source": ("Age source", "Source de l'âge"),
+    "created": ("Account created (UTC)", "Compte créé (UTC)"),
+    "unknown": ("unknown", "inconnu"),
+    "indicators": (
+        "Indicators (warning signs found by Vigie, with their explanation)",
+        "Indicateurs (signaux d'alerte relevés par Vigie, avec leur explication)",
+    ),
+    "before_case": ("recorded before the case opened", "relevé avant l'ouverture de l'affaire"),
+    "meaning": ("Meaning", "Signification"),
+    "why": ("Why", "Motif"),
+    "decisions": ("Decisions by people (console)", "Décisions humaines (console)"),
+    "actions": ("Automated actions and audit trail", "Mesures automatiques et journal d'audit"),
+    "media": ("Media (hashes only, never the files)", "Médias (empreintes seulement)"),
+    "reports": ("Reports to authorities and legal holds", "Signalements et conservation"),
+    "timeline": ("Timeline", "Chronologie"),
+    "integrity": ("Integrity", "Intégrité"),
+    "integrity_text": (
+        "manifest.json lists the SHA-256 of this PDF and of case.json; manifest.sig is its "
+        "Ed25519 signature by the platform key in public_key.pem. Check with 'vigie evidence "
+        "verify DIR' or without Vigie (OpenSSL, PyNaCl: see the platform's documentation). "
+        "case.json is the reference text of every fact above.",
+        "manifest.json contient le SHA-256 de ce PDF et de case.json ; manifest.sig en est la "
+        "signature Ed25519 par la clé de la plateforme (public_key.pem). Vérification avec "
+        "'vigie evidence verify DIR' ou sans Vigie (OpenSSL, PyNaCl). case.json fait foi pour "
+        "chacun des faits ci-dessus.",
+    ),
+    "at": ("At (UTC)", "Date (UTC)"),
+    "kind": ("Kind", "Type"),
+    "what": ("What", "Quoi"),
+    "who": ("Who", "Qui"),
+    "rule": ("Rule", "Règle"),
+    "reason": ("Reason", "Motif"),
+    "authority": ("Authority", "Autorité"),
+    "review": ("Review", "Contrôle"),
+    "decision": ("Decision", "Décision"),
+    "policy": ("Policy rules", "Règles"),
+    "entry_hash": ("Entry hash", "Empreinte"),
+    "reference": ("Reference", "Référence"),
+    "until": ("Held until", "Conservé jusqu'au"),
+}
+
+
 def render_pdf(
-    facts: CaseFacts, *, generated_at: datetime, purpose: str, actions_log: list[dict[str, Any]]
+    facts: CaseFacts, body: dict[str, Any], *, generated_at: datetime, lang: str = "en"
 ) -> bytes:
-    doc = _Doc(f"Vigie evidence package — case {facts.case_id} — {facts.platform_name}")
+    """The package's PDF from the same ``body`` as case.json, in English or French."""
+    tr = _translator(lang)
+    doc = _Doc(f"{tr('title')} {facts.case_id} — {facts.platform_name}")
     doc.alias_nb_pages()
     doc.set_creation_date(generated_at)
     doc.add_page()
-    _summary(doc, facts, generated_at, purpose)
-    _parties(doc, facts)
-    _indicators(doc, facts)
-    _actions(doc, facts, actions_log)
-    _media(doc, facts)
-    _reports(doc, facts)
-    _timeline(doc, facts)
-    doc.heading("Integrity")
-    doc.line_text(
-        "manifest.json lists the SHA-256 of this PDF and of case.json; manifest.sig is its "
-        "Ed25519 signature by the platform key in public_key.pem. Check with "
-        "'vigie evidence verify DIR'. case.json is the reference text of every fact above."
-    )
+    _summary(doc, tr, facts, body, generated_at)
+    _legal(doc, tr, body)
+    _parties(doc, tr, facts, body.get("account_ids") or {})
+    _indicators(doc, tr, facts)
+    _decisions(doc, tr, facts)
+    _actions(doc, tr, facts, body.get("audit") or [])
+    _media(doc, tr, facts)
+    _reports(doc, tr, facts)
+    _timeline(doc, tr, facts)
+    doc.heading(tr("integrity"))
+    doc.line_text(tr("integrity_text"))
     return bytes(doc.output())
 
 
-def _summary(doc: _Doc, f: CaseFacts, generated_at: datetime, purpose: str) -> None:
-    doc.heading("Case")
+def _translator(lang: str) -> Callable[[str], str]:
+    index = 1 if lang == "fr" else 0
+    return lambda key: LABELS[key][index]
+
+
+def _summary(
+    doc: _Doc, tr: Callable[[str], str], f: CaseFacts, body: dict[str, Any], at: datetime
+) -> None:
+    doc.heading(tr("case"))
+    identity = body.get("platform_identity") or {}
+    approvals = ", ".join(f"{a.approver} ({a.authority}, {_t(a.at)})" for a in f.approvals)
     for label, value in (
-        ("Purpose", purpose),
-        ("Case", f.case_id),
-        ("Platform", f"{f.platform_name} ({f.platform_id})"),
-        ("Subject (pseudonym)", f.subject),
-        ("Conversation", f.conversation_id or "-"),
-        ("Status / priority / risk", f"{f.status} / {f.priority} / {f.risk}"),
-        ("Indicator categories", ", ".join(f.categories) or "-"),
-        ("Opened (UTC)", _t(f.opened_at)),
-        ("Package generated", generated_at.isoformat()),
+        ("purpose", body.get("purpose", "")),
+        ("case", f.case_id),
+        ("platform", f"{f.platform_name} ({f.platform_id})"),
+        ("entity", identity.get("legal_entity") or tr("not_given")),
+        ("requisitions", identity.get("requisition_contact") or tr("not_given")),
+        ("subject", f.subject),
+        ("conversation", f.conversation_id or "-"),
+        ("status", f"{f.status} / {f.priority} / {f.risk}"),
+        ("categories", ", ".join(f.categories) or "-"),
+        ("opened", _t(f.opened_at)),
+        ("generated", at.isoformat()),
+        ("prepared", body.get("prepared_by", "")),
+        ("approved", approvals or tr("none")),
+        ("key", body.get("key_sha256", "")),
     ):
-        doc.line_text(f"{label}: {value}")
-    doc.line_text(
-        "People are named by pseudonym; the platform maps them to accounts on "
-        "lawful request. No media file is included, only hashes."
-    )
+        doc.line_text(f"{tr(label)}: {value}")
+    doc.line_text(tr("pseudonyms"))
 
 
-def _parties(doc: _Doc, f: CaseFacts) -> None:
-    doc.heading("Parties")
-    doc.rows(
-        ("Pseudonym", "Role", "Age", "Age source", "Account created (UTC)"),
+def _legal(doc: _Doc, tr: Callable[[str], str], body: dict[str, Any]) -> None:
+    legal = body.get("legal_qualification") or {}
+    doc.heading(tr("legal"))
+    doc.line_text(legal.get("note", ""))
+    offences = legal.get("offences") or []
+    if not offences:
+        doc.line_text(tr("none"))
+    for q in offences:
+        doc.line_text(f"{q['article']} — {q['title']}", bold=True)
+        doc.line_text(f"« {q['wording']} »")
+        doc.line_text(f"Motif : {q['motif']}")
+
+
+def _parties(doc: _Doc, tr: Callable[[str], str], f: CaseFacts, ids: dict[str, str]) -> None:
+    doc.heading(tr("parties"))
+    header = ("pseudonym", "role", "age", "age_source", "created")
+    rows = [
         [
-            (
-                p.pseudo_id,
-                p.role,
-                p.age if p.age is not None else "unknown",
-                p.age_source,
-                _t(p.account_created) if p.account_created else "-",
-            )
-            for p in f.parties
-        ],
-        (40, 25, 20, 30, 65),
-    )
+            p.pseudo_id,
+            p.role,
+            p.age if p.age is not None else tr("unknown"),
+            p.age_source,
+            _t(p.account_created) if p.account_created else "-",
+        ]
+        for p in f.parties
+    ]
+    widths: tuple[int, ...] = (40, 25, 20, 30, 65)
+    labels = [tr(h) for h in header]
+    if ids:
+        for row, p in zip(rows, f.parties, strict=True):
+            row.insert(1, ids.get(p.pseudo_id, "-"))
+        labels.insert(1, tr("account_id"))
+        widths = (35, 35, 20, 15, 25, 50)
+    doc.rows(tuple(labels), [tuple(r) for r in rows], widths)
 
 
-def _indicators(doc: _Doc, f: CaseFacts) -> None:
-    doc.heading("Indicators (warning signs found by Vigie, with their explanation)")
+def _indicators(doc: _Doc, tr: Callable[[str], str], f: CaseFacts) -> None:
+    doc.heading(tr("indicators"))
     if not f.indicators:
-        doc.line_text("none recorded")
+        doc.line_text(tr("none"))
     for i in f.indicators:
-        doc.line_text(f"{_t(i.at)} — {i.category} — {i.detector} — score {i.score}", bold=True)
+        early = f" — {tr('before_case')}" if i.before_case else ""
         doc.line_text(
-            f"Meaning: {i.meaning}. Why: {i.explanation}"
+            f"{_t(i.at)} — {i.category} — {i.detector} — score {i.score}{early}", bold=True
+        )
+        doc.line_text(
+            f"{tr('meaning')}: {i.meaning}. {tr('why')}: {i.explanation}"
             + (f" (message {i.message_id})" if i.message_id else "")
             + (f" (media {i.media_id})" if i.media_id else "")
         )
 
 
-def _actions(doc: _Doc, f: CaseFacts, log: list[dict[str, Any]]) -> None:
-    doc.heading("Actions taken")
+def _decisions(doc: _Doc, tr: Callable[[str], str], f: CaseFacts) -> None:
+    doc.heading(tr("decisions"))
+    if not f.human_decisions:
+        doc.line_text(tr("none"))
+        return
+    doc.rows(
+        (tr("at"), tr("who"), tr("decision"), tr("rule"), tr("reason"), tr("review")),
+        [
+            (
+                _t(d.at),
+                d.actor,
+                d.kind + (f" → {d.authority}" if d.authority else ""),
+                d.rule,
+                d.reason,
+                f"{d.report_status or ''} {d.reviewed_by or ''}".strip() or "-",
+            )
+            for d in f.human_decisions
+        ],
+        (28, 32, 30, 30, 35, 25),
+    )
+
+
+def _actions(doc: _Doc, tr: Callable[[str], str], f: CaseFacts, log: list[dict[str, Any]]) -> None:
+    doc.heading(tr("actions"))
     rows = [(_t(a.at), a.decision, ", ".join(a.actions), ", ".join(a.rules)) for a in f.actions]
     if rows:
-        doc.rows(("At (UTC)", "Decision", "Actions", "Policy rules"), rows, (45, 20, 70, 45))
+        doc.rows((tr("at"), tr("decision"), "Actions", tr("policy")), rows, (45, 20, 70, 45))
     if log:
-        doc.line_text("Audit trail entries for this case:", bold=True)
         doc.rows(
-            ("At (UTC)", "Who", "What", "Entry hash"),
+            (tr("at"), tr("who"), tr("what"), tr("entry_hash")),
             [(_t(e["at"]), e["actor"], e["action"], e["hash"][:16] + "…") for e in log],
             (45, 45, 45, 45),
         )
     if not rows and not log:
-        doc.line_text("none recorded")
+        doc.line_text(tr("none"))
 
 
-def _media(doc: _Doc, f: CaseFacts) -> None:
-    doc.heading("Media (hashes only, never the files)")
+def _media(doc: _Doc, tr: Callable[[str], str], f: CaseFacts) -> None:
+    doc.heading(tr("media"))
     if not f.media:
-        doc.line_text("none")
+        doc.line_text(tr("none"))
     for m in f.media:
         doc.line_text(
-            f"{_t(m.at)} — media {m.id} from {m.sender} to {', '.join(m.recipients)}", bold=True
+            f"{_t(m.at)} — media {m.id}: {m.sender} → {', '.join(m.recipients)}", bold=True
         )
         for kind, value in sorted(m.hashes.items()):
             doc.line_text(f"{kind}: {value}")
 
 
-def _reports(doc: _Doc, f: CaseFacts) -> None:
-    doc.heading("Reports to authorities and legal holds")
+def _reports(doc: _Doc, tr: Callable[[str], str], f: CaseFacts) -> None:
+    doc.heading(tr("reports"))
     if not f.reports:
-        doc.line_text("none recorded")
+        doc.line_text(tr("none"))
         return
     doc.rows(
-        ("At (UTC)", "Kind", "Authority / reason", "Reference", "Held until"),
+        (tr("at"), tr("kind"), tr("authority"), tr("reference"), tr("until")),
         [
             (_t(r.at), r.kind, r.authority_or_reason, r.reference or "-", _t(r.until or "-"))
             for r in f.reports
@@ -197,10 +328,10 @@ def _reports(doc: _Doc, f: CaseFacts) -> None:
     )
 
 
-def _timeline(doc: _Doc, f: CaseFacts) -> None:
-    doc.heading("Timeline")
+def _timeline(doc: _Doc, tr: Callable[[str], str], f: CaseFacts) -> None:
+    doc.heading(tr("timeline"))
     doc.rows(
-        ("At (UTC)", "Kind", "What"),
+        (tr("at"), tr("kind"), tr("what")),
         [(_t(e.at), e.kind, e.summary) for e in f.timeline],
         (45, 22, 113),
     )

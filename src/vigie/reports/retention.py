@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from vigie.reports.audit import append_audit
+from vigie.reports.audit import append_audit, case_target
 from vigie.settings import RetentionSettings
 from vigie.store.reports_tables import LegalHoldRow
 from vigie.store.tables import (
@@ -96,7 +96,7 @@ def place_hold(
         session,
         actor,
         "legal_hold.place",
-        case_id,
+        case_target(case_id),
         {"until": until.isoformat(), "reason": reason},
         platform_id=case.platform_id,
         at=now,
@@ -119,7 +119,7 @@ def release_hold(
             session,
             actor,
             "legal_hold.release",
-            case_id,
+            case_target(case_id),
             {"reason": reason},
             platform_id=holds[0].platform_id,
             at=now,

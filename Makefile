@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export VIGIE_DATABASE_URL ?= sqlite:///./var/vigie.db
 
-.PHONY: run test install system-deps lint typecheck bench clean
+.PHONY: run test install system-deps lint typecheck bench clean train eval
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ test: install
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 	$(BIN)/pytest
+
+# The text model (docs/model-card.md): rebuilt from data/corpus, about 15 minutes on two cores.
+train: install
+	$(BIN)/python -m vigie.training.train
+
+# Held-out figures of the shipped model, appended to docs/evaluation-log.md (test: once per model).
+eval: install
+	$(BIN)/python -m vigie.training.evaluate --split $(or $(SPLIT),test)
 
 lint:
 	$(BIN)/ruff check src tests

@@ -16,7 +16,9 @@ from typing import Any, NamedTuple
 
 from vigie.domain import AgeSource, Participant
 
-LABELS = ("benign", "grooming", "sextortion")
+# The contract's three labels, plus "exploitation" (adults arranging the paid live-streamed
+# abuse of a child) in the project's own corpus.
+LABELS = ("benign", "grooming", "sextortion", "exploitation")
 
 
 class ConversationFormatError(ValueError):

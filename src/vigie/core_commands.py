@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vigie.settings import get_settings
+from vigie.settings import Settings, get_settings
 
 err = Console(stderr=True)
 
@@ -63,6 +63,7 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level)  # JSON lines; never message texts or secrets
+    _require_text_model(settings)
     count = workers or settings.api.workers
     if settings.api.decider == "auto":  # one process serving: the pipeline gets its own
         chosen = "process" if count == 1 else "loop"
@@ -82,6 +83,16 @@ def serve(
         uvicorn.run("vigie.api.app:worker_app", factory=True, workers=count, **options)
     else:
         uvicorn.run(create_app(settings), **options)
+
+
+def _require_text_model(settings: Settings) -> None:
+    """Stop at once, in one readable line, when the text model cannot be loaded."""
+    from vigie.detect.text import model_problem
+
+    problem = model_problem(settings.detection)
+    if problem is not None:
+        typer.echo(f"vigie serve: {problem}", err=True)
+        raise typer.Exit(2)
 
 
 def demo() -> None:

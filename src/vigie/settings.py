@@ -22,8 +22,13 @@ class DetectionSettings(BaseModel):
     )
     hold_threshold: float = Field(0.85, ge=0, le=1, description="risk at which messages are held")
     embedder: str = Field("use-multilingual-v3", description="sentence-embedding model name")
-    banks_dir: str | None = Field(None, description="folder of example banks; default: shipped")
-    semantic: bool = Field(True, description="use the embedding stage of the cascade")
+    banks_dir: str | None = Field(
+        None, description="example banks of the Sentinel baseline (vigie eval); default: shipped"
+    )
+    semantic: bool = Field(True, description="embed the messages the text model's gate selects")
+    model_path: str | None = Field(
+        None, description="the text model file (make train); default: the one shipped"
+    )
 
 
 class MediaSettings(BaseModel):

@@ -22,6 +22,11 @@ def readyz(request: Request) -> dict[str, str] | JSONResponse:
         return JSONResponse(
             status_code=503, content={"status": "unavailable", "reason": type(exc).__name__}
         )
+    from vigie.detect.text import model_problem
+
+    problem = model_problem(request.app.state.settings.detection)
+    if problem is not None:  # no text model: chat cannot be read, so not ready
+        return JSONResponse(status_code=503, content={"status": "unavailable", "reason": problem})
     decider = getattr(request.app.state, "decider", None)
     if decider is not None and decider.starting:  # events would be decided here meanwhile
         return JSONResponse(

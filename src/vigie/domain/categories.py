@@ -21,6 +21,10 @@ class Category(StrEnum):
     SEXTORTION_THREAT = "sextortion_threat"
     PAYMENT_DEMAND = "payment_demand"
     PRESSURE = "pressure"
+    # The seed's own harms: threats with AI-made images, and adults arranging the paid
+    # live-streamed abuse of a child (between adults, so no child in the conversation).
+    DEEPFAKE_THREAT = "deepfake_threat"
+    LIVESTREAM_COMMISSIONING = "livestream_commissioning"
     # Media and behaviour categories (not from text patterns).
     KNOWN_IMAGERY = "known_imagery"
     USER_REPORT = "user_report"
@@ -42,6 +46,8 @@ CATEGORIES: dict[Category, str] = {
     Category.SEXTORTION_THREAT: "threatens to share images or harm unless the child complies",
     Category.PAYMENT_DEMAND: "demands money, gift cards or crypto",
     Category.PRESSURE: "insists, guilt-trips or sets deadlines",
+    Category.DEEPFAKE_THREAT: "threatens to make or share AI-generated fake images of the child",
+    Category.LIVESTREAM_COMMISSIONING: "adults arranging a paid live stream involving a child",
     Category.KNOWN_IMAGERY: "media matches a hash list of known abuse imagery",
     Category.USER_REPORT: "a user reported this account",
     Category.MANY_MINORS: "an adult contacting many unrelated minors",

@@ -1,5 +1,6 @@
 # ruff: noqa: E501  (a pattern table reads best one alternative per line)
-"""Indicator patterns, French and English, written against normalised text.
+"""Indicator patterns (French and English; the signs that travel in es/de/it/pt and Arabic
+in Latin letters), written against normalised text.
 
 Normalised text is lowercase ASCII without accents, with leetspeak, spaced letters and
 number words undone (see ``normalize``). Each category has patterns with a strength in
@@ -404,6 +405,72 @@ RAW: dict[Category, list[tuple[float, list[str]]]] = {
     ],
 }  # fmt: skip
 
+# Spanish, German, Italian, Portuguese and Arabic in Latin letters (issue 17): the signs
+# that travel across languages with the fewest words — moving to another app, payment
+# demands and means, threats to share images — plus AI-made fake images and paid live
+# streams in any language. The model reads these languages from n-grams and embeddings
+# too; the patterns give moderators the words.
+APPS_MORE = rf"(?:{APPS}|zap|zapzap|wpp|whats|telegrama)"
+OTHER_LANGUAGES: dict[Category, list[tuple[float, list[str]]]] = {
+    Category.PLATFORM_MIGRATION: [
+        (1.0, [
+            rf"(?:agregame|escribeme|hablame|sigueme|llamame|mandame (?:un )?mensaje) (?:en|por|al?) {APPS_MORE}",
+            rf"(?:pasame|dame|cual es) tu {APPS_MORE}", rf"(?:hablemos|sigamos|seguimos|vamos) (?:por|en|a) (?:{APPS_MORE}|privado)",
+            rf"(?:me adiciona|me add|adiciona[- ]?me|me chama|chama[- ]?me|fala comigo|me segue) (?:no|na|pelo|pela|em) {APPS_MORE}",
+            rf"(?:passa|me passa|qual (?:e|eh) o) (?:teu|seu) {APPS_MORE}", rf"(?:vamos|bora) (?:falar|conversar|continuar) (?:no|na|pelo|em) (?:{APPS_MORE}|privado)",
+            rf"(?:aggiungimi|scrivimi|contattami|seguimi|chiamami) (?:su|in|a) {APPS_MORE}", rf"(?:passami|dammi|qual e) (?:il tuo|la tua|tuo|tua) {APPS_MORE}",
+            rf"(?:parliamo|continuiamo|andiamo|sentiamoci) (?:su|in) (?:{APPS_MORE}|privato)",
+            rf"(?:schreib|add|adde|folg|kontaktier) (?:mir|mich) (?:auf|bei|uber|in|per) {APPS_MORE}", rf"(?:gib mir dein|was ist dein|hast du) {APPS_MORE}",
+            rf"(?:lass uns|wollen wir) (?:auf|bei|in|uber) (?:{APPS_MORE}|privat) (?:schreiben|reden|weiter)",
+            rf"(?:zidni|ajoutini|ktebli|sifetli|sifatli|3tini|atini) (?:3la|3al|f|fi|sur) {APPS_MORE}", rf"(?:3tini|atini|a3tini) (?:l|el)?{APPS_MORE}",
+        ]),
+    ],
+    Category.PAYMENT_DEMAND: [
+        (1.0, [
+            r"(?:mandame|enviame|pagame|transfiereme|dame|hazme un bizum de) (?:\d+|dinero|la plata|plata|pasta)", r"(?:tienes que|vas a) pagar(?:me)?",
+            r"(?:me manda|manda|paga|transfere|me passa|faz um pix de) (?:\d+|dinheiro|o dinheiro|grana)", r"(?:voce|vc|tu) (?:tem que|tens de|vai) (?:me )?pagar",
+            r"(?:mandami|inviami|pagami|dammi|fammi una ricarica di) (?:\d+|soldi|i soldi)", r"(?:devi|dovrai) (?:pagare|pagarmi)",
+            r"(?:schick|zahl|uberweis|gib) (?:mir )?(?:\d+|geld|das geld|kohle)", r"du (?:musst|wirst) (?:mir )?(?:zahlen|bezahlen)",
+            r"(?:sift|seft|sifet|b3tli|ba3tli|3tini|atini) (?:li |lia )?(?:\d+|flous|flouss|lflous|drahem|dra)",
+        ]),
+        (0.6, [
+            r"(?:bizum|tarjetas? regalo|tarjetas? de regalo|pix|cartao presente|mb ?way|ricarica|carte? regalo|buono regalo|postepay|"
+            r"gutschein|geschenkkarte|amazon[- ]?karte|western union|moneygram|remitly|worldremit|wafacash|cashplus|baridimob|flexy)\b",
+        ]),
+    ],
+    Category.SEXTORTION_THREAT: [
+        (1.0, [
+            r"(?:voy a|vo a|las voy a) (?:enviar|mandar|publicar|subir|compartir|pasar|difundir) (?:tus|las|todas tus|todas las) (?:fotos|videos?|capturas)",
+            r"(?:tus padres|tus amigos|todos|toda tu clase|tu colegio|tu escuela|tu familia) (?:van a ver|veran|van a recibir|recibiran) (?:las|tus|todo)",
+            r"(?:vou|vo) (?:mandar|enviar|postar|espalhar|vazar|publicar) (?:as|suas|tuas|todas as) (?:fotos|videos?|prints)",
+            r"(?:todo mundo|seus pais|teus pais|sua familia|sua escola|teus amigos|seus amigos) (?:vai|vao) (?:ver|receber) (?:as|suas|tudo)",
+            r"(?:mando|invio|pubblico|giro|condivido|mandero|inviero) (?:le tue|tutte le tue|le|queste) (?:foto|video)\b.{0,40}(?:amici|genitori|scuola|tutti|famiglia|classe)",
+            r"(?:tutti|i tuoi genitori|i tuoi amici|la tua scuola|la tua classe) (?:vedranno|riceveranno) (?:le|tutto|le tue)",
+            r"(?:ich schicke|ich schick|ich verschicke|ich poste|ich teile|ich veroffentliche) (?:deine|die|alle deine|alle) (?:fotos|bilder|videos?)",
+            r"(?:alle|deine eltern|deine freunde|deine schule|deine klasse) (?:werden|wird) (?:die |deine )?(?:fotos|bilder|videos?|alles) (?:sehen|bekommen)",
+            r"(?:ghadi|ghan|n|gha) ?(?:nsift|nseft|nlo7|npartagi|nnacher)\b.{0,30}(?:tsawer|tswar|photos|videos?|lfidyo)",
+        ]),
+    ],
+    Category.DEEPFAKE_THREAT: [
+        (1.0, [
+            r"\bdeep ?fakes?\b",
+            r"(?:make|create|generate|do|edit|faire|fabriquer|creer|generer|hacer|crear|fazer|criar|fare|creare|machen|erstellen) "
+            r"(?:some |des |de |unas |umas |delle |ein paar )?(?:fake |fausses? |falsas? |finte |gefalschte )?(?:pics|photos|images|nudes|fotos|foto|bilder|videos?)\b"
+            r".{0,40}\b(?:ai|ia|ki|an app|une appli?|una app|um app)\b",
+            r"(?:with|avec|con|com|mit) (?:ai|l'? ?ia|la ia|a ia|l'? ?ai|ki)\b.{0,40}(?:pics|photos|images|fotos|foto|bilder|videos?)",
+        ]),
+        (0.6, [r"(?:fake|fausses?|truquees?|falsas?|falsificadas?|finte|gefalschte) (?:pics|photos|images|nudes|fotos|foto|bilder)"]),
+    ],
+    Category.LIVESTREAM_COMMISSIONING: [
+        (1.0, [
+            r"(?:private|prive|privee|privado|privada|privata|privat|special|speciale) (?:live|show|session|stream|cam|sesion|sessao|sessione)\b.{0,60}"
+            r"(?:kid|kids|child|girl|boy|little one|petite?|gamine?|enfant|gosse|nina|nino|crianca|menina|menino|bambin[ao]|ragazzin[ao]|madchen|junge|kind)\b",
+            r"(?:kid|kids|child|girl|boy|little one|petite?|gamine?|enfant|nina|nino|crianca|menina|menino|bambin[ao]|ragazzin[ao]|madchen|junge|kind)\b.{0,60}"
+            r"(?:private|prive|privee|privado|privada|privata|privat) (?:live|show|session|stream|cam)\b",
+        ]),
+    ],
+}  # fmt: skip
+
 # Words that make a match benign when they appear in the same message.
 SUPPRESSORS: dict[Category, str] = {
     Category.SECRECY: r"surprise|anniv|birthday|cadeau|present|gift|party|fete|spoiler|la fin\b|"
@@ -438,9 +505,10 @@ SUPPRESSORS: dict[Category, str] = {
 def compiled() -> list[Pattern]:
     """All patterns, compiled once."""
     out: list[Pattern] = []
-    for category, groups in RAW.items():
-        for strength, alternatives in groups:
-            out.append(Pattern(category, strength, _c(*alternatives)))
+    for table in (RAW, OTHER_LANGUAGES):
+        for category, groups in table.items():
+            for strength, alternatives in groups:
+                out.append(Pattern(category, strength, _c(*alternatives)))
     return out
 
 

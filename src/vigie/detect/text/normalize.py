@@ -185,7 +185,8 @@ def _next_values(values: Index) -> Index:
 def _join_spaced(codes: Codes, origin: Index) -> tuple[Codes, Index]:
     """Letters written one at a time are joined: ``s n a p``, ``s,n,a,p``, ``t+e+l+e+g+r+a+m``,
     ``s . n . a . p``. Three or more single letters or digits whose gaps are all blank or all
-    contain punctuation: in ``a p,h,o,t,o`` the blank after ``a`` is a word break."""
+    contain punctuation: in ``a p,h,o,t,o`` and ``o|l|d r u`` the blanks next to the split
+    word are word breaks."""
     cls = _classes_of(codes)
     breaker = (cls & (_ALNUM | _APOSTROPHE)) != 0
     single = (cls & _ALNUM) != 0
@@ -198,6 +199,8 @@ def _join_spaced(codes: Codes, origin: Index) -> tuple[Codes, Index]:
     blank = np.concatenate(([0], np.cumsum((cls & _SPACE) != 0, dtype=np.int32)))
     clean = breakers[right] == breakers[left]
     kind = np.where(clean, 1 + (blank[right] - blank[left] < right - left), 0).astype(np.int32)
+    punct = kind == 2  # a blank next to a run split by punctuation is a word break
+    kind[(kind == 1) & (_prev(punct) | _next(punct))] = 0
     joined = _with_neighbour(kind > 0, kind)
     if not joined.any():
         return codes, origin

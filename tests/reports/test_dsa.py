@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session
 
+from vigie.reports.approvals import record_approval
 from vigie.reports.audit import verify_chain
 from vigie.reports.dsa import (
     CATEGORY_MINORS,
@@ -16,7 +17,9 @@ from vigie.reports.dsa import (
     validate_statement,
 )
 from vigie.reports.dsa_client import DsaClient, DsaSubmitError, record_statements, submit_pending
+from vigie.store.console_tables import CaseActionRow
 from vigie.store.reports_tables import DsaStatementRow
+from vigie.store.tables import AuditRow
 
 from .dsa_server import FakeTransparencyDb
 
@@ -103,13 +106,108 @@ def test_batches_of_100(fake: FakeTransparencyDb, client: DsaClient) -> None:
 def test_retry_then_422_indexed(fake: FakeTransparencyDb, client: DsaClient) -> None:
     fake.fail_next = 2
     client.submit([_statement("vigie-demo-a")])
+    broken = _statement("vigie-demo-x")
+    broken["decision_facts"] = ""
     with pytest.raises(DsaSubmitError) as err:
-        client.submit(
-            [_statement(f"vigie-demo-{i}") for i in range(100)]
-            + [_statement("vigie-demo-x"), _statement("vigie-demo-a")]
-        )
+        client.submit_batch([_statement("vigie-demo-b"), broken], offset=100)
     assert set(err.value.errors) == {"statement_101"}  # numbered in the whole list
-    assert fake.batches == [1, 100]
+    assert fake.batches == [1]
+
+
+def test_retry_after_is_honoured(fake: FakeTransparencyDb) -> None:
+    waits: list[float] = []
+    client = DsaClient("tok", base_url=fake.url, sleep=waits.append, backoff=0.5)
+    fake.fail_next, fake.retry_after = 2, "7"
+    client.submit([_statement("vigie-demo-r")])
+    assert waits == [7.0, 7.0]
+    fake.fail_next, fake.retry_after = 1, "86400"  # capped: a batch job never sleeps a day
+    client.submit([_statement("vigie-demo-s")])
+    assert waits[-1] == 300.0
+
+
+def test_stored_batch_with_a_lost_answer_recovers(
+    session: Session,
+    make_case,  # type: ignore[no-untyped-def]
+    fake: FakeTransparencyDb,
+) -> None:
+    """Stored, answered 502 until retries ran out; the next run gets 422 existing_puids, checks
+    each PUID, marks the stored ones sent and sends the rest, instead of sticking forever."""
+    make_case(session)
+    client = DsaClient("tok", base_url=fake.url, sleep=lambda s: None, retries=0)
+    record_statements(session, Grounds(), now=AT)
+    session.commit()
+    fake.store_then_fail = 1
+    with pytest.raises(DsaSubmitError, match="502"):
+        submit_pending(session, client, now=AT)
+    session.rollback()
+    stored = set(fake.statements)
+    assert len(stored) == 2
+    session.add(
+        CaseActionRow(
+            case_id="case-1",
+            platform_id="demo",
+            subject="p-adult",
+            kind="suspend",
+            rule="grooming-minor",
+            reason="",
+            actor="mod@x",
+            at=AT,
+        )
+    )
+    session.commit()
+    record_statements(session, Grounds(), now=AT)
+    session.commit()
+    assert submit_pending(session, client, now=AT) == 3
+    assert sorted(fake.lookups) == sorted(stored)
+    rows = session.query(DsaStatementRow).all()
+    assert all(r.submitted_at is not None for r in rows)
+    assert len(fake.statements) == 3
+    assert submit_pending(session, client, now=AT) == 0
+    recovered = session.query(AuditRow).filter_by(action="dsa.recovered").one()
+    assert sorted(recovered.details["already_stored"]) == sorted(stored)
+
+
+def test_console_restrictions_get_truthful_statements(
+    session: Session,
+    make_case,  # type: ignore[no-untyped-def]
+) -> None:
+    make_case(session)
+    for i, kind in enumerate(("suspend", "restrict_contact", "warn", "dismiss")):
+        session.add(
+            CaseActionRow(
+                case_id="case-1",
+                platform_id="demo",
+                subject="p-adult",
+                kind=kind,
+                rule="grooming-minor",
+                reason="",
+                actor="mod@x",
+                at=AT.replace(minute=10 + i),
+            )
+        )
+    record_approval(
+        session, "case-1", authority="pharos", author="mod@x", approver="ref@x", role="referent"
+    )
+    session.commit()
+    rows = {r.puid: r.payload for r in record_statements(session, Grounds(), now=AT)}
+    console = {p: v for p, v in rows.items() if "-console-" in p}
+    assert len(console) == 2  # a warning or a dismissal restricts nothing: no statement
+    restrictions = {
+        (v.get("decision_account"), v.get("decision_provision"), v.get("decision_visibility"))
+        for v in console.values()
+    }
+    assert restrictions == {
+        ("DECISION_ACCOUNT_SUSPENDED", None, None),
+        (None, "DECISION_PROVISION_PARTIAL_SUSPENSION", None),
+    }
+    for payload in console.values():
+        assert payload["automated_decision"] == "AUTOMATED_DECISION_NOT_AUTOMATED"
+        assert payload["automated_detection"] == "Yes"  # Vigie's signals led to the case
+        assert payload["decision_ground"] == "DECISION_GROUND_ILLEGAL_CONTENT"  # approved
+        assert payload["source_type"] == "SOURCE_ARTICLE_16"  # the child reported him
+    automated = [v for p, v in rows.items() if "-console-" not in p]
+    assert {v["automated_decision"] for v in automated} == {"AUTOMATED_DECISION_FULLY"}
+    assert record_statements(session, Grounds(), now=AT) == []
 
 
 def test_every_restriction_gets_a_statement(

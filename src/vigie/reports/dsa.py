@@ -162,14 +162,17 @@ def build_statement(
     confirmed_illegal: bool,
     has_media: bool,
     grounds: Grounds,
+    restriction: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One statement for one restrictive decision (hold, block, contact restriction)."""
-    visibility = [
-        "DECISION_VISIBILITY_CONTENT_REMOVED"
-        if decision == "block"
-        else "DECISION_VISIBILITY_CONTENT_DISABLED"
-    ]
-    statement: dict[str, Any] = {"decision_visibility": visibility}
+    """One statement for one restrictive decision (hold, block, contact restriction, or an
+    officer's suspension: ``restriction`` then names the account/provision restriction)."""
+    statement: dict[str, Any] = dict(restriction or {})
+    if restriction is None:
+        statement["decision_visibility"] = [
+            "DECISION_VISIBILITY_CONTENT_REMOVED"
+            if decision == "block"
+            else "DECISION_VISIBILITY_CONTENT_DISABLED"
+        ]
     if "restrict_contact" in actions:
         statement["decision_provision"] = "DECISION_PROVISION_PARTIAL_SUSPENSION"
     if confirmed_illegal:
@@ -203,7 +206,7 @@ def build_statement(
     return statement
 
 
-def make_puid(platform_id: str, decision_id: int) -> str:
+def make_puid(platform_id: str, decision_id: int | str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", f"vigie-{platform_id}-{decision_id}")
 
 

@@ -241,3 +241,18 @@ def test_work_in_python_does_not_grow_with_the_text(unit: str) -> None:
     small = unit * (10_000 // len(unit))
     _python_calls(small)  # first calls may import or cache things once
     assert _python_calls(small) == _python_calls(small * 10)
+
+
+@pytest.mark.parametrize("raw", ["!", "!!!", "! !", "?!", "1!", "!!! ???"])
+def test_punctuation_alone_does_not_break_it(raw: str) -> None:
+    # "!" reads as a leetspeak "i" only before a word character; with no word at all the
+    # step used to index an empty array (found by make train on a corpus message).
+    assert normalize(raw).text == raw
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_any_text_normalises_and_maps_back(raw: str) -> None:
+    norm = normalize(raw)
+    start, end = norm.span(0, len(norm.text))
+    assert 0 <= start <= end <= len(raw)

@@ -270,6 +270,8 @@ def _unleet(codes: Codes, origin: Index) -> tuple[Codes, Index]:
     word = (cls & _WORD) != 0
     word |= leet & ((codes != ord("!")) | _next(word))  # "!" only before a word character
     starts, ends = _runs(word)
+    if not len(starts):  # only "!" and the like: no word to read them in
+        return codes, origin
     owner = np.searchsorted(starts, at, side="right").astype(np.int32) - 1
     inside = (owner >= 0) & (at < ends[np.maximum(owner, 0)])
     at, starts, ends = at[inside], starts[owner[inside]], ends[owner[inside]]

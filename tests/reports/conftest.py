@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import vigie.store.console_tables  # the console's decisions, read by the reports
 import vigie.store.reports_tables  # noqa: F401  (registers the tables on Base)
 from vigie.pseudonym import seal
 from vigie.store.tables import (

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from vigie.reports.audit import verify_chain
+from vigie.reports.evidence import export_case
 from vigie.reports.retention import (
     active_hold,
     hold_confirmed_cases,
     on_case_status,
     place_hold,
     purge_expired,
+    reclaim_space,
     release_hold,
 )
 from vigie.settings import RetentionSettings
@@ -114,3 +117,75 @@ def test_confirmation_places_the_hold_at_once(session: Session, make_case) -> No
     assert on_case_status(session, "case-1", "in_review", actor="m", settings=SETTINGS) is None
     hold = on_case_status(session, "case-1", "reported", actor="ref@x", settings=SETTINGS, now=T0)
     assert hold is not None and hold.placed_by == "ref@x"
+
+
+def test_a_held_conversation_keeps_its_unlinked_signals(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-1", "c-1", status="reported")
+    place_hold(session, "case-1", actor="referent@x", settings=SETTINGS, now=T0)
+    session.add(
+        SignalRow(
+            platform_id="demo",
+            event_id="c-1-ev-early",
+            conversation_id="c-1",
+            subject="p-adult",
+            detector="patterns",
+            category="flattery",
+            score=0.4,
+            explanation="compliments before the case opened",
+            at=T0,
+        )
+    )
+    session.commit()
+    purge_expired(session, SETTINGS, now=T0 + timedelta(days=200))
+    session.commit()
+    assert _count(session, SignalRow, event_id="c-1-ev-early") == 1
+
+
+def test_an_open_case_keeps_its_evidence_without_a_hold(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-1", "c-1", status="in_review")
+    purge_expired(session, SETTINGS, now=T0 + timedelta(days=200))
+    session.commit()
+    assert _count(session, MessageRow, conversation_id="c-1") == 6
+    assert _count(session, SignalRow, case_id="case-1") == 5
+    assert session.get(CaseRow, "case-1") is not None
+    case = session.get(CaseRow, "case-1")
+    assert case is not None
+    case.status = "dismissed"  # closed: nothing keeps it any more
+    session.commit()
+    purge_expired(session, SETTINGS, now=T0 + timedelta(days=200))
+    session.commit()
+    assert _count(session, MessageRow, conversation_id="c-1") == 0
+
+
+def test_outbox_packages_are_purged_unless_kept(
+    session: Session,
+    make_case,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    make_case(session, "case-1", "c-1", status="reported")
+    make_case(session, "case-2", "c-2", status="dismissed")
+    place_hold(session, "case-1", actor="referent@x", settings=SETTINGS, now=T0)
+    outbox = tmp_path / "outbox"
+    for case_id in ("case-1", "case-2"):
+        export_case(session, case_id, outbox / case_id, actor="a@x", keys_folder=tmp_path, now=T0)
+    (outbox / "notes").mkdir()  # not a package: never touched
+    session.commit()
+    later = T0 + timedelta(days=200)
+    dry = purge_expired(session, SETTINGS, now=later, outbox=outbox, dry_run=True)
+    assert dry.deleted["evidence_packages"] == 1 and (outbox / "case-2").is_dir()
+    report = purge_expired(session, SETTINGS, now=later, outbox=outbox)
+    session.commit()
+    assert report.deleted["evidence_packages"] == 1
+    assert sorted(p.name for p in outbox.iterdir()) == ["case-1", "notes"]
+
+
+def test_deleted_rows_are_overwritten_or_vacuumed(session: Session, make_case) -> None:  # type: ignore[no-untyped-def]
+    make_case(session, "case-2", "c-2", status="dismissed")
+    purge_expired(session, SETTINGS, now=T0 + timedelta(days=200))
+    if session.get_bind().dialect.name == "sqlite":
+        assert session.execute(text("PRAGMA secure_delete")).scalar() == 1
+        session.commit()
+        assert reclaim_space(session) == []
+    else:
+        session.commit()
+        assert "messages" in reclaim_space(session)

@@ -188,13 +188,19 @@ def retention_run(
     actor: str | None = ActorOpt,
 ) -> None:
     """Put confirmed cases under legal hold, then purge what is past retention and not held."""
-    from vigie.reports.retention import hold_confirmed_cases, purge_expired
+    from vigie.reports.evidence import DEFAULT_OUTBOX
+    from vigie.reports.retention import hold_confirmed_cases, purge_expired, reclaim_space
 
     settings = get_settings().retention
     with _session() as session:
         held = [] if dry_run else hold_confirmed_cases(session, settings, actor=_actor(actor))
-        report = purge_expired(session, settings, actor=_actor(actor), dry_run=dry_run)
+        report = purge_expired(
+            session, settings, actor=_actor(actor), dry_run=dry_run, outbox=DEFAULT_OUTBOX
+        )
         session.commit()
+        vacuumed = [] if dry_run else reclaim_space(session)
+    if vacuumed:
+        typer.echo(f"vacuumed: {', '.join(vacuumed)}")
     typer.echo(f"new holds: {len(held)}")
     for name, count in report.deleted.items():
         typer.echo(f"{'would delete' if dry_run else 'deleted'} {name}: {count}")

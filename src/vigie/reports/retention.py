@@ -6,19 +6,42 @@ A confirmed case (reported, report pending or actioned) puts its evidence under 
 older than ``retention_days``. The purge decides "held" inside each DELETE (NOT EXISTS on the
 active holds), so a hold placed a moment before can never lose evidence. Both are audited.
 
-Held evidence of a case: the case row, its signals and decisions, every message and media of
-its conversation, the messages and media its signals point at, user reports about its subject
-in that conversation. The audit trail itself is never purged.
+Held evidence of a case: the case row, its signals and decisions, every message, medium and
+signal of its conversation (linked to the case or not), the messages and media its signals
+point at, user reports about its subject in that conversation. A case still open (not yet
+reported, actioned or dismissed) keeps the same evidence without a hold: it is being worked on.
+Evidence packages in the outbox (they hold chat text) are deleted with the rest once past
+retention, unless their case is held or open. The audit trail itself is never purged.
+
+Why ``secure_delete``: a deleted SQLite row stays readable in free pages until overwritten;
+with ``PRAGMA secure_delete`` SQLite overwrites it at once (set on the purging connection, not
+left to how SQLite was compiled). PostgreSQL keeps dead tuples until VACUUM: ``reclaim_space``
+runs it on the purged tables after the purge is committed (docs/reports.md says what remains).
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, aliased
 
 from vigie.reports.audit import append_audit, case_target
 from vigie.settings import RetentionSettings
@@ -169,18 +192,34 @@ def _held_case(case_id: Any, now: datetime) -> ColumnElement[bool]:
     return case_id.in_(_held_ids(now))
 
 
+def _kept_cases(now: datetime) -> Any:
+    """The cases whose evidence is kept: under an active hold, or still open. An alias, so the
+    subquery never correlates with a ``cases`` table around it."""
+    case = aliased(CaseRow)
+    kept = or_(case.id.in_(_held_ids(now)), case.status.not_in(CLOSED_STATUSES))
+    return case, kept
+
+
+def _kept_case(case_id: Any, now: datetime) -> ColumnElement[bool]:
+    case, kept = _kept_cases(now)
+    return case_id.in_(select(case.id).where(kept))
+
+
 def _held_conversation(
     platform_id: Any, conversation_id: Any, now: datetime
 ) -> ColumnElement[bool]:
-    convs = select(CaseRow.platform_id, CaseRow.conversation_id).where(
-        CaseRow.id.in_(_held_ids(now)), CaseRow.conversation_id.is_not(None)
+    case, kept = _kept_cases(now)
+    convs = select(case.platform_id, case.conversation_id).where(
+        kept, case.conversation_id.is_not(None)
     )
     return and_(conversation_id.is_not(None), tuple_(platform_id, conversation_id).in_(convs))
 
 
 def _held_by_signal(column: Any, item_id: Any, now: datetime) -> ColumnElement[bool]:
-    """Messages or media a held case's signals point at (wherever their conversation)."""
-    ids = select(column).where(SignalRow.case_id.in_(_held_ids(now)), column.is_not(None))
+    """Messages or media a kept case's signals point at (wherever their conversation)."""
+    case, kept = _kept_cases(now)
+    kept_ids = select(case.id).where(kept)
+    ids = select(column).where(SignalRow.case_id.in_(kept_ids), column.is_not(None))
     return item_id.in_(ids)
 
 
@@ -189,8 +228,7 @@ def _purge_conditions(cutoff: datetime, now: datetime) -> dict[str, tuple[Any, A
     msg_sig = _held_by_signal(SignalRow.message_id, MessageRow.id, now)
     media_sig = _held_by_signal(SignalRow.media_id, MediaRow.id, now)
     held_subject = exists().where(
-        LegalHoldRow.case_id == CaseRow.id,
-        _active(now),
+        _kept_case(CaseRow.id, now),
         CaseRow.platform_id == UserReportRow.platform_id,
         CaseRow.subject == UserReportRow.subject,
         or_(
@@ -219,14 +257,15 @@ def _purge_conditions(cutoff: datetime, now: datetime) -> dict[str, tuple[Any, A
             SignalRow,
             and_(
                 SignalRow.at < cutoff,
-                or_(SignalRow.case_id.is_(None), ~_held_case(SignalRow.case_id, now)),
+                or_(SignalRow.case_id.is_(None), ~_kept_case(SignalRow.case_id, now)),
+                ~_held_conversation(SignalRow.platform_id, SignalRow.conversation_id, now),
             ),
         ),
         "decisions": (
             DecisionRow,
             and_(
                 DecisionRow.at < cutoff,
-                or_(DecisionRow.case_id.is_(None), ~_held_case(DecisionRow.case_id, now)),
+                or_(DecisionRow.case_id.is_(None), ~_kept_case(DecisionRow.case_id, now)),
             ),
         ),
         "user_reports": (UserReportRow, and_(UserReportRow.at < cutoff, ~held_subject)),
@@ -256,10 +295,15 @@ def purge_expired(
     actor: str = SYSTEM_ACTOR,
     now: datetime | None = None,
     dry_run: bool = False,
+    outbox: Path | None = None,
 ) -> PurgeReport:
-    """Delete what is older than ``retention_days`` and not held; audit the counts."""
+    """Delete what is older than ``retention_days`` and not kept; audit the counts.
+
+    ``outbox``: the folder of evidence packages (``vigie retention run`` passes var/outbox)."""
     now = now or datetime.now(UTC)
     report = PurgeReport(cutoff=now - timedelta(days=settings.retention_days), dry_run=dry_run)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("PRAGMA secure_delete = ON"))
     conditions = _purge_conditions(report.cutoff, now)
     stale = select(ConversationRow.platform_id, ConversationRow.id).where(
         _stale_conversations(report.cutoff, now)
@@ -286,6 +330,8 @@ def purge_expired(
                     ConversationRow.platform_id == platform_id, ConversationRow.id == conv_id
                 )
             )
+    if outbox is not None:
+        report.deleted["evidence_packages"] = _purge_outbox(session, outbox, report, now)
     append_audit(
         session,
         actor,
@@ -299,3 +345,62 @@ def purge_expired(
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _purge_outbox(session: Session, outbox: Path, report: PurgeReport, now: datetime) -> int:
+    """Delete the packages generated before the cutoff whose case is neither held nor open.
+
+    A folder without a readable ``manifest.json`` is not a package: it is left alone."""
+    if not outbox.is_dir():
+        return 0
+    case, kept = _kept_cases(now)
+    keep = set(session.scalars(select(case.id).where(kept)))
+    count = 0
+    for folder in sorted(p for p in outbox.iterdir() if p.is_dir()):
+        manifest = _manifest(folder)
+        if manifest is None or manifest.get("case") in keep:
+            continue
+        generated = _aware(datetime.fromisoformat(str(manifest.get("generated_at"))))
+        if generated >= report.cutoff:
+            continue
+        count += 1
+        if not report.dry_run:
+            shutil.rmtree(folder)
+    return count
+
+
+def _manifest(folder: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        datetime.fromisoformat(str(data.get("generated_at")))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+PURGED_TABLES = (
+    "messages",
+    "media",
+    "signals",
+    "decisions",
+    "user_reports",
+    "processed_events",
+    "cases",
+    "participant_states",
+    "conversations",
+)
+
+
+def reclaim_space(session: Session) -> list[str]:
+    """On PostgreSQL, VACUUM the purged tables (after the purge is committed): dead tuples
+    become reusable space and leave the visibility of any later reader. Nothing on SQLite,
+    where ``secure_delete`` already overwrote them. Returns the tables vacuumed."""
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as conn:
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for table in PURGED_TABLES:
+            auto.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
+    return list(PURGED_TABLES)

@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from vigie.actions.dispatcher import DispatchConfig, backoff, deliver_due, start_dispatcher
-from vigie.actions.webhooks import sign, verify_signature, webhook_payload
+from vigie.domain.webhooks import sign, verify_signature, webhook_payload
 from vigie.store.engine import make_engine
 from vigie.store.outbox import WebhookOutboxRow, enqueue_actions, enqueue_webhook
 

@@ -19,7 +19,7 @@ import httpx
 from sqlalchemy import Engine, or_, select, update
 from sqlalchemy.orm import Session
 
-from vigie.actions.webhooks import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
+from vigie.domain.webhooks import IDEMPOTENCY_HEADER, SIGNATURE_HEADER, sign
 from vigie.store.outbox import DELIVERED, PENDING, WebhookOutboxRow
 
 log = logging.getLogger(__name__)

@@ -7,16 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from vigie.domain import MediaRef, Participant, Signal
-
-
-@dataclass(slots=True)
-class PriorMessage:
-    """A message already seen in this conversation (oldest first in the history)."""
-
-    sender: str
-    text: str
-    sent_at: datetime | None = None
+from vigie.domain import MediaRef, Participant, PriorMessage, Signal
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from vigie.domain.models import (
     Message,
     Participant,
     Platform,
+    PriorMessage,
     Signal,
 )
 
@@ -30,5 +31,6 @@ __all__ = [
     "Message",
     "Participant",
     "Platform",
+    "PriorMessage",
     "Signal",
 ]

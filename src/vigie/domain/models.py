@@ -93,6 +93,19 @@ class Account:
 
 
 @dataclass(slots=True)
+class PriorMessage:
+    """A message already seen in this conversation (oldest first in the history).
+
+    Here rather than in ``detect/`` because the store reads it back and detectors read it:
+    both sides know the domain, neither has to know the other.
+    """
+
+    sender: str
+    text: str
+    sent_at: datetime | None = None
+
+
+@dataclass(slots=True)
 class Message:
     platform_id: str
     conversation_id: str

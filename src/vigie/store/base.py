@@ -9,8 +9,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol
 
-from vigie.detect.base import PriorMessage
-from vigie.domain import Account, Case, Decision, MediaRef, Message, Platform, Signal
+from vigie.domain import Account, Case, Decision, MediaRef, Message, Platform, PriorMessage, Signal
 
 
 class Unit(Protocol):

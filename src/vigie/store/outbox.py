@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from vigie.actions.webhooks import encode_body, webhook_payload
+from vigie.domain.webhooks import encode_body, webhook_payload
 from vigie.store.tables import Base
 
 PENDING = "pending"

@@ -4,6 +4,10 @@ Vigie POSTs ``{"id", "action", "event", "subject", "case", "at"}`` with the head
 ``Vigie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>``.
 Signing the timestamp with the body lets receivers refuse replays older than five minutes;
 ``verify_signature`` is what a receiver (or a platform's test suite) calls.
+
+A format, like the event schemas, so it lives with the domain: the store writes payloads into
+the outbox in the decision's transaction and the dispatcher (``actions/``) signs and sends
+them, and neither has to import the other for it.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from vigie.reports.audit import GENESIS, append_audit, verify_chain
+from vigie.store.audit import GENESIS, append_audit, verify_chain
 from vigie.store.tables import AuditRow
 
 

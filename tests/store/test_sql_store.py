@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from vigie.domain import Account, AgeSource, Case, Message, Signal
 from vigie.platforms import authenticate, create_platform
-from vigie.reports.audit import verify_chain
+from vigie.store.audit import verify_chain
 from vigie.store.sql import SqlStore
 
 
@@ -81,7 +81,7 @@ def test_cases_signals_and_audit_chain(any_store: SqlStore) -> None:
 
 def test_unit_and_session_audit_entries_share_one_chain(any_store: SqlStore) -> None:
     """The hot path appends on prepared statements, the console through the ORM: one chain."""
-    from vigie.reports.audit import append_audit
+    from vigie.store.audit import append_audit
 
     with any_store.unit() as unit:
         append_audit(unit.session, "alice", "case.view", "case_1", {"n": 1})  # type: ignore[attr-defined]

@@ -19,7 +19,6 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from vigie.detect.base import PriorMessage
 from vigie.domain import (
     Account,
     AgeSource,
@@ -29,9 +28,10 @@ from vigie.domain import (
     MediaRef,
     Message,
     Platform,
+    PriorMessage,
     Signal,
 )
-from vigie.reports.audit import CHAIN_LOCK, GENESIS, canonical_json, entry_hash
+from vigie.store.audit import CHAIN_LOCK, GENESIS, canonical_json, entry_hash
 from vigie.store.engine import make_engine
 from vigie.store.outbox import enqueue_actions
 from vigie.store.prepared import Runner, as_sqlite_returns

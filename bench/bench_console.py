@@ -29,10 +29,11 @@ from console_seed import PASSWORD, log_in
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
-from vigie.api.app import build_pipeline, create_app
+from vigie.api.app import create_app
+from vigie.console import queries as q
 from vigie.console.security import hash_password
+from vigie.runtime import build_pipeline
 from vigie.settings import Settings
-from vigie.store import console_queries as q
 from vigie.store.migrate import upgrade
 from vigie.store.sql import SqlStore
 from vigie.store.tables import AccountRow, CaseRow, MessageRow, PlatformRow, SignalRow

@@ -14,11 +14,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from vigie.api.app import build_pipeline
+from vigie.console import queries as q
 from vigie.console.security import hash_password
 from vigie.demo import DEMO_PLATFORM, seed_demo
+from vigie.runtime import build_pipeline
 from vigie.settings import Settings
-from vigie.store import console_queries as q
 from vigie.store.sql import SqlStore
 from vigie.store.tables import AccountRow, CaseRow, MediaRow
 

@@ -123,7 +123,7 @@ def test_admin_unlocks_and_deactivates(console: ConsoleEnv) -> None:
     assert "locked" in page
     assert console.login("mod@vigie.test").get("/console/users").status_code == 403
     with console.app.state.store.unit() as unit:
-        from vigie.store import console_queries as q
+        from vigie.console import queries as q
 
         user = q.user_by_email(unit.session, "mod2@vigie.test")
         assert user is not None

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from vigie.cli import app
+from vigie.console import queries as q
 from vigie.console.security import check_password
 from vigie.settings import get_settings
-from vigie.store import console_queries as q
 from vigie.store.migrate import upgrade
 from vigie.store.sql import SqlStore
 

@@ -10,8 +10,8 @@ from console_seed import URGENT_ORDER, ConsoleEnv, csrf_in
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from vigie.console import queries as q
 from vigie.reports.audit import verify_chain
-from vigie.store import console_queries as q
 from vigie.store.reports_tables import ApprovalRow, ComplaintRow
 from vigie.store.sql import SqlStore
 from vigie.store.tables import AuditRow, CaseRow

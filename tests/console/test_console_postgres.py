@@ -11,8 +11,8 @@ from console_seed import URGENT_ORDER, ConsoleEnv, csrf_in, log_in, seed
 from fastapi.testclient import TestClient
 
 from vigie.api.app import create_app
+from vigie.console import queries as q
 from vigie.settings import Settings
-from vigie.store import console_queries as q
 from vigie.store.sql import SqlStore
 
 pytestmark = pytest.mark.postgres

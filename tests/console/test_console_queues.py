@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from vigie.console import queues
-from vigie.store.console_queries import QueueCase
+from vigie.console.queries import QueueCase
 
 NOW = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
 

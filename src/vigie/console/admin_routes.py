@@ -11,6 +11,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
+from vigie.console import queries as q
 from vigie.console import queues
 from vigie.console.i18n import LANGS
 from vigie.console.web import (
@@ -26,7 +27,6 @@ from vigie.console.web import (
     see_other,
 )
 from vigie.reports.audit import verify_chain
-from vigie.store import console_queries as q
 
 router = APIRouter(include_in_schema=False)
 STATIC = HERE / "static"

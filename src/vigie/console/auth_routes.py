@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from vigie.console import queries as q
 from vigie.console import security
 from vigie.console.web import (
     Me,
@@ -17,7 +18,6 @@ from vigie.console.web import (
     secret,
     see_other,
 )
-from vigie.store import console_queries as q
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from vigie.console import queries as q
 from vigie.console import queues
 from vigie.console.web import (
     Me,
@@ -22,7 +23,6 @@ from vigie.console.web import (
 )
 from vigie.reports.authorities import AUTHORITIES  # one list with the exports
 from vigie.reports.case_facts import parse_time
-from vigie.store import console_queries as q
 
 router = APIRouter(include_in_schema=False)
 

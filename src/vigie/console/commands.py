@@ -28,8 +28,8 @@ def user_add(
     role: Annotated[str, typer.Option("--role", help="moderator, referent, admin or auditor")],
 ) -> None:
     """Create a console account; the password is read from standard input."""
+    from vigie.console import queries as q
     from vigie.console.security import ROLES, hash_password
-    from vigie.store import console_queries as q
     from vigie.store.sql import SqlStore
 
     if role not in ROLES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from vigie.console import queries as q
 from vigie.console import queues
 from vigie.console.web import (
     Me,
@@ -16,7 +17,6 @@ from vigie.console.web import (
     render,
     see_other,
 )
-from vigie.store import console_queries as q
 
 router = APIRouter(include_in_schema=False)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from vigie.store.console_queries import QueueCase
+from vigie.console.queries import QueueCase
 
 URGENT_CATEGORIES = frozenset({"known_imagery", "sextortion_threat", "payment_demand"})
 

@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from vigie.console import queries as q
 from vigie.console import security
 from vigie.console.i18n import translate
 from vigie.reports.audit import append_audit
-from vigie.store import console_queries as q
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))

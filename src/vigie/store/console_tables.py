@@ -1,7 +1,7 @@
 """Tables owned by the safety officers' console: accounts, sessions, notes, decisions, appeals.
 
 Claims are not a table: a claim is ``cases.assignee``, set by a conditional UPDATE so that two
-officers can never hold the same case (see ``console_queries.claim_case``). Report approvals
+officers can never hold the same case (see ``vigie.console.queries.claim_case``). Report approvals
 reuse ``report_approvals`` from ``vigie.store.reports_tables`` (four eyes).
 """
 

@@ -17,7 +17,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "vigie.core_commands",
     "vigie.console.commands",
     "vigie.policy.commands",
-    "vigie.detect.media.commands",
+    "vigie.media_commands",
     "vigie.bus.commands",
     "vigie.reports.commands",
     "vigie.evaluation.commands",

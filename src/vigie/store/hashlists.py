@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -22,11 +21,16 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    inspect,
     select,
 )
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from vigie.detect.media.source import Change, EntryView, ListInfo
 from vigie.store.tables import Base
+
+__all__ = ["EntryView", "SqlHashLists"]
 
 DEFAULT_PDQ_THRESHOLD = 31
 
@@ -69,17 +73,6 @@ HASHLIST_TABLES: list[Table] = [
     HashEntryRow.__table__,  # type: ignore[list-item]
     HashListChangeRow.__table__,  # type: ignore[list-item]
 ]
-
-
-@dataclass(slots=True, frozen=True)
-class EntryView:
-    """One live entry as the matcher needs it."""
-
-    id: int
-    list_id: int
-    hash_type: str
-    value: str
-    quality: int
 
 
 def _now() -> datetime:
@@ -237,9 +230,7 @@ def last_change_id(session: Session) -> int:
     return int(ids or 0)
 
 
-def changes_since(
-    session: Session, change_id: int, limit: int = 100_000
-) -> list[tuple[int, str, EntryView]]:
+def changes_since(session: Session, change_id: int, limit: int = 100_000) -> list[Change]:
     """(change id, op, entry) after ``change_id``, oldest first."""
     stmt = (
         select(
@@ -259,6 +250,18 @@ def changes_since(
     return [(r[0], r[1], EntryView(*r[2:])) for r in session.execute(stmt)]
 
 
+def list_info(row: HashListRow) -> ListInfo:
+    return ListInfo(
+        row.id,
+        row.name,
+        row.label,
+        row.source,
+        row.pdq_threshold,
+        row.action,
+        row.requires_report,
+    )
+
+
 def entries_for(session: Session, ids: Iterable[int]) -> list[EntryView]:
     stmt = select(
         HashEntryRow.id,
@@ -268,3 +271,36 @@ def entries_for(session: Session, ids: Iterable[int]) -> list[EntryView]:
         HashEntryRow.quality,
     ).where(HashEntryRow.id.in_(list(ids)))
     return [EntryView(*row) for row in session.execute(stmt)]
+
+
+class SqlHashLists:
+    """The media matcher's :class:`~vigie.detect.media.source.HashListSource` on these tables.
+
+    Each call is its own short session, so the matcher holds no connection between polls.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._have_tables = False
+
+    def ready(self) -> bool:
+        """Before ``vigie db upgrade`` (or the first import) there are no lists to read."""
+        if not self._have_tables:
+            self._have_tables = inspect(self.engine).has_table("hash_list_changes")
+        return self._have_tables
+
+    def last_change_id(self) -> int:
+        with Session(self.engine) as session:
+            return last_change_id(session)
+
+    def lists(self) -> list[ListInfo]:
+        with Session(self.engine) as session:
+            return [list_info(row) for row in all_lists(session)]
+
+    def live_entries(self) -> Iterator[EntryView]:
+        with Session(self.engine) as session:
+            yield from live_entries(session)
+
+    def changes_since(self, change_id: int) -> list[Change]:
+        with Session(self.engine) as session:
+            return changes_since(session, change_id)

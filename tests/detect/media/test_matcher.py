@@ -16,7 +16,7 @@ from vigie.detect.media import MediaMatcher, check_hashes, hash_media
 from vigie.detect.media.matcher import HashMatcher, ListInfo
 from vigie.domain import MediaRef
 from vigie.store import hashlists as repo
-from vigie.store.hashlists import EntryView
+from vigie.store.hashlists import EntryView, SqlHashLists
 from vigie.store.tables import Base
 
 PDQ = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
@@ -46,7 +46,7 @@ def _add(engine, name: str, label: str, items: list[tuple[str, str, int]]) -> No
 
 def test_pdq_match_gives_signal_with_list_label_distance(engine) -> None:  # type: ignore[no-untyped-def]
     _add(engine, "hotline", "known_csam", [("pdq", PDQ, 100)])
-    matcher = MediaMatcher(engine)
+    matcher = MediaMatcher(SqlHashLists(engine))
     assert isinstance(matcher, MediaDetector)
     out = matcher.detect_media(_media({"pdq": _flip(PDQ, 31), "pdq_quality": "100"}))
     assert out.risk == 1.0 and out.categories == ["known_imagery"]
@@ -61,7 +61,7 @@ def test_pdq_match_gives_signal_with_list_label_distance(engine) -> None:  # typ
 
 def test_exact_md5_and_low_quality_rules(engine) -> None:  # type: ignore[no-untyped-def]
     _add(engine, "ncii", "ncii_self_reported", [("md5", MD5, 100), ("pdq", PDQ, 30)])
-    matcher = MediaMatcher(engine)
+    matcher = MediaMatcher(SqlHashLists(engine))
     assert matcher.ignored_low_quality == 1  # a list hash of quality < 50 is not indexed
     assert matcher.detect_media(_media({"pdq": PDQ})).signals == []
     hit = matcher.detect_media(_media({"md5": MD5.upper()}))
@@ -74,7 +74,7 @@ def test_exact_md5_and_low_quality_rules(engine) -> None:  # type: ignore[no-unt
 
 
 def test_new_hashes_matchable_within_a_second_and_removal(engine) -> None:  # type: ignore[no-untyped-def]
-    matcher = MediaMatcher(engine, refresh_interval=0.2)
+    matcher = MediaMatcher(SqlHashLists(engine), refresh_interval=0.2)
     assert matcher.detect_media(_media({"pdq": PDQ})).signals == []
     _add(engine, "hotline", "known_csam", [("pdq", PDQ, 100)])
     started = time.monotonic()
@@ -94,7 +94,7 @@ def test_uploaded_bytes_flow(engine) -> None:  # type: ignore[no-untyped-def]
     image = photo_like(11)
     hashes = hash_media(image, "upload.jpg")
     _add(engine, "hotline", "known_csam", [("pdq", hashes["pdq"], 100)])
-    matcher = MediaMatcher(engine)
+    matcher = MediaMatcher(SqlHashLists(engine))
     assert matcher.detect_media(_media(hash_media(photo_like(11, fmt="PNG")))).risk == 1.0
     assert matcher.detect_media(_media(hash_media(photo_like(99)))).signals == []
 
@@ -134,12 +134,13 @@ def test_check_hashes_names_the_bad_field() -> None:
 
 
 def test_from_settings_before_any_list_exists(tmp_path: Path) -> None:
+    from vigie.runtime import media_matcher
     from vigie.settings import Settings
 
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}")
-    matcher = MediaMatcher.from_settings(settings)
+    engine = create_engine(settings.database_url)
+    matcher = media_matcher(settings, engine)
     assert matcher.detect_media(_media({"pdq": PDQ})).signals == []
-    engine = matcher.engine
     Base.metadata.create_all(engine, tables=repo.HASHLIST_TABLES)
     _add(engine, "hotline", "known_csam", [("pdq", PDQ, 100)])
     assert matcher.refresh() == 1

@@ -10,7 +10,7 @@ import typer
 from media_helpers import photo_like
 from typer.testing import CliRunner
 
-from vigie.detect.media.commands import register
+from vigie.media_commands import register
 
 
 @pytest.fixture

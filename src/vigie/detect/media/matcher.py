@@ -1,8 +1,9 @@
 """Match media hashes against the hash lists: the ``known_imagery`` media detector.
 
 The in-memory side (:class:`HashMatcher`) holds the PDQ index, the exact MD5/SHA-256 tables
-and the vPDQ frame index; :class:`MediaMatcher` adds loading from the database and polling its
-change log, so an import done by another process is matchable within a second.
+and the vPDQ frame index; :class:`MediaMatcher` adds loading from a :class:`HashListSource`
+(the store's tables, in production) and polling its change log, so an import done by another
+process is matchable within a second.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,23 +21,14 @@ import numpy as np
 from vigie.detect.base import DetectorOutput
 from vigie.detect.media.lists import normalise, vpdq_frames
 from vigie.detect.media.pdq_index import MAX_DISTANCE, PDQIndex, hex_to_words
+from vigie.detect.media.source import EntryView, HashListSource, ListInfo
 from vigie.domain import MediaRef, Signal
 from vigie.domain.categories import Category
-from vigie.store.hashlists import EntryView
+
+__all__ = ["EntryView", "HashMatcher", "ListInfo", "MediaMatch", "MediaMatcher", "check_hashes"]
 
 MIN_QUALITY = 50  # PDQ/vPDQ hashes below this quality are too flat to match on
 VPDQ_MATCH_PERCENT = 80.0  # share of a video's frames that must match (HMA's default)
-
-
-@dataclass(slots=True, frozen=True)
-class ListInfo:
-    id: int
-    name: str
-    label: str
-    source: str = ""
-    threshold: int = MAX_DISTANCE
-    action: str = "block"
-    requires_report: bool = True
 
 
 @dataclass(slots=True, frozen=True)
@@ -261,94 +253,52 @@ def to_output(matches: list[MediaMatch], detector: str, version: str) -> Detecto
 
 
 class MediaMatcher(HashMatcher):
-    """The ``MediaDetector`` for known imagery, kept in step with the database's lists."""
+    """The ``MediaDetector`` for known imagery, kept in step with a source's lists."""
 
     name = "known_imagery"
     version = "1"
 
     def __init__(
         self,
-        engine: Any | None = None,
+        source: HashListSource | None = None,
         *,
         min_quality: int = MIN_QUALITY,
         refresh_interval: float = 0.5,
     ) -> None:
         super().__init__(min_quality)
-        self.engine = engine
+        self.source = source
         self.refresh_interval = refresh_interval
         self._change_id = 0
         self._checked_at = 0.0
         self._refresh_lock = threading.Lock()
-        self._have_tables = False
-        if engine is not None:
+        if source is not None:
             self.load()
-
-    @classmethod
-    def from_settings(cls, settings: Any | None = None) -> MediaMatcher:
-        """A matcher on the database named by the settings, with their quality floor."""
-        from vigie.settings import get_settings
-
-        settings = settings or get_settings()
-        try:
-            from vigie.store.engine import make_engine
-        except ImportError:  # pragma: no cover - storage room not present
-            from sqlalchemy import create_engine as make_engine
-        return cls(make_engine(settings.database_url), min_quality=settings.media.pdq_min_quality)
 
     def load(self) -> None:
         """Read every list and live entry (at start)."""
-        from sqlalchemy.orm import Session
-
         from vigie.detect.media.pdq_index import warm_up
-        from vigie.store import hashlists as repo
 
         warm_up()
-        if not self._tables_exist():
+        if self.source is None or not self.source.ready():
             return
-        with Session(self.engine) as session:
-            self._change_id = repo.last_change_id(session)
-            self._load_lists(session)
-            self.add_entries(repo.live_entries(session))
+        self._change_id = self.source.last_change_id()
+        self._load_lists(self.source)
+        self.add_entries(self.source.live_entries())
         self._checked_at = time.monotonic()
 
-    def _tables_exist(self) -> bool:
-        """Before ``vigie db upgrade`` (or the first import) there are no lists: match nothing."""
-        if not self._have_tables:
-            from sqlalchemy import inspect
-
-            self._have_tables = inspect(self.engine).has_table("hash_list_changes")
-        return self._have_tables
-
-    def _load_lists(self, session: Any) -> None:
-        from vigie.store import hashlists as repo
-
-        for row in repo.all_lists(session):
-            self.add_list(
-                ListInfo(
-                    row.id,
-                    row.name,
-                    row.label,
-                    row.source,
-                    min(row.pdq_threshold, MAX_DISTANCE),
-                    row.action,
-                    row.requires_report,
-                )
-            )
+    def _load_lists(self, source: HashListSource) -> None:
+        for info in source.lists():
+            self.add_list(replace(info, threshold=min(info.threshold, MAX_DISTANCE)))
 
     def refresh(self) -> int:
         """Apply the changes logged since the last look; returns how many were applied."""
-        if self.engine is None:
+        source = self.source
+        if source is None or not source.ready():
             return 0
-        from sqlalchemy.orm import Session
-
-        from vigie.store import hashlists as repo
-
-        if not self._tables_exist():
-            return 0
-        with self._refresh_lock, Session(self.engine) as session:
-            changes = repo.changes_since(session, self._change_id)
+        with self._refresh_lock:
+            changes = source.changes_since(self._change_id)
             if changes:
-                self._load_lists(session)
+                self._load_lists(source)
             pending: list[EntryView] = []
             for _, op, entry in changes:  # in order; consecutive additions go in one batch
                 if op == "add":
@@ -364,7 +314,7 @@ class MediaMatcher(HashMatcher):
             return len(changes)
 
     def detect_media(self, media: MediaRef) -> DetectorOutput:
-        if self.engine is not None and time.monotonic() - self._checked_at >= self.refresh_interval:
+        if self.source is not None and time.monotonic() - self._checked_at >= self.refresh_interval:
             self.refresh()
         try:
             hashes = check_hashes(media.hashes)

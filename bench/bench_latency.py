@@ -458,12 +458,12 @@ def _process_name(pid: int, top: bool) -> str:
 def cpu_breakdown(tmp: Path, n: int = 300) -> dict[str, float]:
     """CPU ms per message event by stage, in process (``process_time``: what this process
     itself burns, so the figures hold even on a machine busy with other work)."""
-    from vigie.api.app import build_pipeline
     from vigie.detect.base import MessageContext
     from vigie.domain import Participant
     from vigie.events import EventBatch
     from vigie.platforms import create_platform
     from vigie.policy.base import PolicyInput
+    from vigie.runtime import build_pipeline
     from vigie.settings import load_settings
     from vigie.store.migrate import upgrade
     from vigie.store.sql import SqlStore

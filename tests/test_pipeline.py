@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from vigie.api.app import build_pipeline
 from vigie.events import AccountEvent, MessageEvent
 from vigie.platforms import create_platform
 from vigie.pseudonym import pseudonymise
+from vigie.runtime import build_pipeline
 from vigie.settings import Settings
 from vigie.store.outbox import WebhookOutboxRow
 from vigie.store.sql import SqlStore

@@ -97,8 +97,8 @@ def _require_text_model(settings: Settings) -> None:
 
 def demo() -> None:
     """Seed the demo platform and conversations (once); prints the demo API key."""
-    from vigie.api.app import build_pipeline
     from vigie.demo import DEMO_PLATFORM, seed_demo
+    from vigie.runtime import build_pipeline
     from vigie.store.sql import SqlStore
 
     settings = get_settings()
@@ -123,8 +123,8 @@ def _demo_officer(url: str) -> str | None:
     import secrets
     from datetime import UTC, datetime
 
+    from vigie.console import queries as q
     from vigie.console.security import hash_password
-    from vigie.store import console_queries as q
     from vigie.store.sql import SqlStore
 
     store = SqlStore(url)
@@ -147,11 +147,11 @@ def scan(
 ) -> None:
     """Score conversations one message at a time, in order, with no look-ahead."""
     from vigie.conversations import ConversationFormatError, read_conversations
-    from vigie.detect.registry import build_text_detectors
     from vigie.detect.scoring import score_conversation
+    from vigie.runtime import text_detectors
 
     settings = get_settings()
-    detectors = build_text_detectors(settings)
+    detectors = text_detectors(settings)
     threshold = settings.detection.flag_threshold
     total = sum(1 for line in file.open(encoding="utf-8") if line.strip())
     flagged = 0

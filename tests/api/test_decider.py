@@ -131,9 +131,9 @@ def test_a_held_request_waits_for_lighter_ones_only_up_to_the_hold_limit(tmp_pat
     import orjson
 
     from vigie.api import decider as module
-    from vigie.api.app import build_pipeline
     from vigie.events import EventBatch
     from vigie.platforms import create_platform
+    from vigie.runtime import build_pipeline
     from vigie.store.migrate import upgrade
     from vigie.store.sql import SqlStore
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from vigie.api.app import build_pipeline
 from vigie.events import AccountEvent, MessageEvent
 from vigie.platforms import create_platform
 from vigie.reports.audit import verify_chain
@@ -17,6 +16,7 @@ from vigie.reports.dsa_client import record_statements
 from vigie.reports.evidence import export_case, verify_package
 from vigie.reports.retention import hold_confirmed_cases, purge_expired
 from vigie.reports.transparency import Period, write_transparency
+from vigie.runtime import build_pipeline
 from vigie.settings import RetentionSettings, Settings
 from vigie.store.sql import SqlStore
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from vigie.api.app import build_pipeline
 from vigie.domain import Message, Platform
 from vigie.events import AccountEvent, Event, MessageEvent
 from vigie.platforms import create_platform
+from vigie.runtime import build_pipeline
 from vigie.settings import Settings
 from vigie.store.migrate import upgrade
 from vigie.store.row_cache import TAIL, Lru

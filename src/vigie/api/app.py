@@ -1,4 +1,8 @@
-"""The FastAPI application: API, console and help page in one process."""
+"""The FastAPI application: API, console and help page in one process.
+
+Its pipeline comes from the composition root (:func:`vigie.runtime.build_pipeline`), as the
+bus worker's and the decider process's do.
+"""
 
 from __future__ import annotations
 
@@ -14,30 +18,11 @@ from vigie.api import cases, errors, events, fastlane, health, help, media, metr
 from vigie.api.decider import Decider
 from vigie.api.group_commit import GroupCommitter
 from vigie.api.limits import BodyLimitMiddleware, JsonBodyMiddleware
-from vigie.detect.registry import build_text_detectors
 from vigie.pipeline import Pipeline
-from vigie.policy.engine import load_policy
+from vigie.runtime import build_pipeline
 from vigie.settings import Settings, get_settings
 from vigie.store.base import Store
 from vigie.store.sql import SqlStore
-
-
-def build_pipeline(settings: Settings, store: Store) -> Pipeline:
-    """The one pipeline of this process, with its detectors and policy loaded once.
-
-    Its matrix work (sentence embeddings, similarities) is small and per request: BLAS stays
-    on one thread, as idle BLAS threads spin on the cores that serve requests.
-    """
-    from threadpoolctl import threadpool_limits
-
-    from vigie.detect.media.matcher import MediaMatcher
-
-    threadpool_limits(limits=1, user_api="blas")
-
-    policy = load_policy(settings.policy_file, settings.detection)
-    engine = getattr(store, "engine", None)
-    media = MediaMatcher(engine, min_quality=settings.media.pdq_min_quality)
-    return Pipeline(store, build_text_detectors(settings), policy, media, settings.safety_country)
 
 
 @asynccontextmanager

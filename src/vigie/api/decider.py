@@ -206,8 +206,8 @@ class Decider:
 # --- the decider process --------------------------------------------------------------------
 def run_decider(settings: Settings, conn: Connection) -> None:
     """The process's main: build the pipeline, then answer groups until the pipe closes."""
-    from vigie.api.app import build_pipeline
     from vigie.logging import configure_logging
+    from vigie.runtime import build_pipeline
     from vigie.store.sql import SqlStore
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the serve process decides when to stop

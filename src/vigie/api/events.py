@@ -23,12 +23,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from vigie.api import metrics
 from vigie.api.auth import PlatformDep
 from vigie.api.decider import DeciderGone
 from vigie.api.schemas import ErrorAnswer, EventResult, EventsAnswer
 from vigie.domain import Platform
 from vigie.events import Event, EventBatch
+from vigie.runtime import metrics
 
 router = APIRouter(prefix="/v1", tags=["events"])
 _PUBLISHER_LOCK = threading.Lock()

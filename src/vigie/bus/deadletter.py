@@ -15,9 +15,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from vigie.api import metrics
 from vigie.bus.config import BusConfig
 from vigie.bus.envelope import Envelope
+from vigie.runtime import metrics
 
 log = logging.getLogger(__name__)
 

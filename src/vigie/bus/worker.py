@@ -35,7 +35,6 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from sqlalchemy.exc import IntegrityError
 
-from vigie.api import metrics
 from vigie.bus.config import BusConfig
 from vigie.bus.deadletter import dead_letter
 from vigie.bus.envelope import Envelope
@@ -44,6 +43,7 @@ from vigie.bus.ownership import ownership_for
 from vigie.bus.stream import backlog, ensure_streams
 from vigie.domain import Platform
 from vigie.pipeline import Pipeline
+from vigie.runtime import build_pipeline, metrics
 from vigie.settings import Settings
 from vigie.store.sql import SqlStore
 
@@ -80,17 +80,15 @@ class Worker:
         self,
         settings: Settings,
         config: BusConfig,
-        pipeline: Pipeline | None = None,
         name: str = "worker",
     ) -> None:
-        from vigie.api.app import build_pipeline
-
         self.config = config
         self.name = name
         self.ownership = ownership_for(settings.database_url, config.stream, config.partitions)
+        # The pipeline writes through the fenced store: a batch commits only while this
+        # worker still owns its partition.
         self.store = FencedStore(SqlStore(settings.database_url), self.ownership)
-        self.pipeline = pipeline or build_pipeline(settings, self.store)
-        self.pipeline.store = self.store
+        self.pipeline: Pipeline = build_pipeline(settings, self.store)
         self._platforms: dict[str, tuple[Platform, float]] = {}
         # Threads, because a batch mostly waits on the database: several partitions' batches
         # overlap their round trips. One partition never has two batches in flight.

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export VIGIE_DATABASE_URL ?= sqlite:///./var/vigie.db
 
-.PHONY: run test install system-deps lint typecheck bench clean train eval
+.PHONY: run test install system-deps lint typecheck imports bench clean train eval
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,7 @@ run: install
 test: install
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 # The text model (docs/model-card.md): rebuilt from data/corpus, about 15 minutes on two cores.
@@ -52,6 +53,9 @@ lint:
 
 typecheck:
 	$(BIN)/mypy
+
+imports:
+	$(BIN)/lint-imports
 
 bench: install
 	mkdir -p bench/results

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from vigie.api.app import build_pipeline
 from vigie.conversations import ConversationRecord, read_conversations
 from vigie.detect.registry import build_text_detectors
 from vigie.detect.scoring import score_conversation
 from vigie.events import AccountEvent, MessageEvent
 from vigie.platforms import create_platform
+from vigie.runtime import build_pipeline
 from vigie.settings import DetectionSettings, Settings
 from vigie.store.sql import SqlStore
 

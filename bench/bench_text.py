@@ -39,6 +39,7 @@ from vigie.conversations import ConversationRecord, parse_conversation
 from vigie.detect.base import MessageContext, PriorMessage
 from vigie.detect.scoring import score_conversation
 from vigie.detect.text import build_detector
+from vigie.domain import Participant
 from vigie.settings import DetectionSettings
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -86,9 +87,7 @@ def batch(records: list[ConversationRecord], semantic: bool) -> dict[str, float]
 
 def streaming(records: list[ConversationRecord]) -> dict[str, float]:
     det = build_detector(DetectionSettings(semantic=True))
-    semantic = getattr(det, "semantic", None)
-    if semantic is not None:
-        semantic.embedder.cache.clear()  # no batch prefetch: each message embedded alone
+    _forget(det)  # no batch prefetch: each message read and embedded alone
     times: list[float] = []
     for rec in records:
         history: list[PriorMessage] = []
@@ -109,13 +108,31 @@ def streaming(records: list[ConversationRecord]) -> dict[str, float]:
             "max_ms": round(times[-1] * 1e3, 2)}  # fmt: skip
 
 
+def _forget(det: object) -> None:
+    """Empty the detector's caches (readings by text, embeddings by text)."""
+    getattr(det, "_readings", {}).clear()
+    embedder = getattr(det, "embedder", None)
+    if embedder is not None:
+        embedder.cache.clear()
+
+
+def long_message() -> dict[str, float]:
+    """One 40 KB message of symbols (the red team's stall), decided alone: seconds."""
+    det = build_detector(DetectionSettings(semantic=True))
+    text = "dis rien à tes parents " + "©" * 40_000
+    ctx = MessageContext("long", text, Participant("a", 30), [Participant("b", 12)], None, 0)
+    t0 = time.perf_counter()
+    det.detect(ctx)
+    return {"chars": len(text), "wall_s": round(time.perf_counter() - t0, 4)}
+
+
 def embedded_share(records: list[ConversationRecord]) -> float:
     det = build_detector(DetectionSettings(semantic=True))
-    semantic = getattr(det, "semantic", None)
-    if semantic is None:
+    embedder = getattr(det, "embedder", None)
+    if embedder is None:
         return 0.0
-    cache = semantic.embedder.cache
-    cache.clear()
+    _forget(det)
+    cache = embedder.cache
     for rec in records:
         score_conversation(rec, [det], 0.5)
     texts = {t for r in records for _, t, _ in r.messages}
@@ -172,6 +189,7 @@ def main() -> None:
         "batch_patterns_only": batch(records, semantic=False),
         "streaming_full_cascade": streaming(records),
         "embedded_share_of_distinct_texts": round(embedded_share(records), 4),
+        "one_40kb_message": long_message(),
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "cpu": os.cpu_count(),
     }
@@ -195,6 +213,7 @@ def main() -> None:
         f"| streaming, full cascade | {s['messages']} | {s['messages_per_cpu_s']} | {s['p50_us']} µs "
         f"| {s['p99_us']} µs |",
         "",
+        f"One 40 KB message of symbols decided in {result['one_40kb_message']['wall_s']} s. "
         f"Model load {result['model_load_s']} s; embedded {result['embedded_share_of_distinct_texts']:.1%} "
         f"of distinct texts; peak memory {result['peak_rss_mib']} MiB. Times are CPU time of "
         "this process (the machine is shared; wall-clock figures are in text.json).",

@@ -1,4 +1,8 @@
-"""``vigie eval`` end to end on a tiny labelled set (patterns only, no baseline: fast)."""
+"""``vigie eval`` end to end on a tiny labelled set (no embeddings, no baseline: fast).
+
+The risky conversation has two messages of warning signs: the model (tuned to flag at most
+2 % of the dev writers' hard negatives) waits for more than one message of an adult asking
+a child to move to Snapchat and keep it secret before it asks for a review."""
 
 import json
 from pathlib import Path
@@ -11,7 +15,8 @@ CONVS = [
     {"id": "g", "lang": "fr", "label": "grooming", "first_risk_index": 2,
      "participants": {"a": {"age": 35}, "b": {"age": 12}},
      "messages": [{"from": "a", "text": "salut"}, {"from": "b", "text": "slt"},
-                  {"from": "a", "text": "ajoute moi sur snap et dis rien à tes parents"}]},
+                  {"from": "a", "text": "ajoute moi sur snap et dis rien à tes parents"},
+                  {"from": "a", "text": "envoie moi une photo de toi"}]},
     {"id": "n", "lang": "en", "label": "benign", "first_risk_index": None, "kind": "family",
      "participants": {"a": {"age": 40}, "b": {"age": 11}},
      "messages": [{"from": "a", "text": "did you finish your homework?"},

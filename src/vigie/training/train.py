@@ -48,7 +48,7 @@ HEADS = [*ft.SIGNS, "any"]
 GATE_RECALL = 0.95
 EPOCHS = 12
 HEAD_C = 0.1
-HEADS_VERSION = 2  # bump when the heads' features or fitting change (invalidates the cache)
+HEADS_VERSION = 3  # bump when the heads' features or fitting change (invalidates the cache)
 LABELS = ("grooming", "sextortion", "exploitation")
 # Share of gated training messages shown to the heads without their embedding, so the
 # model also reads messages the encoder did not embed (``semantic = false``, a lost encoder).
@@ -388,6 +388,13 @@ def _copies(found: dict[tuple[str, int], MessageReading]) -> dict[tuple[str, int
     return out
 
 
+def _params() -> str:
+    """A short digest of the training choices, so two models from the same data differ."""
+    parts = (HEADS_VERSION, HEAD_C, EPOCHS, GATE_RECALL, EMBEDDING_DROPOUT, POSITIVE_WEIGHT)
+    chosen = ":".join(str(p) for p in parts)
+    return hashlib.sha256(chosen.encode()).hexdigest()[:4]
+
+
 def _meta(train: list[Conversation], dev: list[Conversation], dev_real: list[Conversation],
           embedder: str, gate_t: float, flag_p: float, hold_p: float,
           args: argparse.Namespace) -> dict[str, Any]:  # fmt: skip
@@ -398,7 +405,7 @@ def _meta(train: list[Conversation], dev: list[Conversation], dev_real: list[Con
     for conv in train:
         counts[conv.writer] = counts.get(conv.writer, 0) + 1
     return {
-        "version": f"grooming-{datetime.now(UTC):%Y.%m.%d}-{digest.hexdigest()[:8]}",
+        "version": f"grooming-{datetime.now(UTC):%Y.%m.%d}-{digest.hexdigest()[:8]}-{_params()}",
         "signs": list(ft.SIGNS), "embedder": embedder, "n_gram_features": ft.N_GRAM_FEATURES,
         "max_scored_chars": ft.MAX_SCORED_CHARS, "gate_threshold": gate_t,
         "flag_p": flag_p, "hold_p": hold_p,

@@ -425,6 +425,55 @@ OTHER_LANGUAGES: dict[Category, list[tuple[float, list[str]]]] = {
             rf"(?:zidni|ajoutini|ktebli|sifetli|sifatli|3tini|atini) (?:3la|3al|f|fi|sur) {APPS_MORE}", rf"(?:3tini|atini|a3tini) (?:l|el)?{APPS_MORE}",
         ]),
     ],
+    Category.AGE_PROBING: [
+        (1.0, [
+            r"cuantos anos tienes", r"que edad tienes", r"quantos anos (?:voce tem|vc tem|tens|tem)", r"qual (?:e|eh) a tua idade",
+            r"quanti anni hai", r"wie alt bist du", r"in welche klasse gehst du", r"en que curso (?:estas|vas)", r"in che classe sei",
+            r"ch7al f (?:3mrek|3omrek|omrek)", r"ch7al 3mrk",
+        ]),
+    ],
+    Category.SECRECY: [
+        (1.0, [
+            r"no (?:le )?(?:digas|cuentes) (?:nada )?(?:a nadie|a tus padres|a tu (?:madre|padre|mama|papa)|de esto|nada)",
+            r"(?:es|sera) (?:nuestro|un) secreto", r"(?:queda|que quede) entre (?:tu y yo|nosotros)",
+            r"(?:nao|n) (?:conta|contes|fala|diz) (?:nada )?(?:pra ninguem|a ninguem|pros? (?:teus|seus) pais|pra (?:tua|sua) mae|pro (?:teu|seu) pai|disso|nada)",
+            r"(?:e|fica) (?:o )?nosso segredo", r"fica (?:so )?entre (?:a gente|nos)",
+            r"non (?:dire|dirlo|raccontare) (?:niente |nulla )?(?:a nessuno|ai tuoi(?: genitori)?|a tua (?:madre|mamma)|a tuo (?:padre|papa)|niente|nulla)",
+            r"(?:e|sara) il nostro segreto", r"(?:resta|rimane) tra (?:noi|me e te)",
+            r"(?:sag|erzahl) (?:deinen eltern|deiner mutter|deinem vater|niemandem|keinem) (?:nichts|davon|was)",
+            r"(?:das ist|bleibt) (?:unser geheimnis|unter uns)",
+            r"(?:ma t(?:golh|gouli|goul)|matgolich|matgoulich) (?:l|la|3la)? ?(?:chi 7ed|walidik|mok|bak|yemak|babak)",
+        ]),
+    ],
+    Category.IMAGE_REQUEST: [
+        (1.0, [
+            r"(?:mandame|enviame|pasame|manda(?:me)?) (?:una |unas )?(?:foto|fotos|selfie) (?:tuya|tuyas|de ti)",
+            r"(?:me )?(?:manda|envia|mande) (?:uma |umas )?(?:foto|fotos|selfie) (?:tua|sua|de voce|de vc|tuas|suas)",
+            r"(?:mandami|inviami|mandarmi|fammi vedere) (?:una |delle )?(?:foto|selfie) (?:tua|tue|di te)",
+            r"(?:schick|sende) mir (?:ein |mal ein )?(?:foto|bild|selfie) von dir",
+            r"(?:sifetli|siftli|sifatli|seftli) (?:chi |wa7d )?(?:tswira|tsawer|photo)",
+        ]),
+    ],
+    Category.CAMERA_REQUEST: [
+        (1.0, [
+            r"(?:pon|prende|enciende|abre) (?:la )?(?:camara|cam)", r"(?:liga|abre) a (?:camera|cam)",
+            r"(?:accendi|apri) (?:la )?(?:camera|cam|webcam|telecamera)", r"(?:mach|schalte?) (?:die )?(?:kamera|cam) an",
+        ]),
+    ],
+    Category.MEETING_REQUEST: [
+        (1.0, [
+            r"(?:quedamos|nos vemos|podemos vernos|vernos en persona)", r"(?:a gente|nos) (?:pode|podemos) (?:se )?(?:ver|encontrar)",
+            r"(?:ci vediamo|possiamo vederci|vediamoci)", r"(?:wollen wir uns|konnen wir uns|lass uns) (?:mal )?(?:treffen|sehen)",
+        ]),
+    ],
+    Category.SUPERVISION_PROBING: [
+        (1.0, [
+            r"(?:estas|estas) sol[oa] en (?:casa|tu casa)", r"(?:tus padres|tu madre|tu padre) (?:estan|esta) en casa",
+            r"(?:voce|vc|tu) (?:ta|esta|estas) sozinh[oa]", r"(?:teus|seus) pais (?:estao|tao) em casa",
+            r"sei da sol[oa]", r"(?:i tuoi|tua madre|tuo padre) (?:sono|e) a casa", r"bist du allein(?: zu hause)?",
+            r"sind deine eltern (?:zu hause|da)",
+        ]),
+    ],
     Category.PAYMENT_DEMAND: [
         (1.0, [
             r"(?:mandame|enviame|pagame|transfiereme|dame|hazme un bizum de) (?:\d+|dinero|la plata|plata|pasta)", r"(?:tienes que|vas a) pagar(?:me)?",

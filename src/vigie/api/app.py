@@ -14,7 +14,18 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from vigie import __version__
-from vigie.api import cases, errors, events, fastlane, health, help, media, metrics, ratelimit
+from vigie.api import (
+    cases,
+    errors,
+    events,
+    fastlane,
+    health,
+    help,
+    media,
+    metrics,
+    openapi,
+    ratelimit,
+)
 from vigie.api.decider import Decider
 from vigie.api.group_commit import GroupCommitter
 from vigie.api.limits import BodyLimitMiddleware, JsonBodyMiddleware
@@ -105,6 +116,7 @@ def create_app(
     sqlite = engine is not None and engine.dialect.name == "sqlite"
     app.state.committer = GroupCommitter(app.state.pipeline) if sqlite else None
     errors.install(app)
+    openapi.install(app)
     for module in (events, media, cases, health, metrics, help):
         app.include_router(module.router)
     from vigie.console import routes as console_routes

@@ -21,11 +21,16 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from vigie.api.auth import PlatformDep
 from vigie.api.decider import DeciderGone
-from vigie.api.schemas import ErrorAnswer, EventResult, EventsAnswer
+from vigie.api.schemas import (
+    AcceptedAnswer,
+    ErrorAnswer,
+    EventResult,
+    EventsAnswer,
+    ValidationErrorAnswer,
+)
 from vigie.domain import Platform
 from vigie.events import Event, EventBatch
 from vigie.runtime import metrics
@@ -36,12 +41,8 @@ _PUBLISHER_LOCK = threading.Lock()
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorAnswer, "description": "missing or invalid API key"},
     413: {"model": ErrorAnswer, "description": "body over the limit"},
-    422: {"model": ErrorAnswer, "description": "malformed body; names the field"},
+    422: {"model": ValidationErrorAnswer, "description": "malformed body; names the field"},
 }
-
-
-class AcceptedAnswer(BaseModel):
-    accepted: list[str]
 
 
 _ASYNC: dict[int | str, dict[str, Any]] = {
@@ -49,6 +50,7 @@ _ASYNC: dict[int | str, dict[str, Any]] = {
     503: {
         "model": ErrorAnswer,
         "description": "asynchronous mode: bus busy or down; retry after the Retry-After header",
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
     },
 }
 

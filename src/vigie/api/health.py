@@ -5,15 +5,24 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from vigie.api.schemas import HealthAnswer
+
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=HealthAnswer)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", response_model=None)
+@router.get(
+    "/readyz",
+    response_model=None,
+    responses={
+        200: {"model": HealthAnswer, "description": "ready to take events"},
+        503: {"model": HealthAnswer, "description": "database, decider or bus not ready"},
+    },
+)
 def readyz(request: Request) -> dict[str, str] | JSONResponse:
     try:
         with request.app.state.store.read() as unit:

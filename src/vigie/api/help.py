@@ -54,7 +54,14 @@ def choose(lang: str | None, country: str | None, accept: str | None) -> tuple[s
     return pick_lang(lang), cat.resolve_country(country)
 
 
-@router.get("/help", response_class=HTMLResponse)
+_PAGE_EXAMPLE = '<!doctype html><html lang="fr"><title>Besoin d\'aide ?</title>…</html>'
+
+
+@router.get(
+    "/help",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {"example": _PAGE_EXAMPLE}}}},
+)
 def help_page(
     request: Request, lang: str | None = None, country: str | None = None
 ) -> HTMLResponse:

@@ -12,9 +12,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+# The client library (clients/python) is its own package; installed here so `make test` tests it.
+$(STAMP): $(BIN)/python pyproject.toml clients/python/pyproject.toml
 	$(MAKE) --no-print-directory system-deps
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev]" -e clients/python
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -34,7 +35,7 @@ run: install
 	$(BIN)/vigie serve --host 127.0.0.1 --port 8000
 
 test: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests clients
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/pytest
@@ -48,8 +49,8 @@ eval: install
 	$(BIN)/python -m vigie.training.evaluate --split $(or $(SPLIT),test)
 
 lint:
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests clients
+	$(BIN)/ruff format --check src tests clients
 
 typecheck:
 	$(BIN)/mypy

@@ -14,7 +14,7 @@ lock: $(BIN)/python
 
 install-locked: $(BIN)/python
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e . -e clients/python
 
 audit: install
 	$(BIN)/pip-audit -r $(LOCK) --disable-pip --progress-spinner off

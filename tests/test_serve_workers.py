@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _vigie(*args: str, env: dict[str, str]) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "vigie.cli", *args], env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+from served import served
 
 
 def _post(port: int, key: str, body: dict) -> dict:
@@ -39,42 +20,9 @@ def _post(port: int, key: str, body: dict) -> dict:
         return dict(json.load(answer))
 
 
-@contextlib.contextmanager
-def _served(
-    tmp_path: Path, *serve_args: str, ready: str = "/healthz", wait_s: float = 60
-) -> Iterator[tuple[subprocess.Popen[bytes], int, str]]:
-    """``vigie serve`` on a fresh SQLite file, once ``ready`` answers; stopped by SIGINT."""
-    env = {
-        **os.environ,
-        "VIGIE_DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
-        "VIGIE_CONFIG": str(tmp_path / "absent.toml"),
-        "VIGIE_LOG_LEVEL": "warning",
-    }
-    _vigie("db", "upgrade", env=env)
-    key = _vigie("platform", "add", "served", env=env).strip().splitlines()[-1]
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "vigie.cli", "serve", "--port", str(port), *serve_args],
-        env=env,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.time() + wait_s
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}{ready}", timeout=2)
-                break
-            except OSError:
-                assert time.time() < deadline and server.poll() is None, "serve not ready"
-                time.sleep(0.3)
-        yield server, port, key
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(30)
-
-
 def test_two_workers_answer_and_write_to_one_database(tmp_path: Path) -> None:
-    with _served(tmp_path, "--workers", "2") as (_, port, key):
+    with served(tmp_path, "--workers", "2") as server:
+        port, key = server.port, server.key
         ids = set()
         for n in range(40):  # new connections: both workers get some
             event = {"type": "account", "id": f"acc-{n}", "account": f"u{n}", "age": 30}
@@ -102,8 +50,10 @@ def _command(pid: int) -> str:
 
 def test_one_worker_decides_in_its_decider_process_and_stops_it(tmp_path: Path) -> None:
     # /readyz answers 503 "starting" until the decider has loaded.
-    with _served(tmp_path, ready="/readyz", wait_s=180) as (server, port, key):
-        deciders = [c for c in _children(server.pid) if "vigie.api.decider" in _command(c)]
+    with served(tmp_path, ready="/readyz", wait_s=180) as server:
+        port, key = server.port, server.key
+        pid = server.process.pid
+        deciders = [c for c in _children(pid) if "vigie.api.decider" in _command(c)]
         assert len(deciders) == 1
         for n in range(5):  # the first caches the key; the others take the lane
             event = {"type": "account", "id": f"acc-{n}", "account": f"u{n}", "age": 30}

@@ -73,6 +73,35 @@ def wait_ready(url: str, alive: subprocess.Popen[bytes], wait_s: float) -> None:
             time.sleep(0.3)
 
 
+def add_platform(env: dict[str, str], name: str, *args: str) -> tuple[str, str | None]:
+    """A new platform: (its API key, its webhook secret when ``--webhook`` is given)."""
+    lines = vigie("platform", "add", name, *args, env=env).strip().splitlines()
+    secrets = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("webhook-secret:")]
+    return lines[-1], secrets[0] if secrets else None
+
+
+@contextlib.contextmanager
+def serving(
+    env: dict[str, str],
+    key: str,
+    *serve_args: str,
+    port: int | None = None,
+    webhook_secret: str | None = None,
+    ready: str = "/healthz",
+    wait_s: float = 60,
+) -> Iterator[Served]:
+    """``vigie serve`` on an upgraded database, once ``ready`` answers; SIGINT after."""
+    port = port or free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vigie.cli", "serve", "--port", str(port), *serve_args], env=env
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}{ready}", server, wait_s)
+        yield Served(server, port, key, env, webhook_secret)
+    finally:
+        stop(server)
+
+
 @contextlib.contextmanager
 def served(
     tmp_path: Path,
@@ -81,24 +110,13 @@ def served(
     wait_s: float = 60,
     env: dict[str, str] | None = None,
     platform_args: tuple[str, ...] = (),
-    port: int | None = None,
 ) -> Iterator[Served]:
-    """``vigie serve`` with one platform (``served``), once ``ready`` answers; SIGINT after."""
+    """``vigie serve`` with one platform (``served``) on a fresh database."""
     env = env or serve_env(tmp_path)
     vigie("db", "upgrade", env=env)
-    lines = vigie("platform", "add", "served", *platform_args, env=env).strip().splitlines()
-    secrets = [
-        line.split(":", 1)[1].strip() for line in lines if line.startswith("webhook-secret:")
-    ]
-    port = port or free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "vigie.cli", "serve", "--port", str(port), *serve_args], env=env
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}{ready}", server, wait_s)
-        yield Served(server, port, lines[-1], env, secrets[0] if secrets else None)
-    finally:
-        stop(server)
+    key, secret = add_platform(env, "served", *platform_args)
+    with serving(env, key, *serve_args, webhook_secret=secret, ready=ready, wait_s=wait_s) as s:
+        yield s
 
 
 def stop(server: subprocess.Popen[bytes]) -> None:

@@ -58,6 +58,30 @@ class RetentionSettings(BaseModel):
     legal_hold_days: int = 365
 
 
+class MatrixSettings(BaseModel):
+    """One Synapse homeserver protected through synapse-http-antispam (docs/integrations/matrix.md).
+
+    Keyed by Vigie platform name in ``[matrix.<platform>]``: the homeserver's spam checks
+    authenticate with that platform's API key.
+    """
+
+    homeserver_url: str = Field(description="where Vigie reaches the homeserver's APIs")
+    admin_token: str = Field(description="access token of a homeserver admin account")
+    notices_user: str | None = Field(
+        None, description="the server-notices account (its messages are not checked)"
+    )
+    adult_age: int = Field(18, ge=1, description="accounts this old or older are adults")
+    refuse_invites: bool = Field(
+        True,
+        description="refuse an adult with an open case (or restricted) inviting a minor, "
+        "and a minor joining a room where such an adult is",
+    )
+    hold_reason: str = "This message is held for review by this server's child-safety team."
+    block_reason: str = "This message was not delivered: it breaks this server's safety rules."
+    invite_reason: str = "This invitation was refused by this server's child-safety rules."
+    members_cache_s: float = Field(5.0, ge=0, description="how long a room's members are kept")
+
+
 class Settings(BaseModel):
     database_url: str = "sqlite:///./var/vigie.db"
     bus_url: str | None = None
@@ -73,6 +97,9 @@ class Settings(BaseModel):
     media: MediaSettings = Field(default_factory=MediaSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    matrix: dict[str, MatrixSettings] = Field(
+        default_factory=dict, description="Matrix homeservers, by Vigie platform name"
+    )
 
 
 def _toml_values(path: Path | None) -> dict[str, Any]:

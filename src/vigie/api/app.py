@@ -120,8 +120,12 @@ def create_app(
     for module in (events, media, cases, health, metrics, help):
         app.include_router(module.router)
     from vigie.console import routes as console_routes
+    from vigie.matrix import actions as matrix_actions
+    from vigie.matrix import routes as matrix_routes
 
     app.include_router(console_routes.router)
+    app.include_router(matrix_actions.router)  # before the callbacks' catch-all
+    app.include_router(matrix_routes.router)
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.api.max_body_bytes,

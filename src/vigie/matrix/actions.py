@@ -58,9 +58,9 @@ async def apply_action(
     ):
         raise HTTPException(401, "invalid or expired Vigie-Signature")
     payload = json.loads(raw)
-    hs = homeserver(request.app, platform)
     if payload.get("by") != OFFICER:  # Vigie's own decisions were enforced at the check
         return {"id": str(payload.get("id")), "applied": []}
+    hs = homeserver(request.app, platform)
     try:
         done = await apply(hs, str(payload.get("action")), payload.get("subject"))
     except HomeserverError as exc:

@@ -126,7 +126,7 @@ def action_body() -> dict[str, Any]:
                 "in": "header",
                 "required": True,
                 "schema": {"type": "string"},
-                "example": "t=1764662400,v1=5f1c…",
+                "example": "t=1764662400,v1=" + "5f1c" * 16,
             }
         ],
     }

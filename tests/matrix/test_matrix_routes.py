@@ -7,9 +7,9 @@ import json
 
 from fastapi.testclient import TestClient
 
+from vigie.api.matrix import mapping
+from vigie.api.matrix.routes import notice_text
 from vigie.domain.webhooks import sign
-from vigie.matrix import mapping
-from vigie.matrix.routes import notice_text
 
 
 def test_ping_answers_the_module_s_id(client: TestClient, auth: dict[str, str]) -> None:

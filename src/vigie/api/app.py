@@ -119,9 +119,9 @@ def create_app(
     openapi.install(app)
     for module in (events, media, cases, health, metrics, help):
         app.include_router(module.router)
+    from vigie.api.matrix import actions as matrix_actions
+    from vigie.api.matrix import routes as matrix_routes
     from vigie.console import routes as console_routes
-    from vigie.matrix import actions as matrix_actions
-    from vigie.matrix import routes as matrix_routes
 
     app.include_router(console_routes.router)
     app.include_router(matrix_actions.router)  # before the callbacks' catch-all

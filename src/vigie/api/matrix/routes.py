@@ -18,11 +18,9 @@ from fastapi.responses import JSONResponse
 
 from vigie.api.auth import PlatformDep
 from vigie.api.events import decide
-from vigie.detect.media.hashing import HashingError, hash_media
-from vigie.domain import Platform
-from vigie.matrix import mapping
-from vigie.matrix.homeserver import Homeserver, HomeserverError
-from vigie.matrix.schemas import (
+from vigie.api.matrix import mapping
+from vigie.api.matrix.homeserver import Homeserver, HomeserverError
+from vigie.api.matrix.schemas import (
     ANSWERS,
     Allowed,
     InviteCheck,
@@ -31,7 +29,9 @@ from vigie.matrix.schemas import (
     PingAnswer,
     SpamCheck,
 )
-from vigie.matrix.standing import standings
+from vigie.api.matrix.standing import standings
+from vigie.detect.media.hashing import HashingError, hash_media
+from vigie.domain import Platform
 from vigie.settings import MatrixSettings
 
 log = logging.getLogger(__name__)

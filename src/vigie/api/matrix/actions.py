@@ -21,11 +21,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 
+from vigie.api.matrix.homeserver import Homeserver, HomeserverError
+from vigie.api.matrix.routes import homeserver
+from vigie.api.matrix.schemas import ActionAnswer, action_body
 from vigie.api.schemas import ErrorAnswer
 from vigie.domain.webhooks import SIGNATURE_HEADER, verify_signature
-from vigie.matrix.homeserver import Homeserver, HomeserverError
-from vigie.matrix.routes import homeserver
-from vigie.matrix.schemas import ActionAnswer, action_body
 
 log = logging.getLogger(__name__)
 # Set on the webhooks of the console's decisions (store/console_queries.py).

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from vigie.reports.transparency import FILES, Period, write_transparency
+from vigie.store.console_tables import CaseActionRow
 from vigie.store.reports_tables import ComplaintRow, ReportSubmissionRow
 from vigie.store.tables import AuditRow, DecisionRow
 
@@ -95,3 +96,31 @@ def test_one_platform(session: Session, make_case, tmp_path: Path) -> None:  # t
     write_transparency(session, period, tmp_path / "demo")
     summary = {r["metric"]: r["value"] for r in _read(tmp_path / "demo" / "summary.csv")}
     assert summary["restrictions_total"] == "4"
+
+
+def test_officers_restrictions_are_counted(session: Session, make_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A suspension decided in the console is a restriction: one after the child's report is
+    notice-driven, one on an account nobody reported is own initiative."""
+    _setup(session, make_case)
+    for subject, minutes in (("p-adult", 50), ("p-unreported", 55)):
+        session.add(
+            CaseActionRow(
+                case_id="case-1",
+                platform_id="demo",
+                subject=subject,
+                kind="suspend",
+                rule="grooming-minor",
+                reason="",
+                actor="mod@x",
+                at=T0 + timedelta(minutes=minutes),
+            )
+        )
+    session.commit()
+    write_transparency(session, Period.from_dates(date(2026, 11, 1), date(2026, 11, 30)), tmp_path)
+    summary = {r["metric"]: r["value"] for r in _read(tmp_path / "summary.csv")}
+    assert summary["restrictions_total"] == "6" and summary["restrictions_by_officers"] == "2"
+    own = _read(tmp_path / "own_initiative.csv")
+    officers = [r for r in own if r["actions"] == "officer"]
+    assert [(r["restriction"], r["detection"], r["count"]) for r in officers] == [
+        ("suspend", "automated", "1")
+    ]

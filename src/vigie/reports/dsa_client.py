@@ -171,10 +171,11 @@ def _unstated_actions(session: Session) -> list[CaseActionRow]:
         .order_by(CaseActionRow.id)
     )
     have = set(session.scalars(select(DsaStatementRow.puid)))
-    return [a for a in session.scalars(stmt) if _console_puid(a) not in have]
+    return [a for a in session.scalars(stmt) if console_puid(a) not in have]
 
 
-def _console_puid(action: CaseActionRow) -> str:
+def console_puid(action: CaseActionRow) -> str:
+    """The PUID of an officer's restriction: ``vigie-<platform>-console-<action id>``."""
     return make_puid(action.platform_id, f"console-{action.id}")
 
 
@@ -235,7 +236,7 @@ def _console(
         )
     ).first()
     payload = build_statement(
-        puid=_console_puid(action),
+        puid=console_puid(action),
         decision=action.kind,
         actions=[],
         categories=categories or ["user_report"],

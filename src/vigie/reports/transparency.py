@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session
 
 from vigie.reports.audit import append_audit
 from vigie.reports.dsa import CATEGORY_MINORS, keywords_for
+from vigie.reports.dsa_client import CONSOLE_RESTRICTIONS, console_puid
+from vigie.store.console_tables import CaseActionRow
 from vigie.store.reports_tables import ComplaintRow, DsaStatementRow, ReportSubmissionRow
 from vigie.store.tables import AuditRow, CaseRow, DecisionRow, MessageRow, SignalRow, UserReportRow
 
@@ -62,9 +64,21 @@ class Period:
         return stmt if self.platform_id is None else stmt.where(column == self.platform_id)
 
 
+@dataclass(slots=True, frozen=True)
+class _Officer:
+    """A restriction an officer decided in the console (suspension, contact restriction)."""
+
+    kind: str
+    keyword: str
+    ground: str
+    automated_detection: bool
+    from_notice: bool
+
+
 @dataclass(slots=True)
 class _Data:
     decisions: list[DecisionRow] = field(default_factory=list)
+    officers: list[_Officer] = field(default_factory=list)
     signals: dict[tuple[str, str], list[SignalRow]] = field(default_factory=dict)
     reports: list[UserReportRow] = field(default_factory=list)
     complaints: list[ComplaintRow] = field(default_factory=list)
@@ -114,7 +128,43 @@ def _load(session: Session, p: Period) -> _Data:
             )
         )
     )
+    d.officers = _officers(session, p)
     return d
+
+
+def _officers(session: Session, p: Period) -> list[_Officer]:
+    """The console's restrictions in the period: they are restrictions as much as Vigie's own
+    (their statements of reasons say the ground; a user report before them makes a notice)."""
+    stmt = p.scope(select(CaseActionRow), CaseActionRow.platform_id).where(
+        CaseActionRow.kind.in_(list(CONSOLE_RESTRICTIONS)),
+        CaseActionRow.at >= p.start,
+        CaseActionRow.at < p.end,
+    )
+    out = []
+    for action in session.scalars(stmt):
+        signals = list(
+            session.scalars(select(SignalRow).where(SignalRow.case_id == action.case_id))
+        )
+        statement = session.get(DsaStatementRow, console_puid(action))
+        reported = session.scalar(
+            select(func.count())
+            .select_from(UserReportRow)
+            .where(
+                UserReportRow.platform_id == action.platform_id,
+                UserReportRow.subject == action.subject,
+                UserReportRow.at <= action.at,
+            )
+        )
+        out.append(
+            _Officer(
+                action.kind,
+                ";".join(keywords_for({s.category for s in signals})) or "KEYWORD_OTHER",
+                str(statement.payload.get("decision_ground")) if statement else DEFAULT_GROUND,
+                any(s.category != "user_report" for s in signals),
+                bool(reported),
+            )
+        )
+    return out
 
 
 def _signals_of(d: _Data, dec: DecisionRow) -> list[SignalRow]:
@@ -192,6 +242,10 @@ def _own_initiative(session: Session, d: _Data, out: Path) -> None:
         detection = "automated" if _automated(d, dec) else "manual"
         ground = grounds.get(dec.id, DEFAULT_GROUND)
         counts[(keyword, dec.kind, ground, detection, ";".join(sorted(dec.actions or [])))] += 1
+    for o in d.officers:
+        if not o.from_notice:
+            detection = "automated" if o.automated_detection else "manual"
+            counts[(o.keyword, o.kind, o.ground, detection, "officer")] += 1
     rows = [
         [CATEGORY_MINORS, k, kind, ground, det, acts, n]
         for (k, kind, ground, det, acts), n in sorted(counts.items())
@@ -353,9 +407,14 @@ def _summary(session: Session, d: _Data, p: Period, out: Path, notice_times: lis
         ["platform", p.platform_id or "all"],
         ["orders_received_art_9_10", "not recorded by Vigie"],
         ["notices_received_art_16", len(d.reports)],
-        ["restrictions_total", len(restrictive)],
-        ["restrictions_own_initiative", len(own)],
-        ["restrictions_automated_detection", sum(1 for x in restrictive if _automated(d, x))],
+        ["restrictions_total", len(restrictive) + len(d.officers)],
+        ["restrictions_own_initiative", len(own) + sum(not o.from_notice for o in d.officers)],
+        [
+            "restrictions_automated_detection",
+            sum(1 for x in restrictive if _automated(d, x))
+            + sum(o.automated_detection for o in d.officers),
+        ],
+        ["restrictions_by_officers", len(d.officers)],
         ["median_seconds_to_action_notices", _median_seconds(notice_times)],
         ["median_seconds_to_action_own_initiative", _median_seconds(own_times)],
         ["complaints_received_art_20", len(d.complaints)],

@@ -174,7 +174,7 @@ def test_four_eyes_report_approval(open_as: Any, server: str) -> None:
     approver.wait_for_url("**/console/reports")
     assert approver.locator("tr[data-report]").count() == 0
     approver.goto(f"{server}/console/cases/case-hash")
-    assert "report approved by ref2@vigie.test" in approver.inner_text("#actions-h + ul")
+    assert "report approved (by ref2@vigie.test)" in approver.inner_text("#actions-h + ul")
 
 
 def test_roles_and_the_reveal_in_the_audit_log(open_as: Any, server: str) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import statistics
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
@@ -16,6 +19,7 @@ from vigie.console import queues
 from vigie.console.i18n import LANGS
 from vigie.console.web import (
     HERE,
+    LANG_COOKIE,
     SECURITY_HEADERS,
     Me,
     audit,
@@ -27,6 +31,7 @@ from vigie.console.web import (
     see_other,
 )
 from vigie.reports.audit import verify_chain
+from vigie.store.tables import AuditRow
 
 router = APIRouter(include_in_schema=False)
 STATIC = HERE / "static"
@@ -42,6 +47,37 @@ def static(name: str) -> Response:
         media_type=STATIC_FILES[name],
         headers={"Cache-Control": "public, max-age=3600"},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit row as people read it: the actor without its ``console:`` prefix, the target
+    split into its kind and id (so cases link), the details as decoded text, not JSON."""
+
+    row: AuditRow
+    actor: str
+    kind: str
+    target: str
+    details: list[tuple[str, str]]
+
+    @classmethod
+    def of(cls, row: AuditRow) -> AuditEntry:
+        actor = row.actor.removeprefix("console:")
+        kind, sep, target = row.target.partition(":")
+        if not sep or " " in kind:
+            kind, target = "", row.target
+        return cls(row, actor, kind, target, _details(row.details))
+
+
+def _details(details: dict[str, Any] | None) -> list[tuple[str, str]]:
+    out = []
+    for key, value in sorted((details or {}).items()):
+        if isinstance(value, dict | list):
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+        else:
+            text = "" if value is None else str(value)
+        out.append((str(key), text))
+    return out
 
 
 @router.get("/console/audit")
@@ -63,7 +99,7 @@ def audit_page(request: Request, me: Me) -> Response:
         request,
         "audit.html",
         me,
-        rows=rows,
+        entries=[AuditEntry.of(r) for r in rows],
         verified=bool(params.get("verify")),
         broken=broken,
         actor=params.get("actor", ""),
@@ -130,6 +166,10 @@ def _percentile(values: list[float], pct: float) -> float | None:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
+def _seconds(value: float | None) -> timedelta | None:
+    return None if value is None else timedelta(seconds=value)
+
+
 @router.get("/console/dashboard")
 def dashboard(request: Request, me: Me) -> Response:
     if not me.can("dashboard.view"):
@@ -152,8 +192,8 @@ def dashboard(request: Request, me: Me) -> Response:
         "dashboard.html",
         me,
         backlog=[(qu, len(built[qu.key])) for qu in queues.QUEUES],
-        median=statistics.median(delays) if delays else None,
-        p95=_percentile(delays, 95),
+        median=_seconds(statistics.median(delays) if delays else None),
+        p95=_seconds(_percentile(delays, 95)),
         decided_cases=len(delays),
         by_category=by_category.most_common(),
         by_day=sorted(by_day.items()),
@@ -165,22 +205,46 @@ def dashboard(request: Request, me: Me) -> Response:
         appeals=appeals,
         decisions=decided,
         dead_letters=dead_letters,
-        human=lambda sec: queues.human(timedelta(seconds=sec)),
     )
+
+
+@router.get("/console/lang")
+def lang_cookie(request: Request) -> Response:
+    """The language switch before logging in: a cookie (no account to save it on yet)."""
+    return _with_lang(request.query_params.get("lang", ""), request.query_params.get("next"))
+
+
+@router.post("/console/lang")
+async def switch_lang(request: Request, me: Me) -> Response:
+    """The header's switch: saved on the account, so it follows the officer everywhere."""
+    form = await checked_form(request, me)
+    lang = form.get("lang", "")
+    if lang in LANGS:
+        with db(request) as s:
+            user = q.user_by_id(s, me.id)
+            if user is not None:
+                user.lang = lang
+    return _with_lang(lang, form.get("next"))
+
+
+def _with_lang(lang: str, next_url: str | None) -> Response:
+    local = bool(next_url) and str(next_url).startswith("/console") and "//" not in str(next_url)
+    response = see_other(str(next_url) if local else "/console")
+    if lang in LANGS:
+        response.set_cookie(LANG_COOKIE, lang, samesite="strict", path="/", max_age=365 * 86400)
+    return response
 
 
 @router.get("/console/settings")
 def settings_page(request: Request, me: Me) -> Response:
-    return render(
-        request, "settings.html", me, langs=LANGS, saved=request.query_params.get("saved") == "1"
-    )
+    return render(request, "settings.html", me, saved=request.query_params.get("saved") == "1")
 
 
 @router.post("/console/settings")
 async def save_settings(request: Request, me: Me) -> Response:
     form = await checked_form(request, me)
     minutes = form.get("break_minutes", "50")
-    lang = form.get("lang", "en")
+    lang = form.get("lang", "")
     with db(request) as s:
         user = q.user_by_id(s, me.id)
         if user is not None:
@@ -191,6 +255,6 @@ async def save_settings(request: Request, me: Me) -> Response:
                 greyscale="greyscale" in form,
                 mute="mute" in form,
                 break_minutes=max(0, min(480, int(minutes))) if minutes.isdigit() else 50,
-                lang=lang if lang in LANGS else "en",
+                lang=lang if lang in LANGS else "",
             )
     return see_other("/console/settings?saved=1")

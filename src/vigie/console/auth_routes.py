@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from vigie.console import queries as q
 from vigie.console import security
+from vigie.console.i18n import N_
 from vigie.console.web import (
     Me,
     audit,
@@ -45,7 +46,7 @@ def login_form(request: Request) -> Response:
 async def login(request: Request) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     if not security.same(form.get("csrf"), request.cookies.get(security.LOGIN_CSRF_COOKIE)):
-        return _login_page(request, "The form expired; please try again.", 403)
+        return _login_page(request, N_("The form expired; please try again."), 403)
     email, password = form.get("email", "").strip().lower()[:320], form.get("password", "")
     at = now()
     with db(request) as s:
@@ -61,9 +62,9 @@ async def login(request: Request) -> Response:
             action = "console.login_locked" if locked or newly_locked else "console.login_failed"
             audit(s, f"console:{email}", action, f"user:{email}")
             message = (
-                "Too many failed attempts: this account is locked for a while."
+                N_("Too many failed attempts: this account is locked for a while.")
                 if locked or newly_locked
-                else "Wrong e-mail or password."
+                else N_("Wrong e-mail or password.")
             )
             return _login_page(request, message, 401)
         q.record_login_success(s, user)

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 
 from vigie.console import queries as q
 from vigie.console import queues
+from vigie.console.i18n import N_
 from vigie.console.web import (
     Me,
     audit,
@@ -62,10 +63,11 @@ def segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
     return out
 
 
-def _account_age(created: str | None, at: datetime) -> str:
+def _account_age(created: str | None, at: datetime) -> int | None:
+    """The account's age in days (the template says it in the page's language)."""
     if not created:
-        return "unknown"
-    return f"{max(0, (at - parse_time(created)).days)} days"
+        return None
+    return max(0, (at - parse_time(created)).days)
 
 
 def _revealed(request: Request, me: Me, case_id: str) -> set[int]:
@@ -140,7 +142,6 @@ def case_page(request: Request, case_id: str, me: Me) -> Response:
         decisions=DECISIONS,
         authorities=AUTHORITIES,
         overdue=queues.overdue(queue_case, at),
-        human=queues.human,
         account_age=lambda c: _account_age(c, at),
         taken=request.query_params.get("taken") == "1",
         error=request.query_params.get("error"),
@@ -183,17 +184,17 @@ async def add_note(request: Request, case_id: str, me: Me) -> Response:
 def _decision_error(me: Me, case: Any, form: dict[str, str], rules: set[str]) -> str | None:
     kind = form.get("kind", "")
     if kind not in DECISIONS:
-        return "unknown decision"
+        return N_("unknown decision")
     if case.status in ("escalated", "report_pending") and not me.can("case.escalated"):
-        return "only a référent decides escalated cases"
+        return N_("only a référent decides escalated cases")
     if case.assignee != me.email:
-        return "claim the case before deciding"
+        return N_("claim the case before deciding")
     if form.get("rule", "") not in rules:
-        return "cite the policy rule the decision applies"
+        return N_("cite the policy rule the decision applies")
     if kind == "dismiss" and not form.get("reason", "").strip():
-        return "a dismissal needs a reason"
+        return N_("a dismissal needs a reason")
     if kind == "prepare_report" and form.get("authority") not in AUTHORITIES:
-        return "choose the authority"
+        return N_("choose the authority")
     return None
 
 

@@ -66,6 +66,7 @@ def create_user(
         active=True,
         failed_logins=0,
         created_at=now,
+        lang="",  # no choice yet: pages follow the browser's language until one is saved
     )
     session.add(row)
     session.flush()

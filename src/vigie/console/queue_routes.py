@@ -49,8 +49,8 @@ def queue_page(request: Request, me: Me) -> Response:
         chosen=by_key[chosen],
         page=PAGE,
         rows=rows,
-        human=queues.human,
         sla=queues.SLA,
+        decided=request.query_params.get("decided"),
     )
 
 

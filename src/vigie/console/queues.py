@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from vigie.console.i18n import N_, Translator
 from vigie.console.queries import QueueCase
 
 URGENT_CATEGORIES = frozenset({"known_imagery", "sextortion_threat", "payment_demand"})
@@ -23,7 +24,7 @@ SLA = {1: timedelta(hours=1), 2: timedelta(hours=4), 3: timedelta(hours=24), 4: 
 @dataclass(frozen=True, slots=True)
 class Queue:
     key: str
-    title: str
+    title: str  # English msgids: pages show them through the catalogue
     why: str
     matches: Callable[[QueueCase], bool]
 
@@ -31,29 +32,34 @@ class Queue:
 QUEUES: tuple[Queue, ...] = (
     Queue(
         "reports",
-        "Reports awaiting approval",
-        "prepared reports to an authority: a second référent must approve (four eyes)",
+        N_("Reports awaiting approval"),
+        N_("prepared reports to an authority: a second référent must approve them"),
         lambda c: c.status == "report_pending",
     ),
     Queue(
         "escalated",
-        "Escalated to a référent",
-        "cases a moderator escalated",
+        N_("Escalated to a référent"),
+        N_("cases a moderator escalated to a référent"),
         lambda c: c.status == "escalated",
     ),
     Queue(
         "urgent",
-        "Hash matches and sextortion",
-        "known imagery, threats and payment demands: the most harm, the fastest",
+        N_("Hash matches and sextortion"),
+        N_("known imagery, threats and payment demands: the most harm, the fastest"),
         lambda c: bool(URGENT_CATEGORIES & set(c.categories)),
     ),
     Queue(
         "user_reports",
-        "User reports",
-        "reported by a user, no detector signal yet",
+        N_("User reports"),
+        N_("reported by a user, no detector signal yet"),
         lambda c: set(c.categories) <= {"user_report"},
     ),
-    Queue("grooming", "Grooming indicators", "conversations with risk indicators", lambda c: True),
+    Queue(
+        "grooming",
+        N_("Grooming indicators"),
+        N_("conversations with risk indicators"),
+        lambda c: True,
+    ),
 )
 QUEUE_KEYS = tuple(q.key for q in QUEUES)
 
@@ -92,10 +98,12 @@ def overdue(case: QueueCase | None, now: datetime) -> timedelta | None:
     return late if late > timedelta(0) else None
 
 
-def human(delta: timedelta) -> str:
+def human(delta: timedelta, tr: Translator | None = None) -> str:
+    """A delay as officers say it ("45 min", "3 h 05", "2 days"), in the page's language."""
+    tr = tr or Translator("en")
     minutes = int(delta.total_seconds() // 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return tr.t("%(n)s min", n=minutes)
     if minutes < 48 * 60:
-        return f"{minutes // 60} h {minutes % 60:02d}"
-    return f"{minutes // 1440} d"
+        return tr.t("%(h)s h %(m)s", h=minutes // 60, m=str(minutes % 60).zfill(2))
+    return tr.tn("%(n)s day", "%(n)s days", minutes // 1440)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from vigie.console import queries as q
+from vigie.console.i18n import N_
 from vigie.console.web import (
     Me,
     audit,
@@ -18,6 +21,11 @@ from vigie.console.web import (
 )
 
 router = APIRouter(include_in_schema=False)
+
+
+def _error(page: str, message: str) -> str:
+    """The page with an English message the template translates."""
+    return f"{page}?error={quote(message)}"
 
 
 @router.get("/console/reports")
@@ -46,7 +54,7 @@ async def review(request: Request, action_id: int, me: Me) -> Response:
     with db(request) as s:
         action = q.get_action(s, action_id)
         if action is None or action.report_status != "pending":
-            return see_other("/console/reports?error=not+pending")
+            return see_other(_error("/console/reports", N_("This report is no longer pending.")))
         if action.actor == me.email:
             # Four eyes: the author of a report can never be its approver.
             audit(
@@ -56,11 +64,18 @@ async def review(request: Request, action_id: int, me: Me) -> Response:
                 f"case:{action.case_id}",
                 {"action_id": action_id},
             )
-            return see_other("/console/reports?error=four+eyes%3A+you+prepared+this+report")
+            return see_other(
+                _error(
+                    "/console/reports",
+                    N_("You prepared this report: another référent approves it."),
+                )
+            )
         if not q.review_report(
             s, action, reviewer=me.email, role=me.role, approve=approve, now=now()
         ):
-            return see_other("/console/reports?error=already+reviewed")
+            return see_other(
+                _error("/console/reports", N_("Someone already reviewed this report."))
+            )
         if not approve:  # approvals are audited by record_approval ("report.approve")
             audit(
                 s,
@@ -100,7 +115,12 @@ async def record_appeal(request: Request, case_id: str, me: Me) -> Response:
     with db(request) as s:
         action = q.get_action(s, int(action_id)) if action_id.isdigit() else None
         if action is None or action.case_id != case_id or not statement:
-            return see_other(f"/console/cases/{case_id}?error=appeal+needs+a+decision+and+text")
+            return see_other(
+                _error(
+                    f"/console/cases/{case_id}",
+                    N_("An appeal needs a decision and what the user says."),
+                )
+            )
         appeal = q.record_appeal(s, action, statement, me.email, now())
         audit(
             s,
@@ -122,9 +142,14 @@ async def decide_appeal(request: Request, appeal_id: int, me: Me) -> Response:
         appeal = q.get_appeal(s, appeal_id)
         action = q.get_action(s, appeal.action_id) if appeal else None
         if appeal is None or action is None or appeal.outcome is not None:
-            return see_other("/console/appeals?error=not+open")
+            return see_other(_error("/console/appeals", N_("This appeal is no longer open.")))
         if action.actor == me.email:
-            return see_other("/console/appeals?error=an+appeal+goes+to+someone+else")
+            return see_other(
+                _error(
+                    "/console/appeals",
+                    N_("An appeal goes to someone other than the officer who decided."),
+                )
+            )
         overturn = form.get("outcome") == "overturned"
         q.decide_appeal(
             s,

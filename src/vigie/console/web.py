@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from vigie.console import queries as q
 from vigie.console import security
-from vigie.console.i18n import translate
+from vigie.console.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, Translator, negotiate
+from vigie.console.queues import human
 from vigie.reports.audit import append_audit
 
 HERE = Path(__file__).parent
@@ -47,7 +48,8 @@ class Officer:
     greyscale: bool
     mute: bool
     break_minutes: int
-    lang: str
+    lang: str  # the language pages are in: the saved choice, else the browser's
+    saved_lang: str  # "" while the officer has not chosen (the browser's language is used)
 
     def can(self, permission: str) -> bool:
         return security.can(self.role, permission)
@@ -74,6 +76,17 @@ def login_redirect() -> HTTPException:
     )
 
 
+LANG_COOKIE = "vigie_lang"
+
+
+def browser_lang(request: Request) -> str:
+    """Before a saved choice: the switch's cookie, else ``Accept-Language``, else English."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    if chosen in LANGS:
+        return str(chosen)
+    return negotiate(request.headers.get("accept-language")) or DEFAULT_LANG
+
+
 def current_officer(request: Request) -> Officer:
     """FastAPI dependency: the officer behind the session cookie, or a redirect to log in."""
     token = security.unsign(secret(request), request.cookies.get(security.COOKIE))
@@ -96,7 +109,8 @@ def current_officer(request: Request) -> Officer:
             user.greyscale,
             user.mute,
             user.break_minutes,
-            user.lang or "en",
+            user.lang if user.lang in LANGS else browser_lang(request),
+            user.lang if user.lang in LANGS else "",
         )
 
 
@@ -116,7 +130,8 @@ async def checked_form(request: Request, officer: Officer) -> dict[str, str]:
 def render(
     request: Request, name: str, officer: Officer | None, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    lang = officer.lang if officer else request.query_params.get("lang", "en")
+    lang = officer.lang if officer else browser_lang(request)
+    tr = Translator(lang)
     since = (now() - officer.session_started).total_seconds() / 60 if officer else 0
     break_due = bool(officer and officer.break_minutes and since >= officer.break_minutes)
     response = templates.TemplateResponse(
@@ -124,8 +139,13 @@ def render(
         name,
         {
             "me": officer,
-            "t": lambda s: translate(lang, s),
+            **tr.functions(),
             "lang": lang,
+            "langs": LANGS,
+            "lang_names": LANG_NAMES,
+            "path": request.url.path,
+            "human": lambda delta: human(delta, tr),
+            "colon": tr.label("typography", "colon"),
             "break_due": break_due,
             **context,
         },

@@ -116,9 +116,9 @@ def test_decision_needs_claim_rule_and_reason(console: ConsoleEnv) -> None:
     resp = _post(mod, path, kind="warn", rule="no-such-rule")
     assert "policy" in resp.headers["location"]  # type: ignore[attr-defined]
     resp = _post(mod, path, kind="restrict_contact", rule="risk_review_minor")
-    assert resp.headers["location"].startswith("/console/queues")  # type: ignore[attr-defined]
-    row = _case(console, case)
-    assert row.status == "actioned" and row.assignee is None
+    assert "done=restrict_contact" in resp.headers["location"]  # type: ignore[attr-defined]
+    row = _case(console, case)  # a measure keeps the case open and claimed: decisions stack
+    assert row.status == "in_review" and row.assignee == "mod@vigie.test"
     assert _audit(console, "case.decision")[0].details["rule"] == "risk_review_minor"
 
 

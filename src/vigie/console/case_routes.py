@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from vigie.console import queries as q
 from vigie.console import queues
@@ -24,18 +25,24 @@ from vigie.console.web import (
 )
 from vigie.reports.authorities import AUTHORITIES  # one list with the exports
 from vigie.reports.case_facts import parse_time
+from vigie.store.tables import CaseRow
 
 router = APIRouter(include_in_schema=False)
 
-# Decision kind → the case status it leads to.
+# Decision kind → the case status it leads to. Measures keep the case open (in review, still
+# claimed) so decisions stack; "dismiss" is the shortcut for closing with no concern.
 DECISIONS: dict[str, str] = {
-    "dismiss": "dismissed",
-    "warn": "actioned",
-    "restrict_contact": "actioned",
-    "suspend": "actioned",
+    "warn": "in_review",
+    "restrict_contact": "in_review",
+    "suspend": "in_review",
     "escalate": "escalated",
     "prepare_report": "report_pending",
+    "dismiss": "dismissed",
 }
+MEASURES = ("warn", "restrict_contact", "suspend")
+# How a case may end: the status it closes with.
+OUTCOMES = ("dismissed", "actioned", "reported")
+CLOSED = frozenset(OUTCOMES)
 REVEAL_WINDOW_S = 15 * 60
 
 
@@ -63,11 +70,12 @@ def segments(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, bool]]:
     return out
 
 
-def _account_age(created: str | None, at: datetime) -> int | None:
+def _account_age(created: str | datetime | None, at: datetime) -> int | None:
     """The account's age in days (the template says it in the page's language)."""
     if not created:
         return None
-    return max(0, (at - parse_time(created)).days)
+    when = parse_time(created) if isinstance(created, str) else created
+    return max(0, (at - when).days)
 
 
 def _revealed(request: Request, me: Me, case_id: str) -> set[int]:
@@ -105,18 +113,13 @@ def case_page(request: Request, case_id: str, me: Me) -> Response:
             f"case:{case_id}",
             platform_id=view.row.platform_id,
         )
+    with db(request) as s:
+        people = q.people_of(s, view.row, view.threads, [p.pseudo_id for p in view.facts.parties])
+        shown_id = _revealed_account(s, request, me, view.row, people)
     at = now()
-    by_message: dict[int, list[q.Highlight]] = {}
-    for h in view.highlights:
-        if h.message_id is not None:
-            by_message.setdefault(h.message_id, []).append(h)
     timeline = [
-        (
-            m,
-            segments(m.text, [h.span for h in by_message.get(m.id, []) if h.span]),
-            by_message.get(m.id, []),
-        )
-        for m in view.facts.messages
+        (t, [(m, segments(m.text, [h.span for h in m.highlights if h.span])) for m in t.messages])
+        for t in view.threads
     ]
     queue_case = q.QueueCase(
         view.row.id,
@@ -137,6 +140,9 @@ def case_page(request: Request, case_id: str, me: Me) -> Response:
         v=view,
         evidence=evidence,
         timeline=timeline,
+        people=people,
+        shown_id=shown_id,
+        message_count=sum(len(t.messages) for t in view.threads),
         revealed=revealed,
         rules=policy_rules(request),
         decisions=DECISIONS,
@@ -144,8 +150,46 @@ def case_page(request: Request, case_id: str, me: Me) -> Response:
         overdue=queues.overdue(queue_case, at),
         account_age=lambda c: _account_age(c, at),
         taken=request.query_params.get("taken") == "1",
+        done=request.query_params.get("done"),
+        outcomes=OUTCOMES,
+        closed=view.row.status in CLOSED,
+        pending_report=any(a.report_status == "pending" for a in view.actions),
         error=request.query_params.get("error"),
     )
+
+
+def _revealed_account(
+    s: Session, request: Request, me: Me, case: CaseRow, people: dict[str, q.Person]
+) -> tuple[str, str | None] | None:
+    """(pseudonym, platform id) when this officer revealed that account in the last minutes,
+    per the audit log (a link alone shows nothing)."""
+    asked = request.query_params.get("account")
+    if not asked or asked not in people or not me.can("account.reveal"):
+        return None
+    rows = q.audit_for_target(s, f"account:{asked}", "account.reveal")
+    at = now()
+    logged = any(
+        r.actor == f"console:{me.email}"
+        and r.details.get("case") == case.id
+        and (at - (q.utc(r.at) or at)).total_seconds() < REVEAL_WINDOW_S
+        for r in rows
+    )
+    return (asked, q.platform_account_id(s, case.platform_id, asked)) if logged else None
+
+
+@router.post("/console/cases/{case_id}/people/{pseudo_id}/reveal")
+async def reveal_account(request: Request, case_id: str, pseudo_id: str, me: Me) -> Response:
+    """Show the platform's own account id: audited first, like a media reveal."""
+    await checked_form(request, me)
+    if not me.can("account.reveal"):
+        return forbidden(request, me, "account.reveal")
+    with db(request) as s:
+        case = q.get_case(s, case_id)
+        if case is None:
+            return render(request, "missing.html", me, status_code=404, what=case_id)
+        audit(s, me, "account.reveal", f"account:{pseudo_id}", {"case": case_id},
+              platform_id=case.platform_id)  # fmt: skip
+    return see_other(f"/console/cases/{case_id}?account={quote(pseudo_id)}#people-h")
 
 
 @router.post("/console/cases/{case_id}/media/{media_id}/reveal")
@@ -181,14 +225,24 @@ async def add_note(request: Request, case_id: str, me: Me) -> Response:
     return see_other(f"/console/cases/{case_id}#notes")
 
 
-def _decision_error(me: Me, case: Any, form: dict[str, str], rules: set[str]) -> str | None:
-    kind = form.get("kind", "")
-    if kind not in DECISIONS:
-        return N_("unknown decision")
+def _claim_error(me: Me, case: Any) -> str | None:
+    """What stops this officer deciding on this case now, if anything."""
+    if case.status in CLOSED:
+        return N_("this case is closed")
     if case.status in ("escalated", "report_pending") and not me.can("case.escalated"):
         return N_("only a référent decides escalated cases")
     if case.assignee != me.email:
         return N_("claim the case before deciding")
+    return None
+
+
+def _decision_error(me: Me, case: Any, form: dict[str, str], rules: set[str]) -> str | None:
+    kind = form.get("kind", "")
+    if kind not in DECISIONS:
+        return N_("unknown decision")
+    error = _claim_error(me, case)
+    if error:
+        return error
     if form.get("rule", "") not in rules:
         return N_("cite the policy rule the decision applies")
     if kind == "dismiss" and not form.get("reason", "").strip():
@@ -209,33 +263,100 @@ async def decide(request: Request, case_id: str, me: Me) -> Response:
         if case is None:
             return render(request, "missing.html", me, status_code=404, what=case_id)
         error = _decision_error(me, case, form, rules)
+        if error is None and form["kind"] == "dismiss" and q.pending_report_of(s, case_id):
+            error = N_("a report awaits approval: the case closes once it is decided")
         if error is None:
             kind = form["kind"]
-            action = q.record_action(
+            _record(
                 s,
+                me,
                 case,
                 kind=kind,
                 rule=form["rule"],
-                reason=form.get("reason", "").strip()[:2000],
-                actor=me.email,
-                now=now(),
+                reason=form.get("reason", ""),
                 new_status=DECISIONS[kind],
                 authority=form.get("authority") or None,
-            )
-            audit(
-                s,
-                me,
-                "case.decision",
-                f"case:{case_id}",
-                {
-                    "kind": kind,
-                    "rule": form["rule"],
-                    "action_id": action.id,
-                    "reason": action.reason,
-                    "authority": action.authority,
-                },
-                platform_id=case.platform_id,
+                keep_claim=kind in MEASURES,
+                outcome="dismissed" if kind == "dismiss" else None,
             )
     if error is not None:
         return see_other(f"/console/cases/{case_id}?error={quote(error)}")
+    if form["kind"] in MEASURES:  # the case stays open and claimed: more may follow
+        return see_other(f"/console/cases/{case_id}?done={form['kind']}#history")
     return see_other("/console/queues?decided=" + case_id)
+
+
+def _record(s: Any, me: Me, case: Any, **fields: Any) -> q.CaseActionRow:
+    """One decision on the case's history, and its audit entry, in the same transaction."""
+    fields["reason"] = str(fields.get("reason") or "").strip()[:2000]
+    action = q.record_action(s, case, actor=me.email, now=now(), **fields)
+    details = {
+        "kind": action.kind,
+        "rule": action.rule,
+        "action_id": action.id,
+        "reason": action.reason,
+        "authority": action.authority,
+    }
+    details.update(
+        {k: v for k, v in (("event", action.event_id), ("outcome", action.outcome)) if v}
+    )
+    audit(s, me, AUDIT_ACTIONS.get(action.kind, "case.decision"), f"case:{case.id}", details,
+          platform_id=case.platform_id)  # fmt: skip
+    return action
+
+
+AUDIT_ACTIONS = {
+    "close": "case.close",
+    "release_held": "case.held_release",
+    "keep_held": "case.held_keep",
+}
+
+
+@router.post("/console/cases/{case_id}/close")
+async def close(request: Request, case_id: str, me: Me) -> Response:
+    """The only way a case ends: an explicit outcome and why, once no report awaits approval."""
+    form = await checked_form(request, me)
+    if not me.can("case.decide"):
+        return forbidden(request, me, "case.decide")
+    outcome, reason = form.get("outcome", ""), form.get("reason", "").strip()
+    with db(request) as s:
+        case = q.get_case(s, case_id)
+        if case is None:
+            return render(request, "missing.html", me, status_code=404, what=case_id)
+        error = _claim_error(me, case)
+        if error is None and outcome not in OUTCOMES:
+            error = N_("choose how the case ends")
+        if error is None and not reason:
+            error = N_("closing a case needs a reason")
+        if error is None and q.pending_report_of(s, case_id):
+            error = N_("a report awaits approval: the case closes once it is decided")
+        if error is None:
+            _record(s, me, case, kind="close", rule=form.get("rule", ""), reason=reason,
+                    new_status=outcome, outcome=outcome)  # fmt: skip
+    if error is not None:
+        return see_other(f"/console/cases/{case_id}?error={quote(error)}#close")
+    return see_other("/console/queues?decided=" + case_id)
+
+
+@router.post("/console/cases/{case_id}/held/{message_id}")
+async def held(request: Request, case_id: str, message_id: int, me: Me) -> Response:
+    """Release a held message (the platform is told by webhook and delivers it) or keep it."""
+    form = await checked_form(request, me)
+    if not me.can("case.decide"):
+        return forbidden(request, me, "case.decide")
+    verdict = form.get("verdict", "")
+    with db(request) as s:
+        case = q.get_case(s, case_id)
+        if case is None:
+            return render(request, "missing.html", me, status_code=404, what=case_id)
+        message = q.held_message(s, case, message_id)
+        error = _claim_error(me, case)
+        if error is None and (message is None or verdict not in ("release", "keep")):
+            error = N_("this message is not held")
+        if error is None and message is not None:
+            _record(s, me, case, kind=f"{verdict}_held", rule=form.get("rule", ""),
+                    reason=form.get("reason", ""), new_status=case.status, keep_claim=True,
+                    event_id=message.event_id)  # fmt: skip
+    if error is not None:
+        return see_other(f"/console/cases/{case_id}?error={quote(error)}")
+    return see_other(f"/console/cases/{case_id}?done={verdict}_held#msg-{message_id}")

@@ -42,7 +42,15 @@ from vigie.store.console_tables import (
 )
 from vigie.store.outbox import enqueue_actions
 from vigie.store.reports_tables import ApprovalRow, ComplaintRow
-from vigie.store.tables import AccountRow, AuditRow, CaseRow, MessageRow, PlatformRow, SignalRow
+from vigie.store.tables import (
+    AccountRow,
+    AuditRow,
+    CaseRow,
+    DecisionRow,
+    MessageRow,
+    PlatformRow,
+    SignalRow,
+)
 
 ACTIVE = ("open", "in_review", "escalated", "report_pending")
 IN_REVIEW = ("open", "in_review", "escalated")
@@ -356,6 +364,29 @@ class Highlight:
 
 
 @dataclass(slots=True)
+class ThreadMessage:
+    """One message of a whole case, with every signal on it (from any of the subject's cases)
+    and whether Vigie held it, and what an officer did with the hold since."""
+
+    id: int
+    conversation_id: str
+    sender: str
+    recipients: list[str]
+    text: str
+    at: datetime
+    event_id: str | None
+    highlights: list[Highlight]
+    held: bool = False
+    hold_outcome: str | None = None  # "release_held" or "keep_held"
+
+
+@dataclass(slots=True)
+class Thread:
+    conversation_id: str
+    messages: list[ThreadMessage]
+
+
+@dataclass(slots=True)
 class CaseView:
     row: CaseRow
     facts: CaseFacts
@@ -366,6 +397,8 @@ class CaseView:
     actions: list[CaseActionRow]
     appeals: list[AppealRow]
     approvals: list[ApprovalRow] = field(default_factory=list)
+    threads: list[Thread] = field(default_factory=list)
+    earlier_actions: list[CaseActionRow] = field(default_factory=list)
 
 
 def get_case(session: Session, case_id: str) -> CaseRow | None:
@@ -379,20 +412,7 @@ def case_view(session: Session, case_id: str) -> CaseView | None:
     signals = session.scalars(
         select(SignalRow).where(SignalRow.case_id == case_id).order_by(SignalRow.at, SignalRow.id)
     )
-    highlights = [
-        Highlight(
-            s.message_id,
-            s.media_id,
-            s.category,
-            s.explanation,
-            s.score,
-            s.detector,
-            (s.span_start, s.span_end)
-            if s.span_start is not None and s.span_end is not None
-            else None,
-        )
-        for s in signals
-    ]
+    highlights = [_highlight(s) for s in signals]
     others = list(
         session.scalars(
             select(CaseRow)
@@ -405,6 +425,7 @@ def case_view(session: Session, case_id: str) -> CaseView | None:
             .limit(50)
         )
     )
+    case_ids = [case_id, *(o.id for o in others)]
     return CaseView(
         row,
         load_case_facts(session, case_id),
@@ -415,7 +436,203 @@ def case_view(session: Session, case_id: str) -> CaseView | None:
         case_actions(session, case_id),
         case_appeals(session, case_id),
         list(session.scalars(select(ApprovalRow).where(ApprovalRow.case_id == case_id))),
+        whole_case_threads(session, row, case_ids),
+        _actions_of(session, case_ids[1:]),
     )
+
+
+# Whole cases ---------------------------------------------------------------------------------
+MAX_THREAD_MESSAGES = 2000
+
+
+def _signals_of(session: Session, row: CaseRow, case_ids: list[str]) -> list[SignalRow]:
+    """Every signal on the subject's cases, and those (caseless ones too: earlier flags below
+    the case threshold) in the conversations these cases touch."""
+    by_case = list(session.scalars(select(SignalRow).where(SignalRow.case_id.in_(case_ids))))
+    conversations = {s.conversation_id for s in by_case if s.conversation_id}
+    if row.conversation_id:
+        conversations.add(row.conversation_id)
+    if not conversations:
+        return by_case
+    seen = {s.id for s in by_case}
+    in_conversations = session.scalars(
+        select(SignalRow).where(
+            SignalRow.platform_id == row.platform_id,
+            SignalRow.conversation_id.in_(sorted(conversations)),
+        )
+    )
+    return by_case + [s for s in in_conversations if s.id not in seen]
+
+
+def whole_case_threads(session: Session, row: CaseRow, case_ids: list[str]) -> list[Thread]:
+    """The case as one story: every conversation of the subject's flags, each in time order,
+    highlights from every signal, held messages marked (the latest messages when huge)."""
+    signals = _signals_of(session, row, case_ids)
+    conversations = sorted({s.conversation_id for s in signals if s.conversation_id})
+    if row.conversation_id and row.conversation_id not in conversations:
+        conversations.insert(0, row.conversation_id)
+    if not conversations:
+        return []
+    stmt = (
+        select(MessageRow)
+        .where(
+            MessageRow.platform_id == row.platform_id,
+            MessageRow.conversation_id.in_(conversations),
+        )
+        .order_by(MessageRow.sent_at.desc(), MessageRow.id.desc())
+        .limit(MAX_THREAD_MESSAGES)
+    )
+    messages = list(reversed(list(session.scalars(stmt))))
+    by_message: dict[int, list[Highlight]] = {}
+    for s in signals:
+        if s.message_id is not None:
+            by_message.setdefault(s.message_id, []).append(_highlight(s))
+    held = _held_events(session, row.platform_id, {m.event_id for m in messages if m.event_id})
+    outcomes = _hold_outcomes(session, case_ids)
+    threads: dict[str, list[ThreadMessage]] = {c: [] for c in conversations}
+    for m in messages:
+        threads[m.conversation_id].append(
+            ThreadMessage(
+                m.id,
+                m.conversation_id,
+                m.sender,
+                list(m.recipients or []),
+                m.text,
+                utc(m.sent_at) or datetime.now(UTC),
+                m.event_id,
+                by_message.get(m.id, []),
+                m.event_id in held,
+                outcomes.get(m.event_id or ""),
+            )
+        )
+    return [Thread(c, msgs) for c, msgs in threads.items() if msgs]
+
+
+def _highlight(s: SignalRow) -> Highlight:
+    span = (
+        (s.span_start, s.span_end) if s.span_start is not None and s.span_end is not None else None
+    )
+    return Highlight(s.message_id, s.media_id, s.category, s.explanation, s.score, s.detector, span)
+
+
+def _held_events(session: Session, platform_id: str, events: set[str]) -> set[str]:
+    """Which of these events Vigie's policy held (a ``hold`` decision on the event)."""
+    out: set[str] = set()
+    wanted = sorted(events)
+    for i in range(0, len(wanted), 400):
+        stmt = select(DecisionRow.event_id).where(
+            DecisionRow.platform_id == platform_id,
+            DecisionRow.kind == "hold",
+            DecisionRow.event_id.in_(wanted[i : i + 400]),
+        )
+        out.update(session.scalars(stmt))
+    return out
+
+
+def _hold_outcomes(session: Session, case_ids: list[str]) -> dict[str, str]:
+    """Held event id → what an officer did (the latest release or keep wins)."""
+    stmt = (
+        select(CaseActionRow.event_id, CaseActionRow.kind)
+        .where(
+            CaseActionRow.case_id.in_(case_ids),
+            CaseActionRow.kind.in_(("release_held", "keep_held")),
+        )
+        .order_by(CaseActionRow.at, CaseActionRow.id)
+    )
+    return {str(event): str(kind) for event, kind in session.execute(stmt) if event}
+
+
+def _actions_of(session: Session, case_ids: list[str]) -> list[CaseActionRow]:
+    """Decisions taken on the subject's earlier cases: part of this case's history."""
+    if not case_ids:
+        return []
+    stmt = (
+        select(CaseActionRow)
+        .where(CaseActionRow.case_id.in_(case_ids))
+        .order_by(CaseActionRow.at, CaseActionRow.id)
+    )
+    return list(session.scalars(stmt))
+
+
+@dataclass(slots=True)
+class Person:
+    """Someone in a case as officers read them: a letter, role and age, never a raw hash."""
+
+    pseudo_id: str
+    letter: str
+    age: int | None
+    age_source: str
+    is_subject: bool
+    account_created: datetime | None
+    restricted: bool
+
+
+def _letter(n: int) -> str:
+    """A, B, … Z, AA, AB…: short aliases that stay stable within one page."""
+    out = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        out = chr(65 + rest) + out
+    return out
+
+
+def people_of(
+    session: Session, row: CaseRow, threads: list[Thread], extra: Iterable[str] = ()
+) -> dict[str, Person]:
+    """Everyone who wrote or was written to in the case: the subject first, then in order of
+    appearance; ages, age sources and account ages from the accounts table."""
+    order = [row.subject]
+    for thread in threads:
+        for m in thread.messages:
+            order.extend([m.sender, *m.recipients])
+    order.extend(extra)
+    wanted = list(dict.fromkeys(order))
+    accounts: dict[str, AccountRow] = {}
+    for i in range(0, len(wanted), 400):
+        stmt = select(AccountRow).where(
+            AccountRow.platform_id == row.platform_id,
+            AccountRow.pseudo_id.in_(wanted[i : i + 400]),
+        )
+        accounts.update({a.pseudo_id: a for a in session.scalars(stmt)})
+    out = {}
+    for n, pid in enumerate(wanted):
+        acc = accounts.get(pid)
+        out[pid] = Person(
+            pid,
+            _letter(n),
+            acc.age if acc else None,
+            str(acc.age_source) if acc and acc.age_source else "unknown",
+            pid == row.subject,
+            utc(acc.created_at or acc.first_seen) if acc else None,
+            bool(acc and acc.restricted),
+        )
+    return out
+
+
+def platform_account_id(session: Session, platform_id: str, pseudo_id: str) -> str | None:
+    """The platform's own id for a pseudonymised account (sealed at rest, opened on demand)."""
+    account = session.get(AccountRow, (platform_id, pseudo_id))
+    platform = session.get(PlatformRow, platform_id)
+    if account is None or platform is None:
+        return None
+    return unseal(platform.pseudonym_secret, account.external_ref)
+
+
+def held_message(session: Session, case: CaseRow, message_id: int) -> MessageRow | None:
+    """A message of this case that Vigie held (None when it is not one)."""
+    message = session.get(MessageRow, message_id)
+    if message is None or message.platform_id != case.platform_id or not message.event_id:
+        return None
+    held = _held_events(session, case.platform_id, {message.event_id})
+    return message if held else None
+
+
+def pending_report_of(session: Session, case_id: str) -> CaseActionRow | None:
+    stmt = select(CaseActionRow).where(
+        CaseActionRow.case_id == case_id, CaseActionRow.report_status == "pending"
+    )
+    return session.scalars(stmt).first()
 
 
 def _minor_contacts(session: Session, row: CaseRow) -> list[tuple[str, str, int]]:
@@ -475,8 +692,13 @@ def record_action(
     now: datetime,
     new_status: str,
     authority: str | None = None,
+    keep_claim: bool = False,
+    event_id: str | None = None,
+    outcome: str | None = None,
 ) -> CaseActionRow:
-    """Store a human decision and move the case on; the claim ends with the decision."""
+    """Store a human decision on the case's history and move the case on. Measures (warn,
+    restrict, suspend, a held message released or kept) keep the case open and claimed, so
+    decisions stack; only escalating, preparing a report and closing hand it on."""
     row = CaseActionRow(
         case_id=case.id,
         platform_id=case.platform_id,
@@ -489,9 +711,14 @@ def record_action(
         report_status="pending" if kind == "prepare_report" else None,
         authority=authority,
         overturned=False,
+        event_id=event_id,
+        outcome=outcome,
     )
     session.add(row)
-    case.status, case.assignee, case.updated_at = new_status, None, now
+    changed = case.status != new_status
+    case.status, case.updated_at = new_status, now
+    if not keep_claim:
+        case.assignee = None
     if kind == "prepare_report":
         case.requires_report = True
     if kind in ("restrict_contact", "suspend"):
@@ -500,18 +727,25 @@ def record_action(
             account.restricted = True
     session.flush()
     _tell_platform(session, case, row)
-    on_case_status(
-        session, case.id, new_status, actor=actor, settings=get_settings().retention, now=now
-    )
+    if changed:
+        on_case_status(
+            session, case.id, new_status, actor=actor, settings=get_settings().retention, now=now
+        )
     return row
 
 
 # What a person decides reaches the platform like what Vigie decides: by signed webhook.
-_PLATFORM_ACTIONS = {"warn": "warn", "restrict_contact": "restrict_contact", "suspend": "suspend"}
+_PLATFORM_ACTIONS = {
+    "warn": "warn",
+    "restrict_contact": "restrict_contact",
+    "suspend": "suspend",
+    "release_held": "release_message",
+}
 
 
 def _tell_platform(session: Session, case: CaseRow, action: CaseActionRow) -> None:
-    """Queue the webhook for a decision the platform must apply (in this transaction)."""
+    """Queue the webhook for a decision the platform must apply (in this transaction). A
+    released message is named by its own event id, so the platform knows which to deliver."""
     name = _PLATFORM_ACTIONS.get(action.kind)
     platform = session.get(PlatformRow, case.platform_id)
     if name is None or platform is None:
@@ -523,7 +757,7 @@ def _tell_platform(session: Session, case: CaseRow, action: CaseActionRow) -> No
         platform.id,
         platform.webhook_url,
         platform.webhook_secret,
-        f"console-action-{action.id}",
+        action.event_id or f"console-action-{action.id}",
         subject or case.subject,
         case.id,
         [name],
@@ -598,6 +832,8 @@ def review_report(
     elif case is not None:
         case.status, case.requires_report = "escalated", False
     if case is not None:
+        if approve:  # back to the queues: the report is sent from the case, which is then closed
+            case.status = "in_review"
         case.updated_at = now
     return True
 

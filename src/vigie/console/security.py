@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "queue.view": frozenset(ROLES),
     "case.view": frozenset(ROLES),
     "evidence.view": frozenset({"moderator", "referent"}),
+    # The platform's own account id (de-pseudonymised): référents, on demand, audited.
+    "account.reveal": frozenset({"referent"}),
     "case.claim": frozenset({"moderator", "referent"}),
     "case.decide": frozenset({"moderator", "referent"}),
     "case.escalated": frozenset({"referent"}),

@@ -76,6 +76,10 @@ class CaseActionRow(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(320))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     overturned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Held messages: the platform's event id of the message released or kept.
+    event_id: Mapped[str | None] = mapped_column(String(200))
+    # ``close`` only: how the case ended ("dismissed", "actioned", "reported").
+    outcome: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (Index("ix_case_actions_at", "at"),)
 
 

@@ -151,6 +151,17 @@ def test_claim_review_reveal_and_decide(open_as: Any) -> None:
     assert page.locator("input[name=kind][value=warn]").is_checked()
     page.select_option("#rule", "risk_review_minor")
     page.click("#decide-form button[type=submit]")
+    page.wait_for_url("**done=warn**")  # a measure keeps the case open and claimed
+    assert page.locator("#done").is_visible() and page.locator("#claimed").is_visible()
+    held = page.locator(".msg[data-held=held]")
+    assert held.count() >= 1  # the demo's held messages are marked
+    held.first.locator("input[name=reason]").fill("nothing to hold back")
+    held.first.locator("button[value=release]").click()
+    page.wait_for_url("**done=release_held**")
+    assert page.locator(".msg[data-held=release_held]").count() == 1
+    page.check("#close input[name=outcome][value=actioned]")
+    page.fill("#close-reason", "warned; the child was given the safety message")
+    page.click("#close-button")
     page.wait_for_url("**/console/queues**")
     assert page.locator("[data-count=grooming]").inner_text() == "1"
 
@@ -174,7 +185,8 @@ def test_four_eyes_report_approval(open_as: Any, server: str) -> None:
     approver.wait_for_url("**/console/reports")
     assert approver.locator("tr[data-report]").count() == 0
     approver.goto(f"{server}/console/cases/case-hash")
-    assert "report approved (by ref2@vigie.test)" in approver.inner_text("#actions-h + ul")
+    history = approver.inner_text("#actions-h + ul")
+    assert "report approved (NCMEC (CyberTipline)) (by ref2@vigie.test)" in history
 
 
 def test_roles_and_the_reveal_in_the_audit_log(open_as: Any, server: str) -> None:
@@ -193,3 +205,80 @@ def test_roles_and_the_reveal_in_the_audit_log(open_as: Any, server: str) -> Non
     _shot(auditor, "audit")
     auditor.goto(f"{server}/console/dashboard")
     _shot(auditor, "dashboard")
+
+
+PAGES = [
+    "/console/queues",
+    "/console/queues?q=grooming",
+    "/console/cases/case-hash",
+    "/console/reports",
+    "/console/appeals",
+    "/console/dashboard",
+    "/console/settings",
+]
+
+
+@pytest.mark.parametrize("width", [1024, 1366])
+@pytest.mark.parametrize("lang", ["fr-FR", "en-GB"])
+def test_pages_fit_without_sideways_scrolling(
+    browser: Any, server: str, width: int, lang: str
+) -> None:
+    """At 1024 and 1366 px, in French and English, no page is wider than the window and the
+    Claim buttons are on screen."""
+    context = browser.new_context(viewport={"width": width, "height": 800}, locale=lang)
+    try:
+        for email, pages in (
+            ("ref1@vigie.test", PAGES),
+            ("admin@vigie.test", ["/console/users", "/console/audit"]),
+        ):
+            page = context.new_page()
+            _log_in(page, server, email)
+            for path in pages:
+                page.goto(f"{server}{path}")
+                wide = page.evaluate("document.documentElement.scrollWidth")
+                assert wide <= width, f"{path} is {wide} px wide at {width} ({lang})"
+                for box in page.locator("button:visible").evaluate_all(
+                    "bs => bs.map(b => b.getBoundingClientRect().right)"
+                ):
+                    assert box <= width, f"a button of {path} is off-screen at {width}"
+            _shot(page, f"queues-{width}-{lang}")
+            page.close()
+            context.clear_cookies()
+    finally:
+        context.close()
+
+
+def _log_in(page: Any, server: str, email: str) -> None:
+    page.goto(f"{server}/console")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("form[action='/console/login'] button[type=submit]")
+    page.wait_for_url("**/console/queues**")
+
+
+def test_admin_creates_an_account_that_logs_in_in_french(
+    open_as: Any, browser: Any, server: str
+) -> None:
+    admin = open_as("admin@vigie.test")
+    admin.goto(f"{server}/console/users")
+    admin.click("details.create summary")
+    admin.fill("#new-email", "newref@vigie.test")
+    admin.select_option("#new-role", "referent")
+    admin.click("#create-user button[type=submit]")
+    password = admin.inner_text("#one-time-password").strip()
+    assert len(password) >= 12
+    context = browser.new_context(viewport={"width": 1024, "height": 800}, locale="fr-FR")
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/console")
+        assert "Mot de passe" in page.inner_text("main")
+        page.fill("#email", "newref@vigie.test")
+        page.fill("#password", password)
+        page.click("form[action='/console/login'] button[type=submit]")
+        page.wait_for_url("**/console/queues**")
+        assert "Référent" in page.inner_text("header")
+        _shot(page, "new-account-fr")
+    finally:
+        context.close()
+    admin.goto(f"{server}/console/audit?action=user.created")
+    assert "newref@vigie.test" in admin.inner_text("main")

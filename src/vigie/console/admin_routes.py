@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
@@ -66,7 +67,12 @@ class AuditEntry:
         kind, sep, target = row.target.partition(":")
         if not sep or " " in kind:
             kind, target = "", row.target
+            if _CASE_ID.match(target) or row.action.startswith(("case.", "report.")):
+                kind = "case"  # the pipeline and the reports tools write bare case ids
         return cls(row, actor, kind, target, _details(row.details))
+
+
+_CASE_ID = re.compile(r"^case[_-][\w-]+$")
 
 
 def _details(details: dict[str, Any] | None) -> list[tuple[str, str]]:

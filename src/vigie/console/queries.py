@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from vigie.pseudonym import unseal
 from vigie.reports.approvals import record_approval
 from vigie.reports.case_facts import CaseFacts, load_case_facts
-from vigie.reports.retention import on_case_status
+from vigie.reports.retention import active_hold, on_case_status
 from vigie.settings import get_settings
 from vigie.store.console_tables import (
     AppealRow,
@@ -153,6 +153,15 @@ def live_session(
         return None
     row.last_seen = now
     return row, user
+
+
+def end_sessions(session: Session, user_id: int, now: datetime) -> None:
+    """Every live session of a person ends (password reset, new role)."""
+    session.execute(
+        update(ConsoleSessionRow)
+        .where(ConsoleSessionRow.user_id == user_id, ConsoleSessionRow.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
 
 
 def revoke_session(session: Session, token_hash: str, now: datetime) -> None:
@@ -715,7 +724,6 @@ def record_action(
         outcome=outcome,
     )
     session.add(row)
-    changed = case.status != new_status
     case.status, case.updated_at = new_status, now
     if not keep_claim:
         case.assignee = None
@@ -727,11 +735,20 @@ def record_action(
             account.restricted = True
     session.flush()
     _tell_platform(session, case, row)
-    if changed:
-        on_case_status(
-            session, case.id, new_status, actor=actor, settings=get_settings().retention, now=now
-        )
+    _hold_evidence(session, case, "actioned" if kind in _MEASURES else new_status, actor, now)
     return row
+
+
+_MEASURES = ("warn", "restrict_contact", "suspend")
+
+
+def _hold_evidence(session: Session, case: CaseRow, status: str, actor: str, now: datetime) -> None:
+    """A measure or a confirming status holds the evidence (once: stacked decisions and the
+    close do not add a hold row each)."""
+    if active_hold(session, case.id, now) is None:
+        on_case_status(
+            session, case.id, status, actor=actor, settings=get_settings().retention, now=now
+        )
 
 
 # What a person decides reaches the platform like what Vigie decides: by signed webhook.

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from vigie.console import queries as q
 from vigie.console.security import hash_password
@@ -20,7 +21,7 @@ from vigie.demo import DEMO_PLATFORM, seed_demo
 from vigie.runtime import build_pipeline
 from vigie.settings import Settings
 from vigie.store.sql import SqlStore
-from vigie.store.tables import AccountRow, CaseRow, MediaRow
+from vigie.store.tables import AccountRow, CaseRow, DecisionRow, MediaRow, MessageRow
 
 PASSWORD = "calm-harbour-lantern-42"
 USERS = {
@@ -95,9 +96,40 @@ def seed(url: str, settings: Settings | None = None) -> dict[str, str]:
                     hashes={"md5": f"{i:032x}", "sha256": f"{i + 7:064x}"},
                 )
             )
+        _hold_last_message(s, demo, now)
         demo_id = demo.id
     store.dispose()
     return {"demo_case": demo_id}
+
+
+def _hold_last_message(s: Session, demo: CaseRow, now: datetime) -> None:
+    """The demo case always has one message Vigie held, whatever the detector scores."""
+    last = s.scalars(
+        select(MessageRow)
+        .where(
+            MessageRow.platform_id == demo.platform_id,
+            MessageRow.conversation_id == demo.conversation_id,
+            MessageRow.sender == demo.subject,
+        )
+        .order_by(MessageRow.id.desc())
+    ).first()
+    assert last is not None and last.event_id
+    held = select(DecisionRow).where(
+        DecisionRow.event_id == last.event_id, DecisionRow.kind == "hold"
+    )
+    if s.scalars(held).first() is None:
+        s.add(
+            DecisionRow(
+                platform_id=demo.platform_id,
+                event_id=last.event_id,
+                kind="hold",
+                actions=["hold_message"],
+                case_id=demo.id,
+                rules=["high_risk_hold"],
+                subject=demo.subject,
+                at=now,
+            )
+        )
 
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

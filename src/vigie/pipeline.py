@@ -56,6 +56,23 @@ class Outcome:
     subject_ref: str | None
 
 
+IMAGE_REQUESTS = frozenset({"image_request", "camera_request"})
+MEDIA_AFTER_REQUEST = (
+    "a child sent media to an adult whose open case holds a request for photos or a camera"
+)
+
+
+def _media_after_request(adult: str) -> Signal:
+    """The context signal a policy rule holds such media on (see docs/policy.md)."""
+    return Signal(
+        "context.media_after_request",
+        "image_request",
+        1.0,
+        MEDIA_AFTER_REQUEST,
+        details={"adult": adult},
+    )
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -203,22 +220,33 @@ class Pipeline:
             return self._media_event(unit, platform, event, media)
         return self._report_event(unit, platform, event)
 
-    @staticmethod
     def _notify(
+        self,
         unit: Unit,
         platform: Platform,
         event_id: str,
         outcome: Outcome,
         message: dict[str, Any] | None,
     ) -> None:
-        """Every action goes to the platform's webhook, from the outbox of this transaction."""
+        """Every action goes to the platform's webhook, from the outbox of this transaction,
+        with its reason (the rules that asked for it and why), so a block is never a mystery."""
         actions = [a.value for a in outcome.policy.actions]
         if not actions:
             return
-        extra = {"warn_child": {"safety_message": message}} if message else None
+        extra: dict[str, dict[str, Any]] = {
+            a: {"reason": self._reason(outcome.policy.because.get(a, outcome.policy.rules))}
+            for a in actions
+        }
+        if message and "warn_child" in extra:
+            extra["warn_child"]["safety_message"] = message
         unit.enqueue_webhooks(
             platform, event_id, outcome.subject_ref, outcome.case_id, actions, extra
         )
+
+    def _reason(self, rules: list[str]) -> dict[str, Any]:
+        """``{"rules": [...], "text": "..."}``: the policy's own words for these rules."""
+        whys = {r.name: r.why for r in self.policy.document.rules}
+        return {"rules": list(rules), "text": " ".join(whys[r] for r in rules if r in whys)}
 
     @staticmethod
     def _answer(event_id: str, outcome: Outcome, lang: str | None, country: str) -> dict[str, Any]:
@@ -382,6 +410,10 @@ class Pipeline:
             ev.id,
         )
         out = self.media_detector.detect_media(ref) if self.media_detector else DetectorOutput()
+        asker = self._adult_who_asked_for_images(unit, platform, sender, recipients)
+        if asker is not None:
+            out = DetectorOutput([*out.signals, _media_after_request(asker.pseudo_id)], out.risk)
+        subject = asker or sender  # the case is about the adult who asked, not the child
         labels = [str(s.details.get("label")) for s in out.signals if s.details.get("label")]
         decision = self.policy.decide(
             PolicyInput(
@@ -397,7 +429,7 @@ class Pipeline:
         case_id = self._case(
             unit,
             platform,
-            sender.pseudo_id,
+            subject.pseudo_id,
             conv,
             decision,
             out.risk or 0.0,
@@ -409,13 +441,29 @@ class Pipeline:
             ev.id,
             out.signals,
             conversation_id=conv,
-            subject=sender.pseudo_id,
+            subject=subject.pseudo_id,
             case_id=case_id,
             media_id=media_id,
             at=at,
         )
-        self._record(unit, platform, ev.id, decision, case_id, sender.pseudo_id)
+        self._record(unit, platform, ev.id, decision, case_id, subject.pseudo_id)
         return Outcome(decision.decision, out.signals, case_id, decision, ev.sender)
+
+    @staticmethod
+    def _adult_who_asked_for_images(
+        unit: Unit, platform: Platform, sender: Account, recipients: list[Account]
+    ) -> Account | None:
+        """When a child sends media to an adult whose open case already holds a request for
+        photos or a camera, that adult: the media is probably what was asked for."""
+        if sender.age is None or sender.age >= 18:
+            return None
+        for recipient in recipients:
+            if recipient.age is not None and recipient.age < 18:
+                continue
+            case = unit.open_case_for(platform.id, recipient.pseudo_id)
+            if case is not None and IMAGE_REQUESTS & set(case.categories):
+                return recipient
+        return None
 
     def _report_event(self, unit: Unit, platform: Platform, ev: UserReportEvent) -> Outcome:
         at = _at(ev.sent_at)

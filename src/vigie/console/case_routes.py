@@ -271,6 +271,7 @@ async def decide(request: Request, case_id: str, me: Me) -> Response:
                 s,
                 me,
                 case,
+                dict(policy_rules(request)),
                 kind=kind,
                 rule=form["rule"],
                 reason=form.get("reason", ""),
@@ -286,9 +287,11 @@ async def decide(request: Request, case_id: str, me: Me) -> Response:
     return see_other("/console/queues?decided=" + case_id)
 
 
-def _record(s: Any, me: Me, case: Any, **fields: Any) -> q.CaseActionRow:
-    """One decision on the case's history, and its audit entry, in the same transaction."""
+def _record(s: Any, me: Me, case: Any, whys: dict[str, str], **fields: Any) -> q.CaseActionRow:
+    """One decision on the case's history, and its audit entry, in the same transaction; the
+    platform's webhook carries the cited rule's ``why`` as its reason."""
     fields["reason"] = str(fields.get("reason") or "").strip()[:2000]
+    fields["why"] = whys.get(str(fields.get("rule") or ""), "")
     action = q.record_action(s, case, actor=me.email, now=now(), **fields)
     details = {
         "kind": action.kind,
@@ -331,8 +334,9 @@ async def close(request: Request, case_id: str, me: Me) -> Response:
         if error is None and q.pending_report_of(s, case_id):
             error = N_("a report awaits approval: the case closes once it is decided")
         if error is None:
-            _record(s, me, case, kind="close", rule=form.get("rule", ""), reason=reason,
-                    new_status=outcome, outcome=outcome)  # fmt: skip
+            whys = dict(policy_rules(request))
+            fields = {"rule": form.get("rule", ""), "reason": reason, "outcome": outcome}
+            _record(s, me, case, whys, kind="close", new_status=outcome, **fields)
     if error is not None:
         return see_other(f"/console/cases/{case_id}?error={quote(error)}#close")
     return see_other("/console/queues?decided=" + case_id)
@@ -354,9 +358,10 @@ async def held(request: Request, case_id: str, message_id: int, me: Me) -> Respo
         if error is None and (message is None or verdict not in ("release", "keep")):
             error = N_("this message is not held")
         if error is None and message is not None:
-            _record(s, me, case, kind=f"{verdict}_held", rule=form.get("rule", ""),
-                    reason=form.get("reason", ""), new_status=case.status, keep_claim=True,
-                    event_id=message.event_id)  # fmt: skip
+            fields = {"rule": form.get("rule", ""), "reason": form.get("reason", "")}
+            _record(s, me, case, dict(policy_rules(request)), kind=f"{verdict}_held",
+                    new_status=case.status, keep_claim=True, event_id=message.event_id,
+                    **fields)  # fmt: skip
     if error is not None:
         return see_other(f"/console/cases/{case_id}?error={quote(error)}")
     return see_other(f"/console/cases/{case_id}?done={verdict}_held#msg-{message_id}")

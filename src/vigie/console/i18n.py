@@ -137,6 +137,8 @@ class Translator:
     def explain(self, text: str) -> Markup:
         """A detector's explanation in this language, when it follows a known template. What
         people wrote (quotes, report reasons) stays as written, marked ``translate="no"``."""
+        if (None, text) in self._loaded.keys:  # a fixed sentence (context signals)
+            return escape(self.t(text))
         for pattern, render in _EXPLANATIONS:
             match = pattern.match(text)
             if match:

@@ -50,6 +50,7 @@ from vigie.store.tables import (
     MessageRow,
     PlatformRow,
     SignalRow,
+    UserReportRow,
 )
 
 ACTIVE = ("open", "in_review", "escalated", "report_pending")
@@ -203,6 +204,7 @@ class QueueCase:
     assignee: str | None
     child_age: int | None = None
     other_cases: int = 0
+    minor_report: bool = False  # a minor reported the subject: shown under User reports
 
 
 def _waiting(limit: int) -> Subquery:
@@ -254,10 +256,36 @@ def active_cases(session: Session, limit: int = 5000) -> list[QueueCase]:
     ]
     ages = _child_ages(session, waiting)
     repeats = _repeats(session, waiting)
+    reported = _reported_by_minors(session, waiting)
     for case in cases:
         case.child_age = ages.get(case.id)
         case.other_cases = repeats.get(case.id, 0)
+        case.minor_report = case.id in reported
     return cases
+
+
+def _reported_by_minors(session: Session, waiting: Subquery) -> set[str]:
+    """Waiting cases whose subject a minor reported (a join on the waiting set)."""
+    stmt = (
+        select(waiting.c.id)
+        .join(
+            UserReportRow,
+            and_(
+                UserReportRow.platform_id == waiting.c.platform_id,
+                UserReportRow.subject == waiting.c.subject,
+            ),
+        )
+        .join(
+            AccountRow,
+            and_(
+                AccountRow.platform_id == UserReportRow.platform_id,
+                AccountRow.pseudo_id == UserReportRow.reporter,
+            ),
+        )
+        .where(AccountRow.age < 18)
+        .distinct()
+    )
+    return set(session.scalars(stmt))
 
 
 def _same_conversation(waiting: Subquery) -> ColumnElement[bool]:
@@ -704,6 +732,7 @@ def record_action(
     keep_claim: bool = False,
     event_id: str | None = None,
     outcome: str | None = None,
+    why: str = "",
 ) -> CaseActionRow:
     """Store a human decision on the case's history and move the case on. Measures (warn,
     restrict, suspend, a held message released or kept) keep the case open and claimed, so
@@ -734,7 +763,7 @@ def record_action(
         if account is not None:
             account.restricted = True
     session.flush()
-    _tell_platform(session, case, row)
+    _tell_platform(session, case, row, why)
     _hold_evidence(session, case, "actioned" if kind in _MEASURES else new_status, actor, now)
     return row
 
@@ -760,7 +789,7 @@ _PLATFORM_ACTIONS = {
 }
 
 
-def _tell_platform(session: Session, case: CaseRow, action: CaseActionRow) -> None:
+def _tell_platform(session: Session, case: CaseRow, action: CaseActionRow, why: str) -> None:
     """Queue the webhook for a decision the platform must apply (in this transaction). A
     released message is named by its own event id, so the platform knows which to deliver."""
     name = _PLATFORM_ACTIONS.get(action.kind)
@@ -779,7 +808,13 @@ def _tell_platform(session: Session, case: CaseRow, action: CaseActionRow) -> No
         case.id,
         [name],
         at=action.at,
-        extra={name: {"by": "safety_officer", "rule": action.rule}},
+        extra={
+            name: {
+                "by": "safety_officer",
+                "rule": action.rule,
+                "reason": {"rules": [action.rule] if action.rule else [], "text": why},
+            }
+        },
     )
 
 

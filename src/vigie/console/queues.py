@@ -51,8 +51,8 @@ QUEUES: tuple[Queue, ...] = (
     Queue(
         "user_reports",
         N_("User reports"),
-        N_("reported by a user, no detector signal yet"),
-        lambda c: set(c.categories) <= {"user_report"},
+        N_("reported by a user with no detector signal yet, or reported by a child"),
+        lambda c: set(c.categories) <= {"user_report"} or c.minor_report,
     ),
     Queue(
         "grooming",

@@ -48,6 +48,8 @@ class PolicyOutcome:
     require_report: bool = False
     rules: list[str] = field(default_factory=list)
     safety_topics: list[str] = field(default_factory=list)
+    # Action → the rules that asked for it: every webhook tells the platform why.
+    because: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def opens_case(self) -> bool:

@@ -77,6 +77,8 @@ class Policy:
             out.rules.append(rule.name)
             kinds.append(then.decision)
             actions.update(then.actions)
+            for action in then.actions:
+                out.because.setdefault(action.value, []).append(rule.name)
             topics.extend(then.safety_topics)
             if then.case_priority is not None:
                 current = out.case_priority

@@ -214,12 +214,6 @@ def dashboard(request: Request, me: Me) -> Response:
     )
 
 
-@router.get("/console/lang")
-def lang_cookie(request: Request) -> Response:
-    """The language switch before logging in: a cookie (no account to save it on yet)."""
-    return _with_lang(request.query_params.get("lang", ""), request.query_params.get("next"))
-
-
 @router.post("/console/lang")
 async def switch_lang(request: Request, me: Me) -> Response:
     """The header's switch: saved on the account, so it follows the officer everywhere."""

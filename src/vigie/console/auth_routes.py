@@ -8,8 +8,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from vigie.console import queries as q
 from vigie.console import security
-from vigie.console.i18n import N_
+from vigie.console.i18n import LANGS, N_
 from vigie.console.web import (
+    LANG_COOKIE,
     Me,
     audit,
     checked_form,
@@ -39,7 +40,12 @@ def _login_page(request: Request, error: str | None = None, status_code: int = 2
 
 @router.get("/console/login")
 def login_form(request: Request) -> Response:
-    return _login_page(request)
+    """The login form; ``?lang=fr`` (its language switch) is remembered in a cookie."""
+    response = _login_page(request)
+    lang = request.query_params.get("lang")
+    if lang in LANGS:
+        response.set_cookie(LANG_COOKIE, str(lang), samesite="strict", path="/", max_age=31536000)
+    return response
 
 
 @router.post("/console/login")

@@ -80,8 +80,9 @@ LANG_COOKIE = "vigie_lang"
 
 
 def browser_lang(request: Request) -> str:
-    """Before a saved choice: the switch's cookie, else ``Accept-Language``, else English."""
-    chosen = request.cookies.get(LANG_COOKIE)
+    """Before a saved choice: the login page's switch (``?lang=``, then its cookie), else
+    ``Accept-Language``, else English."""
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen in LANGS:
         return str(chosen)
     return negotiate(request.headers.get("accept-language")) or DEFAULT_LANG

@@ -282,3 +282,23 @@ def test_admin_creates_an_account_that_logs_in_in_french(
         context.close()
     admin.goto(f"{server}/console/audit?action=user.created")
     assert "newref@vigie.test" in admin.inner_text("main")
+
+
+def test_a_referent_completes_a_practice_case_in_french(browser: Any, server: str) -> None:
+    context = browser.new_context(viewport={"width": 1024, "height": 800}, locale="fr-FR")
+    try:
+        page = context.new_page()
+        _log_in(page, server, "ref2@vigie.test")
+        page.click("nav a[href='/console/practice']")
+        page.click("tr[data-practice=negative-teacher-homework] a")
+        assert "Photos du projet de sciences" in page.inner_text("h1")
+        page.check("input[name=decision][value=dismiss]")
+        page.check("input[name=channel][value=none]")
+        page.click("#practice-form button[type=submit]")
+        page.wait_for_selector("#feedback")
+        assert page.get_attribute("#feedback", "data-passed") == "yes"
+        assert "Pourquoi" in page.inner_text("#feedback")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+        _shot(page, "practice-fr")
+    finally:
+        context.close()

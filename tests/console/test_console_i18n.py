@@ -19,7 +19,7 @@ from babel.messages.extract import extract_from_dir
 from console_seed import ConsoleEnv
 from fastapi.testclient import TestClient
 
-from vigie.console import i18n, queues
+from vigie.console import i18n, practice, queues
 from vigie.console.case_routes import AUTHORITIES, DECISIONS
 from vigie.console.security import PERMISSIONS, ROLES
 from vigie.domain.categories import CATEGORIES, Category
@@ -97,7 +97,7 @@ def test_language_from_header_then_switch_then_saved_choice(console: ConsoleEnv)
     client = TestClient(console.app, base_url="http://testserver")
     assert "Mot de passe" in client.get("/console/login", headers=_FR).text
     assert "Password" in client.get("/console/login", headers={"Accept-Language": "en"}).text
-    client.get("/console/lang?lang=fr&next=/console/login")
+    client.get("/console/login?lang=fr")
     assert "Mot de passe" in client.get("/console/login").text  # the switch's cookie
     mod = console.login("mod@vigie.test")
     page = mod.get("/console/queues", headers=_FR).text
@@ -127,6 +127,10 @@ def _english_words() -> set[str]:
         for text in string if isinstance(string, tuple) else (string,):
             english.update(w.lower() for w in _WORD.findall(str(text)))
     french: set[str] = set()
+    for case in practice.practice_cases():  # French content is French vocabulary too
+        fr = case.in_lang("fr")
+        texts = [fr["title"], fr["why"], *(m["text"] for m in fr["messages"])]
+        french.update(w.lower() for text in texts for w in _WORD.findall(text))
     for string in _entries("fr").values():
         for text in string if isinstance(string, tuple) else (string,):
             french.update(w.lower() for w in _WORD.findall(str(text)))
@@ -183,6 +187,11 @@ def _pages(console: ConsoleEnv, client: TestClient) -> list[str]:
     pages += [f"/console/cases/{console.demo_case}", "/console/cases/case-report"]
     pages += ["/console/reports", "/console/appeals", "/console/dashboard", "/console/settings"]
     pages += ["/console/audit", "/console/users", "/console/cases/no-such-case"]
+    pages += [
+        "/console/practice",
+        "/console/practice/grooming-secrecy",
+        "/console/practice-progress",
+    ]
     return pages
 
 

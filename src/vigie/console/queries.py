@@ -39,6 +39,7 @@ from vigie.store.console_tables import (
     CaseNoteRow,
     ConsoleSessionRow,
     ConsoleUserRow,
+    PracticeAttemptRow,
 )
 from vigie.store.outbox import enqueue_actions
 from vigie.store.reports_tables import ApprovalRow, ComplaintRow
@@ -1023,3 +1024,67 @@ def count_actions(session: Session) -> int:
 
 def details_of(row: AuditRow) -> dict[str, Any]:
     return dict(row.details or {})
+
+
+# Practice ---------------------------------------------------------------------------------------
+def record_practice(
+    session: Session,
+    user_id: int,
+    key: str,
+    decision: str,
+    channel: str,
+    signs: list[str],
+    feedback: Any,
+    now: datetime,
+) -> None:
+    """One answer to a practice case, in its own table (never a case, signal or decision)."""
+    session.add(
+        PracticeAttemptRow(
+            user_id=user_id,
+            case_key=key,
+            decision=decision,
+            channel=channel,
+            signs=signs,
+            verdict=feedback.decision,
+            channel_ok=feedback.channel_ok,
+            passed=feedback.passed,
+            at=now,
+        )
+    )
+
+
+def practice_results(session: Session, user_id: int) -> dict[str, bool]:
+    """Practice case key → whether this person's latest answer passed."""
+    stmt = (
+        select(PracticeAttemptRow.case_key, PracticeAttemptRow.passed)
+        .where(PracticeAttemptRow.user_id == user_id)
+        .order_by(PracticeAttemptRow.at, PracticeAttemptRow.id)
+    )
+    return {str(k): bool(p) for k, p in session.execute(stmt)}
+
+
+@dataclass(slots=True)
+class PracticeProgress:
+    email: str
+    role: str
+    attempted: int
+    passed: int
+    answers: int
+    last: datetime | None
+
+
+def practice_progress(session: Session) -> list[PracticeProgress]:
+    """Each officer's progress: cases tried, cases whose latest answer passed, answers given."""
+    out = []
+    for user in list_users(session):
+        results = practice_results(session, user.id)
+        count = select(func.count(), func.max(PracticeAttemptRow.at)).where(
+            PracticeAttemptRow.user_id == user.id
+        )
+        answers, last = session.execute(count).one()
+        out.append(
+            PracticeProgress(
+                user.email, user.role, len(results), sum(results.values()), int(answers), utc(last)
+            )
+        )
+    return out

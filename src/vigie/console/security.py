@@ -42,6 +42,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "decisions.export": frozenset({"referent", "admin", "auditor"}),
     "dashboard.view": frozenset(ROLES),
     "users.manage": frozenset({"admin"}),
+    # Practice cases (never real ones): officers practise, admins follow each person's progress.
+    "practice.work": frozenset({"moderator", "referent"}),
+    "practice.progress": frozenset({"admin"}),
 }
 
 _hasher = PasswordHasher()

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from vigie.api.app import build_pipeline
+from vigie.console import queries as q
 from vigie.console import queues
 from vigie.events import AccountEvent, MediaEvent, MessageEvent, UserReportEvent
 from vigie.platforms import create_platform
+from vigie.runtime import build_pipeline
 from vigie.settings import Settings
-from vigie.store import console_queries as q
 from vigie.store.outbox import WebhookOutboxRow
 from vigie.store.sql import SqlStore
 from vigie.store.tables import CaseRow

@@ -10,7 +10,7 @@ from console_seed import ConsoleEnv, csrf_in
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from vigie.store import console_queries as q
+from vigie.console import queries as q
 from vigie.store.outbox import WebhookOutboxRow
 from vigie.store.tables import (
     AuditRow,

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from vigie.console import practice
+from vigie.console import queries as q
 from vigie.console.web import Me, checked_form, db, forbidden, now, render, see_other
 from vigie.domain.categories import Category
-from vigie.store import console_queries as q
 
 router = APIRouter(include_in_schema=False)
 

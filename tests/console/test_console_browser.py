@@ -181,7 +181,12 @@ def test_four_eyes_report_approval(open_as: Any, server: str) -> None:
     approver = open_as("ref2@vigie.test")
     approver.goto(f"{server}/console/reports")
     _shot(approver, "reports")
-    approver.click("tr[data-report] button[value=approve]")
+    approver.click("tr[data-report] a[data-approve]")
+    approver.wait_for_url("**/confirm")
+    approver.click("#confirm-approve")  # the box is required: nothing is sent unchecked
+    assert "/confirm" in approver.url
+    approver.check("#confirm-box")
+    approver.click("#confirm-approve")
     approver.wait_for_url("**/console/reports")
     assert approver.locator("tr[data-report]").count() == 0
     approver.goto(f"{server}/console/cases/case-hash")

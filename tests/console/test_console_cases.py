@@ -55,7 +55,7 @@ def test_decisions_stack_and_only_an_explicit_close_ends_the_case(console: Conso
     )  # not while a report awaits approval (the case is not even claimable then)
     with console.app.state.store.unit() as unit:
         report = q.pending_reports(unit.session)[0].id
-    _post(ref2, f"/console/reports/{report}/review", verdict="approve")
+    _post(ref2, f"/console/reports/{report}/review", verdict="approve", confirm="yes")
     assert _case(console, case).status == "in_review"  # back in the queues, still open
     _post(ref2, f"/console/cases/{case}/claim")
     assert "reason" in _post(ref2, f"/console/cases/{case}/close", outcome="reported")

@@ -142,10 +142,17 @@ def test_four_eyes_report_approval(console: ConsoleEnv) -> None:
     action = _prepare_report(console, ref1, "case-hash")
     assert _case(console, "case-hash").status == "report_pending"
     review = f"/console/reports/{action}/review"
-    own = _post(ref1, review, "/console/reports", verdict="approve")
+    own = _post(ref1, review, "/console/reports", verdict="approve", confirm="yes")
     assert "You%20prepared" in own.headers["location"]  # type: ignore[attr-defined]
-    assert _post(mod, review, "/console/reports", verdict="approve").status_code == 403  # type: ignore[attr-defined]
-    _post(ref2, review, "/console/reports", verdict="approve")
+    assert (
+        _post(mod, review, "/console/reports", verdict="approve", confirm="yes").status_code == 403
+    )  # type: ignore[attr-defined]
+    unconfirmed = _post(ref2, review, "/console/reports", verdict="approve")
+    assert unconfirmed.headers["location"].endswith("/confirm")  # type: ignore[attr-defined]
+    assert _case(console, "case-hash").status == "report_pending"  # nothing approved yet
+    page = ref2.get(f"/console/reports/{action}/confirm", headers={"Accept-Language": "fr"})
+    assert "Approuver un signalement" in page.text and 'name="confirm"' in page.text
+    _post(ref2, review, "/console/reports", verdict="approve", confirm="yes")
     with console.app.state.store.unit() as unit:
         approvals = list(unit.session.scalars(select(ApprovalRow)))
     assert [(a.author, a.approver, a.role) for a in approvals] == [

@@ -45,12 +45,37 @@ def reports_page(request: Request, me: Me) -> Response:
     )
 
 
+@router.get("/console/reports/{action_id}/confirm")
+def confirm_page(request: Request, action_id: int, me: Me) -> Response:
+    """The approval's confirmation step: what is approved, for whom, on which grounds."""
+    if not me.can("report.approve"):
+        return forbidden(request, me, "report.approve")
+    with db(request) as s:
+        action = q.get_action(s, action_id)
+        case = q.get_case(s, action.case_id) if action else None
+    if action is None or case is None or action.report_status != "pending":
+        return see_other(_error("/console/reports", N_("This report is no longer pending.")))
+    whys = dict(_policy_rules(request))
+    return render(
+        request, "report_confirm.html", me, a=action, case=case, why=whys.get(action.rule, "")
+    )
+
+
+def _policy_rules(request: Request) -> list[tuple[str, str]]:
+    try:
+        return [(r.name, r.why) for r in request.app.state.pipeline.policy.document.rules]
+    except AttributeError:
+        return []
+
+
 @router.post("/console/reports/{action_id}/review")
 async def review(request: Request, action_id: int, me: Me) -> Response:
     form = await checked_form(request, me)
     if not me.can("report.approve"):
         return forbidden(request, me, "report.approve")
     approve = form.get("verdict") == "approve"
+    if approve and form.get("confirm") != "yes":  # approving takes a second, explicit step
+        return see_other(f"/console/reports/{action_id}/confirm")
     with db(request) as s:
         action = q.get_action(s, action_id)
         if action is None or action.report_status != "pending":

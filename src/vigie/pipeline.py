@@ -111,6 +111,7 @@ class Pipeline:
     ) -> list[dict[str, Any]]:
         """Process events in order, in one transaction; repeated ids return the first answer."""
         with self.store.unit() as unit:
+            unit.look_up_processed(platform.id, [ev.id for ev in events])
             self._prefetch(unit, [(platform, events)])
             return [
                 self._process_once(unit, platform, ev, (uploaded or {}).get(ev.id)) for ev in events

@@ -62,6 +62,7 @@ class FencedStore:
         with self.store.unit() as unit:
             deferred = _DeferredAudit(unit)
             yield deferred  # type: ignore[misc]
+            unit.flush()  # the rows held back (write_behind.py) go before ownership is checked
             partition = getattr(self._local, "partition", None)
             if partition is not None and not self.ownership.still_owns(unit.session, partition):
                 raise LostPartition(partition)

@@ -36,7 +36,13 @@ from vigie.store.engine import make_engine
 from vigie.store.outbox import enqueue_actions
 from vigie.store.prepared import Runner, as_sqlite_returns
 from vigie.store.row_cache import RowCache, Tail, freeze
-from vigie.store.statements import ACCOUNTS, Statements, statements, table
+from vigie.store.statements import (
+    ACCOUNTS,
+    ACTIVE_CASE_STATUSES,
+    Statements,
+    statements,
+    table,
+)
 from vigie.store.tables import (
     ApiKeyRow,
     CaseRow,
@@ -44,6 +50,7 @@ from vigie.store.tables import (
     PlatformRow,
     UserReportRow,
 )
+from vigie.store.write_behind import PendingWrites
 from vigie.store.write_lock import SqliteWriteLock
 
 
@@ -140,12 +147,19 @@ class SqlUnit:
     transaction, opened only when first needed.
     """
 
-    def __init__(self, conn: Connection, cache: RowCache | None = None) -> None:
+    def __init__(
+        self, conn: Connection, cache: RowCache | None = None, *, write_behind: bool = False
+    ) -> None:
+        """``write_behind`` (PostgreSQL): ``cache`` is this transaction's own, and the rows of
+        ``write_behind.py`` wait in ``pending`` until the unit ends."""
         self.conn = conn
         self.sql: Statements = statements(conn.dialect)
         self.raw = Runner(conn.connection.driver_connection)
         self._session: Session | None = None
         self.cache = cache  # rows this writer wrote itself (``row_cache.py``), when enabled
+        bulk = self.sql.bulk
+        self.pending = PendingWrites(bulk) if write_behind and bulk is not None else None
+        self._sqlite = conn.dialect.name == "sqlite"
 
     @property
     def session(self) -> Session:
@@ -154,7 +168,10 @@ class SqlUnit:
         return self._session
 
     def flush(self) -> None:
-        """Write what the ORM session holds (before the transaction commits)."""
+        """Write the rows held back and what the ORM session holds (before the transaction
+        commits)."""
+        if self.pending is not None:
+            self.pending.flush(self.raw, self.sql)
         if self._session is not None:
             self._session.flush()
 
@@ -223,14 +240,18 @@ class SqlUnit:
         return found
 
     def _account_row(self, platform_id: str, pseudo_id: str) -> tuple[Any, ...] | None:
-        cache = self.cache
+        cache, pending, key = self.cache, self.pending, (platform_id, pseudo_id)
         if cache is not None:
-            row = cache.accounts.get((platform_id, pseudo_id))
+            row = cache.accounts.get(key)
             if row is not None:
                 return row
+        if pending is not None and key in pending.absent:
+            return None  # looked up already in this transaction (ensure_accounts looks again)
         row = self.raw.first(self.sql.account, {"platform_id": platform_id, "pseudo_id": pseudo_id})
         if cache is not None and row is not None:
-            cache.accounts.put((platform_id, pseudo_id), row)
+            cache.accounts.put(key, row)
+        elif pending is not None and row is None:
+            pending.absent.add(key)
         return row
 
     def ensure_accounts(
@@ -255,6 +276,8 @@ class SqlUnit:
                     for p in missing
                 ],
             )
+            if self.pending is not None:
+                self.pending.absent.difference_update((platform_id, p) for p in missing)
             found.update(self.get_accounts(platform_id, missing))
         return found
 
@@ -284,6 +307,8 @@ class SqlUnit:
         )
         if self.cache is not None:  # read again next time, as the database now has it
             self.cache.accounts.pop((account.platform_id, account.pseudo_id))
+        if self.pending is not None:
+            self.pending.absent.discard((account.platform_id, account.pseudo_id))
 
     def external_ref(self, platform_id: str, pseudo_id: str) -> str | None:
         return self.conn.execute(
@@ -304,6 +329,15 @@ class SqlUnit:
             self.sql.profile_for_update, {"platform_id": platform_id, "pseudo_id": pseudo_id}
         )
 
+    def _locked_here(self, platform_id: str, pseudo_id: str) -> bool:
+        """Whether this transaction already holds the account's row lock: with write-behind
+        the cache is the transaction's own, and a profile enters it only once locked."""
+        return (
+            self.pending is not None
+            and self.cache is not None
+            and self.cache.profiles.peek((platform_id, pseudo_id)) is not None
+        )
+
     def profile_state(self, platform_id: str, pseudo_id: str) -> dict[str, Any]:
         cache = self.cache
         if cache is not None:
@@ -317,10 +351,11 @@ class SqlUnit:
         return state
 
     def save_profile_state(self, platform_id: str, pseudo_id: str, state: dict[str, Any]) -> None:
-        self.raw.execute(
-            self.sql.save_profile,
-            {"k_platform": platform_id, "k_pseudo": pseudo_id, "new_state": dict(state)},
-        )
+        row = {"k_platform": platform_id, "k_pseudo": pseudo_id, "new_state": dict(state)}
+        if self.pending is not None:
+            self.pending.profiles[(platform_id, pseudo_id)] = row
+        else:
+            self.raw.execute(self.sql.save_profile, row)
         if self.cache is not None:
             self.cache.profiles.put((platform_id, pseudo_id), freeze(state))
 
@@ -334,14 +369,23 @@ class SqlUnit:
             "at": at,
             "external_ref": external_ref,
         }
+        pending = self.pending
+        if pending is not None:
+            count = pending.touch(platform_id, conversation_id, at)
+            if count is not None:
+                return count
         row = self.raw.first(self.sql.touch_conversation, params)
         assert row is not None  # an upsert with RETURNING always answers one row
+        if pending is not None:
+            pending.touched(platform_id, conversation_id, at, int(row[0]))
         return int(row[0])
 
     def history(self, platform_id: str, conversation_id: str, limit: int) -> list[PriorMessage]:
         key = (platform_id, conversation_id)
         prior = self._kept_tail(key, limit)
         if prior is None:
+            if self.pending is not None and self.pending.has_messages(*key):
+                self.pending.flush_messages(self.raw)  # the read must see them
             params = {"platform_id": platform_id, "conversation_id": conversation_id}
             rows = self.raw.all(self.sql.history, {**params, "limit": limit})
             prior = [(sender, text, at) for sender, text, at in reversed(rows)]
@@ -400,7 +444,10 @@ class SqlUnit:
             "risk": risk,
             "categories": list(categories),
         }
-        self.raw.execute(self.sql.save_state, params)
+        if self.pending is not None:
+            self.pending.states[(platform_id, conversation_id, pseudo_id)] = params
+        else:
+            self.raw.execute(self.sql.save_state, params)
         if self.cache is not None:
             kept = (freeze(state), risk, tuple(categories))
             self.cache.states.put((platform_id, conversation_id, pseudo_id), kept)
@@ -417,15 +464,20 @@ class SqlUnit:
             "event_id": message.event_id,
             "risk": risk,
         }
-        returned = self.raw.first(self.sql.add_message, row)
-        assert returned is not None  # INSERT ... RETURNING id
+        if self.pending is not None:
+            message_id = self.pending.add_message(self.raw, row)
+        else:
+            returned = self.raw.first(self.sql.add_message, row)
+            assert returned is not None  # INSERT ... RETURNING id
+            message_id = int(returned[0])
         if self.cache is not None:
             key = (message.platform_id, message.conversation_id)
             tail = self.cache.tails.peek(key)
-            if tail is not None:  # the time as SQLite gives it back
-                tail.append((message.sender, message.text, as_sqlite_returns(message.sent_at)))
+            if tail is not None:  # the time as the database gives it back
+                at = as_sqlite_returns(message.sent_at) if self._sqlite else message.sent_at
+                tail.append((message.sender, message.text, at))
                 self.cache.tails.put(key, tail)  # weighed again
-        return int(returned[0])
+        return message_id
 
     def add_media(self, media: MediaRef) -> int:
         media_table = table(MediaRow)
@@ -481,33 +533,37 @@ class SqlUnit:
     ) -> None:
         if not signals:
             return
-        self.raw.execute_many(
-            self.sql.add_signal,
-            [
-                {
-                    "platform_id": platform_id,
-                    "event_id": event_id,
-                    "conversation_id": conversation_id,
-                    "subject": subject,
-                    "message_id": message_id,
-                    "media_id": media_id,
-                    "case_id": case_id,
-                    "detector": s.detector,
-                    "category": s.category,
-                    "score": s.score,
-                    "explanation": s.explanation,
-                    "span_start": s.span[0] if s.span else None,
-                    "span_end": s.span[1] if s.span else None,
-                    "model": s.model,
-                    "details": dict(s.details),
-                    "at": at,
-                }
-                for s in signals
-            ],
-        )
+        rows = [
+            {
+                "platform_id": platform_id,
+                "event_id": event_id,
+                "conversation_id": conversation_id,
+                "subject": subject,
+                "message_id": message_id,
+                "media_id": media_id,
+                "case_id": case_id,
+                "detector": s.detector,
+                "category": s.category,
+                "score": s.score,
+                "explanation": s.explanation,
+                "span_start": s.span[0] if s.span else None,
+                "span_end": s.span[1] if s.span else None,
+                "model": s.model,
+                "details": dict(s.details),
+                "at": at,
+            }
+            for s in signals
+        ]
+        if self.pending is not None:
+            self.pending.signals.extend(rows)
+        else:
+            self.raw.execute_many(self.sql.add_signal, rows)
 
     def open_case_for(self, platform_id: str, subject: str) -> Case | None:
-        self._lock_account(platform_id, subject)  # two workers never both open a case
+        if self.pending is not None and (platform_id, subject) in self.pending.open_cases:
+            return _case(**self.pending.open_cases[(platform_id, subject)])
+        if not self._locked_here(platform_id, subject):
+            self._lock_account(platform_id, subject)  # two workers never both open a case
         row = self.raw.first(self.sql.active_case, {"platform_id": platform_id, "subject": subject})
         return _case(*row) if row else None
 
@@ -527,13 +583,24 @@ class SqlUnit:
             "opened_at": case.opened_at or now,
             "updated_at": case.updated_at or now,
         }
-        self.raw.execute(self.sql.save_case, row)
+        if self.pending is not None:
+            self.pending.save_case(row, case.status.value in ACTIVE_CASE_STATUSES)
+        else:
+            self.raw.execute(self.sql.save_case, row)
 
     def get_case(self, platform_id: str, case_id: str) -> Case | None:
+        self._flush_cases()
         row = self.session.get(CaseRow, case_id)
         return _case_row(row) if row is not None and row.platform_id == platform_id else None
 
+    def _flush_cases(self) -> None:
+        """Cases held back go to the table before the ORM reads it."""
+        if self.pending is not None and self.pending.cases:
+            self.raw.execute_many(self.sql.save_case, list(self.pending.cases.values()))
+            self.pending.cases = {}
+
     def list_cases(self, platform_id: str, limit: int = 100) -> list[Case]:
+        self._flush_cases()
         rows = self.session.execute(
             select(CaseRow)
             .where(CaseRow.platform_id == platform_id)
@@ -553,13 +620,26 @@ class SqlUnit:
             "subject": subject,
             "at": decision.at or datetime.now(UTC),
         }
-        self.raw.execute(self.sql.add_decision, row)
+        if self.pending is not None:
+            self.pending.decisions.append(row)
+        else:
+            self.raw.execute(self.sql.add_decision, row)
 
     # Idempotency and audit ----------------------------------------------------------------
     def processed_result(self, platform_id: str, event_id: str) -> dict[str, Any] | None:
+        if self.pending is not None:
+            known, held = self.pending.processed_result(platform_id, event_id)
+            if known:
+                return held
         params = {"platform_id": platform_id, "event_id": event_id}
         row = self.raw.first(self.sql.processed, params)
         return dict(row[0]) if row is not None and row[0] is not None else None
+
+    def look_up_processed(self, platform_id: str, event_ids: list[str]) -> None:
+        """A batch's events about to be processed: on PostgreSQL their earlier answers are
+        read here in one statement, rather than one per event (SQLite: nothing to gain)."""
+        if self.pending is not None and len(event_ids) > 1:
+            self.pending.look_up(self.raw, platform_id, event_ids)
 
     def save_processed(self, platform_id: str, event_id: str, result: dict[str, Any]) -> None:
         row = {
@@ -568,7 +648,10 @@ class SqlUnit:
             "result": result,
             "at": datetime.now(UTC),
         }
-        self.raw.execute(self.sql.add_processed, row)
+        if self.pending is not None:
+            self.pending.processed[(platform_id, event_id)] = row
+        else:
+            self.raw.execute(self.sql.add_processed, row)
 
     def audit(
         self,
@@ -643,12 +726,14 @@ class SqlStore:
     @contextmanager
     def unit(self) -> Iterator[SqlUnit]:
         """A read-write transaction: committed when the block ends, rolled back on error."""
-        cache = self.row_cache
+        behind = not isinstance(self._write_lock, SqliteWriteLock)
+        # PostgreSQL: a cache of this transaction's own (its rows locked or written here)
+        cache = RowCache() if behind else self.row_cache
         try:
             with self._write_lock, self._write_connection() as conn, conn.begin():
-                unit = SqlUnit(conn, cache)
+                unit = SqlUnit(conn, cache, write_behind=behind)
                 try:
-                    if cache is not None:
+                    if cache is not None and not behind:
                         cache.check(unit.data_version())
                     yield unit
                     unit.flush()

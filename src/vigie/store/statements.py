@@ -10,7 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Dialect, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Dialect,
+    Integer,
+    String,
+    Table,
+    any_,
+    bindparam,
+    column,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -145,6 +159,17 @@ class Statements:
     add_audit: Prepared
     audit_before: Prepared
     seal_audit: Prepared
+    bulk: BulkStatements | None  # PostgreSQL only: what ``write_behind.py`` sends
+
+
+@dataclass(frozen=True)
+class BulkStatements:
+    """Statements for a whole batch at once (PostgreSQL)."""
+
+    processed_any: Prepared  # the earlier answers of many events, in one look-up
+    message_ids: Prepared  # ids for the batch's messages, taken from their sequence at once
+    add_message: Prepared  # a message with its id already known
+    count_messages: Prepared  # a conversation's further messages of this batch
 
 
 def _upsert_insert(dialect: str) -> Any:
@@ -283,5 +308,40 @@ def _build(dialect: Dialect) -> Statements:
             update(AUDIT)
             .where(AUDIT.c.id == bindparam("k_id"))
             .values(prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
+        ),
+        bulk=_bulk(dialect) if dialect.name == "postgresql" else None,
+    )
+
+
+def _bulk(dialect: Dialect) -> BulkStatements:
+    def p(stmt: Any, keys: tuple[str, ...] = ()) -> Prepared:
+        return prepare(stmt, dialect, keys)
+
+    return BulkStatements(
+        processed_any=p(
+            select(PROCESSED.c.event_id, PROCESSED.c.result).where(
+                PROCESSED.c.platform_id == bindparam("platform_id"),
+                PROCESSED.c.event_id == any_(bindparam("event_ids", type_=ARRAY(String))),
+            )
+        ),
+        message_ids=p(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('messages', 'id'))"
+                " FROM generate_series(1, :n)"
+            )
+            .bindparams(bindparam("n", type_=Integer))
+            .columns(column("id", Integer))
+        ),
+        add_message=p(insert(MESSAGES), ("id", *MESSAGE_KEYS)),
+        count_messages=p(
+            update(CONVERSATIONS)
+            .where(
+                (CONVERSATIONS.c.platform_id == bindparam("k_platform"))
+                & (CONVERSATIONS.c.id == bindparam("k_id"))
+            )
+            .values(
+                message_count=CONVERSATIONS.c.message_count + bindparam("n", type_=Integer),
+                last_at=bindparam("at", type_=CONVERSATIONS.c.last_at.type),
+            )
         ),
     )

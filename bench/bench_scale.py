@@ -12,10 +12,16 @@ A loader posts message events over loopback HTTP in two phases per worker count:
 
 Writes bench/results/scale.json and scale.md. Takes about two minutes.
 Run: ``.venv/bin/python bench/bench_scale.py`` (needs PostgreSQL and NATS on 127.0.0.1).
+
+``--against REV`` measures the code of git revision ``REV`` too, in the same run (its
+``src/`` checked out in a temporary folder, each phase alternating between the two): the
+machine is shared, so only figures taken side by side compare. ``--workers 1`` skips the
+two-worker phase.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -124,8 +130,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def checkout(rev: str) -> Path:
+    """``src/`` of revision ``rev`` in a temporary folder (the code measured against)."""
+    folder = Path(tempfile.mkdtemp(prefix="vigie-against-"))
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
+
+
 class Bench:
-    def __init__(self) -> None:
+    def __init__(self, src: Path | None = None) -> None:
+        """``src``: run the ``vigie`` processes on that source tree (another revision)."""
         tag = secrets.token_hex(4)
         self.db = f"vigie_bench_{tag}"
         self.url = PG + self.db
@@ -142,6 +159,8 @@ class Bench:
             "VIGIE_LOG_LEVEL": "warning",
             "VIGIE_API__RATE_LIMIT_PER_MINUTE": "1000000",
         }
+        if src is not None:
+            self.env["PYTHONPATH"] = str(src)
         self.procs: list[subprocess.Popen[bytes]] = []
         self.metrics_ports: list[int] = []
         self.sent: dict[str, float] = {}
@@ -366,18 +385,45 @@ def _markdown(result: dict[str, Any]) -> str:
         f"{result['load_average_1m']} — the machine is shared with other work, so numbers vary "
         "from run to run.",
         "",
-        "| workers | events/s (sustained) | latency offered at | p50 | p99 "
+        "| code | workers | events/s (sustained) | latency offered at | p50 | p99 "
         "| worker CPU per event | API CPU per event |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in result["runs"]:
         lines.append(
-            f"| {r['workers']} | {r['events_per_s']} | {r['offered_per_s']} ev/s "
+            f"| {r['code']} | {r['workers']} | {r['events_per_s']} | {r['offered_per_s']} ev/s "
             f"| {r['p50_ms']} ms | {r['p99_ms']} ms | {r['cpu_ms_per_event']['workers']} ms "
             f"| {r['cpu_ms_per_event']['api']} ms |"
         )
-    lines += ["", f"Ratio 2 workers / 1 worker: **{result['ratio_2_over_1']}**", ""]
+    for name, value in result["ratios"].items():
+        lines.append(f"- {name}: **{value}**")
+    lines.append("")
     return "\n".join(lines)
+
+
+def _ratios(runs: list[dict[str, Any]], against: str | None) -> dict[str, float]:
+    """Two workers against one (this code), and this code against ``against``'s."""
+
+    def find(code: str, workers: int) -> dict[str, Any] | None:
+        return next((r for r in runs if r["code"] == code and r["workers"] == workers), None)
+
+    out: dict[str, float] = {}
+    one, two = find("this", 1), find("this", 2)
+    if one and two:
+        out["events/s, 2 workers / 1 worker"] = round(
+            two["events_per_s"] / max(one["events_per_s"], 1e-9), 2
+        )
+    for workers in (1, 2):
+        new, old = find("this", workers), against and find(against, workers)
+        if new and old:
+            cpu = "cpu_ms_per_event"
+            out[f"worker CPU per event, this / {against} ({workers} worker)"] = round(
+                new[cpu]["workers"] / max(old[cpu]["workers"], 1e-9), 2
+            )
+            out[f"events/s, this / {against} ({workers} worker)"] = round(
+                new["events_per_s"] / max(old["events_per_s"], 1e-9), 2
+            )
+    return out
 
 
 def _reachable(port: int) -> bool:
@@ -388,6 +434,16 @@ def _reachable(port: int) -> bool:
         return False
 
 
+def _measure(src: Path | None, workers: int) -> dict[str, Any]:
+    """One fresh database, stream and API; ``workers`` workers on the code in ``src``."""
+    bench = Bench(src)
+    try:
+        bench.setup()
+        return bench.with_workers(workers)
+    finally:
+        bench.teardown()
+
+
 def main() -> None:
     missing = [
         name for name, port in (("PostgreSQL", 5432), ("NATS", 4222)) if not _reachable(port)
@@ -395,14 +451,20 @@ def main() -> None:
     if missing:  # `make bench` runs every benchmark; this one needs both services
         print(f"bench_scale skipped: {', '.join(missing)} not reachable on 127.0.0.1")
         return
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--against", help="git revision to measure side by side (e.g. HEAD~1)")
+    parser.add_argument("--workers", default="1,2", help="worker counts, e.g. 1 or 1,2")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.workers.split(",")]
+    codes: list[tuple[str, Path | None]] = [("this", None)]
+    if args.against:
+        codes.append((args.against, checkout(args.against)))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    bench = Bench()
     started, load_before = time.time(), os.getloadavg()[0]
-    try:
-        bench.setup()
-        runs = [bench.with_workers(1), bench.with_workers(2)]
-    finally:
-        bench.teardown()
+    runs = []
+    for count in counts:  # alternate the two codes phase by phase: same load for both
+        for code, src in codes:
+            runs.append({"code": code, **_measure(src, count)})
     result = {
         "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, Python "
         f"{platform.python_version()}",
@@ -412,7 +474,7 @@ def main() -> None:
             f"{PARTITIONS} partitions, batches of {BATCH}, loader window {WINDOW}"
         ),
         "runs": runs,
-        "ratio_2_over_1": round(runs[1]["events_per_s"] / max(runs[0]["events_per_s"], 1e-9), 2),
+        "ratios": _ratios(runs, args.against),
         "seconds": round(time.time() - started, 1),
         "load_average_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)],
     }

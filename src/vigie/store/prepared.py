@@ -157,5 +157,12 @@ class Runner:
         self.cursor.execute(stmt.sql, stmt.parameters(values))
         return stmt.rows(self.cursor.fetchall(), self.cursor.description)
 
+    def all_planned_anew(self, stmt: Prepared, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Like :meth:`all`, never as a server-side prepared statement (psycopg): a look-up of
+        a list of keys planned once, when the table was empty, stays a sequential scan as the
+        table grows; planned with each list it takes the index."""
+        self.cursor.execute(stmt.sql, stmt.parameters(values), prepare=False)
+        return stmt.rows(self.cursor.fetchall(), self.cursor.description)
+
     def close(self) -> None:
         self.cursor.close()

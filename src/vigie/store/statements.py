@@ -325,10 +325,9 @@ def _bulk(dialect: Dialect) -> BulkStatements:
             )
         ),
         message_ids=p(
-            text(
-                "SELECT nextval(pg_get_serial_sequence('messages', 'id'))"
-                " FROM generate_series(1, :n)"
-            )
+            # The SERIAL column's sequence by its name: pg_get_serial_sequence() costs about a
+            # hundred catalog reads per call, and it would be called once per id.
+            text(f"SELECT nextval('{MESSAGES.name}_id_seq') FROM generate_series(1, :n)")
             .bindparams(bindparam("n", type_=Integer))
             .columns(column("id", Integer))
         ),

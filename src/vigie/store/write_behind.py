@@ -45,7 +45,7 @@ class PendingWrites:
     def look_up(self, raw: Runner, platform_id: str, event_ids: list[str]) -> None:
         """Read the earlier answers of these events in one statement (a batch's worth)."""
         params = {"platform_id": platform_id, "event_ids": event_ids}
-        found = dict(raw.all(self.bulk.processed_any, params))
+        found = dict(raw.all_planned_anew(self.bulk.processed_any, params))
         for event_id in event_ids:
             self.looked_up[(platform_id, event_id)] = found.get(event_id)
 

@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 
-# The shared contracts and reference data sit beside the checkout (../shared), in CI too.
-SHARED = Path(
-    os.environ.get("VIGIE_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared")
-)
+# Reference data the tests read lives in the repository (tests/data/README.md says whence).
+DATA = Path(__file__).resolve().parent / "data"
 
 
 def require(name: str, host: str, port: int) -> None:

@@ -1,6 +1,6 @@
 """End to end: a hash list imported from the command line blocks a near-variant at once.
 
-The "known" image is a benign reference photograph from shared/data; the list is ours.
+The "known" image is a benign reference photograph from tests/data; the list is ours.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from services import SHARED
+from services import DATA
 from vigie.cli import app as cli
 from vigie.detect.media.hashing import hash_media
 from vigie.settings import Settings, get_settings
 
-IMAGES = SHARED / "data" / "pdq" / "images"
+IMAGES = DATA / "pdq" / "images"
 
 
 def _pdq(name: str) -> str:

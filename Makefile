@@ -5,6 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export VIGIE_DATABASE_URL ?= sqlite:///./var/vigie.db
+# Where `make run` serves: `make run PORT=8123`, or VIGIE_PORT / VIGIE_HOST as for `vigie serve`
+# (no HOST variable: some shells set one to the machine's name).
+PORT ?= $(or $(VIGIE_PORT),8000)
+RUN_HOST := $(or $(VIGIE_HOST),127.0.0.1)
+URL := http://$(RUN_HOST):$(PORT)
 
 .PHONY: run test install system-deps lint typecheck imports bench clean train eval
 
@@ -30,9 +35,9 @@ run: install
 	mkdir -p var
 	$(BIN)/vigie db upgrade
 	$(BIN)/vigie demo
-	@echo "Vigie on http://127.0.0.1:8000/console  (API docs: http://127.0.0.1:8000/docs)"
-	@( sleep 2; $(BIN)/python -m webbrowser -t http://127.0.0.1:8000/console >/dev/null 2>&1 || true ) &
-	$(BIN)/vigie serve --host 127.0.0.1 --port 8000
+	@echo "Vigie on $(URL)/console  (API docs: $(URL)/docs)"
+	@( sleep 2; $(BIN)/python -m webbrowser -t $(URL)/console >/dev/null 2>&1 || true ) &
+	$(BIN)/vigie serve --host $(RUN_HOST) --port $(PORT)
 
 test: install
 	$(BIN)/ruff check src tests clients

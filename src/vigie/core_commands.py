@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,9 +72,11 @@ def serve(
         settings = settings.model_copy(
             update={"api": settings.api.model_copy(update={"decider": chosen})}
         )
+    host, port = host or settings.host, port or settings.port
+    _check_port(host, port)  # before loading models: a busy port fails in a second, readably
     options: dict[str, Any] = {
-        "host": host or settings.host,
-        "port": port or settings.port,
+        "host": host,
+        "port": port,
         "log_level": settings.log_level,
         "access_log": False,
         "log_config": None,  # keep the JSON handler configured above
@@ -93,6 +97,39 @@ def _require_text_model(settings: Settings) -> None:
     if problem is not None:
         typer.echo(f"vigie serve: {problem}", err=True)
         raise typer.Exit(2)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Exit with one readable line when ``host:port`` cannot be listened on.
+
+    Uvicorn would say it too, but as a JSON log line after the models have loaded; a newcomer
+    running ``make run`` beside another server needs the reason and the way out at once.
+    """
+    try:
+        _try_bind(host, port)
+    except OSError as exc:
+        typer.echo(f"vigie serve: {_bind_problem(host, port, exc)}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _try_bind(host: str, port: int) -> None:
+    """Bind (and release) a socket the way uvicorn will, SO_REUSEADDR included."""
+    family, kind, proto, _, address = socket.getaddrinfo(
+        host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+    )[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(address)
+
+
+def _bind_problem(host: str, port: int, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {port} on {host} is already in use "
+            "(choose another: --port P, VIGIE_PORT=P, or make run PORT=P)"
+        )
+    reason = exc.strerror or str(exc)
+    return f"cannot listen on {host} port {port}: {reason}"
 
 
 def demo() -> None:

@@ -1,4 +1,4 @@
-"""Foundation commands: db upgrade, platform add, serve, scan, demo."""
+"""Foundation commands: db upgrade, platform add / rotate-key, serve, scan, demo."""
 
 from __future__ import annotations
 
@@ -31,15 +31,15 @@ def platform_add(
     webhook: Annotated[str | None, typer.Option("--webhook", help="webhook URL")] = None,
 ) -> None:
     """Create a platform; the API key is printed once, on the last line."""
-    from vigie.platforms import create_platform
+    from vigie.platforms import PlatformExists, create_platform
     from vigie.store.sql import SqlStore
 
     store = SqlStore(get_settings().database_url)
     try:
         with store.unit() as unit:
             created = create_platform(unit, name, webhook)
-    except ValueError as exc:
-        err.print(f"[red]error:[/red] {exc}")
+    except PlatformExists as exc:
+        typer.echo(f"error: {exc}; {new_key_hint(name)}", err=True)
         raise typer.Exit(1) from exc
     finally:
         store.dispose()
@@ -47,6 +47,35 @@ def platform_add(
     if created.platform.webhook_secret:
         typer.echo(f"webhook-secret: {created.platform.webhook_secret}")
     typer.echo(created.api_key)
+
+
+def new_key_hint(name: str) -> str:
+    """How to get a key for an existing platform: keys are shown once, so a lost one is
+    replaced, never shown again."""
+    return f"for a new API key (the old one then stops working): vigie platform rotate-key {name}"
+
+
+def platform_rotate_key(name: Annotated[str, typer.Argument(help="platform name")]) -> None:
+    """Give a platform a new API key (printed once, last line); its old keys stop working."""
+    from vigie.api.auth import KEY_CACHE_SECONDS
+    from vigie.platforms import UnknownPlatform, rotate_api_key
+    from vigie.store.sql import SqlStore
+
+    store = SqlStore(get_settings().database_url)
+    try:
+        with store.unit() as unit:
+            rotated = rotate_api_key(unit, name)
+    except UnknownPlatform as exc:
+        typer.echo(f"error: {exc} (vigie platform add {name} creates it)", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        store.dispose()
+    typer.echo(f"platform: {rotated.platform.id} ({name})")
+    typer.echo(
+        f"old keys revoked (a running vigie serve refuses them within {KEY_CACHE_SECONDS:g} s); "
+        "new key, shown once:"
+    )
+    typer.echo(rotated.api_key)
 
 
 def serve(
@@ -143,7 +172,8 @@ def demo() -> None:
     created = seed_demo(store, build_pipeline(settings, store))
     store.dispose()
     if created is None:
-        typer.echo(f"demo platform {DEMO_PLATFORM!r} already exists (its key was shown once).")
+        typer.echo(f"demo platform {DEMO_PLATFORM!r} already exists (its key was shown once);")
+        typer.echo(new_key_hint(DEMO_PLATFORM))
         return
     typer.echo(f"demo platform {DEMO_PLATFORM!r} created with demo conversations.")
     password = _demo_officer(settings.database_url)
@@ -230,6 +260,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db, name="db")
     platform = typer.Typer(help="Platforms (tenants).", no_args_is_help=True)
     platform.command("add")(platform_add)
+    platform.command("rotate-key")(platform_rotate_key)
     app.add_typer(platform, name="platform")
     app.command("serve")(serve)
     app.command("demo")(demo)

@@ -24,10 +24,18 @@ class NewPlatform:
     api_key: str
 
 
+class PlatformExists(ValueError):
+    """A platform of that name is already there (the command line says how to get a new key)."""
+
+
+class UnknownPlatform(ValueError):
+    """No platform has that name."""
+
+
 def create_platform(unit: Unit, name: str, webhook_url: str | None = None) -> NewPlatform:
     """Create a platform with its pseudonymisation secret, first API key and webhook secret."""
     if unit.platform_by_name(name) is not None:
-        raise ValueError(f"a platform named {name!r} already exists")
+        raise PlatformExists(f"a platform named {name!r} already exists")
     platform = Platform(
         id="pf_" + secrets.token_hex(8),
         name=name,
@@ -39,6 +47,22 @@ def create_platform(unit: Unit, name: str, webhook_url: str | None = None) -> Ne
     unit.add_platform(platform)
     key = issue_api_key(unit, platform.id)
     unit.audit("cli", "platform.create", platform.id, {"name": name}, platform.id)
+    return NewPlatform(platform, key)
+
+
+def rotate_api_key(unit: Unit, name: str) -> NewPlatform:
+    """Revoke every key of the platform ``name`` and issue a new one, in the audit trail.
+
+    Keys are stored only as hashes, so a lost key cannot be shown again: a new one is the way
+    back, and the old ones stop working so a key that leaked is not left valid.
+    """
+    platform = unit.platform_by_name(name)
+    if platform is None:
+        raise UnknownPlatform(f"no platform named {name!r}")
+    revoked = unit.revoke_api_keys(platform.id)
+    key = issue_api_key(unit, platform.id)
+    details = {"name": name, "revoked_keys": revoked, "new_key_prefix": key[:8]}
+    unit.audit("cli", "platform.rotate_key", platform.id, details, platform.id)
     return NewPlatform(platform, key)
 
 

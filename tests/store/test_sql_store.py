@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from vigie.domain import Account, AgeSource, Case, Message, Signal
-from vigie.platforms import authenticate, create_platform
+from vigie.platforms import UnknownPlatform, authenticate, create_platform, rotate_api_key
 from vigie.store.audit import verify_chain
 from vigie.store.sql import SqlStore
 
@@ -32,6 +32,22 @@ def test_platform_keys_are_stored_only_as_hashes(any_store: SqlStore) -> None:
             .all()
         )
     assert created.api_key not in rows
+    any_store.dispose()
+
+
+def test_rotating_a_key_revokes_the_old_ones(any_store: SqlStore) -> None:
+    with any_store.unit() as unit:
+        created = create_platform(unit, "p5")
+    with any_store.unit() as unit:
+        first = rotate_api_key(unit, "p5").api_key
+    with any_store.unit() as unit:
+        second = rotate_api_key(unit, "p5").api_key
+    with any_store.read() as unit:
+        assert authenticate(unit, created.api_key) is None
+        assert authenticate(unit, first) is None
+        assert authenticate(unit, second) == created.platform
+        with pytest.raises(UnknownPlatform):
+            rotate_api_key(unit, "nowhere")
     any_store.dispose()
 
 

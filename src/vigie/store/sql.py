@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -209,6 +209,14 @@ class SqlUnit:
                 created_at=datetime.now(UTC),
             )
         )
+
+    def revoke_api_keys(self, platform_id: str) -> int:
+        result = self.session.execute(
+            update(ApiKeyRow)
+            .where(ApiKeyRow.platform_id == platform_id, ApiKeyRow.revoked.is_(False))
+            .values(revoked=True)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def platform_by_key_hash(self, key_hash: str) -> Platform | None:
         row = self.session.execute(

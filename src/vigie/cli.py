@@ -1,4 +1,4 @@
-"""The ``vigie`` command line (contract: shared/formats/README.md, "Command line").
+"""The ``vigie`` command line (contract: docs/api.md, "Command line").
 
 Each room that adds commands exposes ``register(app)`` in a ``commands`` module listed in
 ``COMMAND_MODULES``; this file only wires them together.

@@ -1,4 +1,4 @@
-"""Reader for conversation files (JSON Lines), the contract in shared/formats/README.md.
+"""Reader for conversation files (JSON Lines), the contract in docs/api.md.
 
 Batch scoring (``vigie scan``) and evaluation (``vigie eval``) both read this format, so
 errors name the line and the field: the people feeding these files are not Python users.

@@ -1,4 +1,4 @@
-"""The events platforms send (contract: shared/formats/README.md, "Events API").
+"""The events platforms send (contract: docs/api.md, "POST /v1/events").
 
 These models validate input for every way in (HTTP, bus, files) so a malformed event is refused
 before anything is written. Unknown fields are ignored, as the contract requires.

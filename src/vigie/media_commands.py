@@ -1,4 +1,4 @@
-"""``vigie hash`` and ``vigie lists import`` (contract: shared/formats/README.md).
+"""``vigie hash`` and ``vigie lists import`` (contract: docs/api.md).
 
 A command-line adapter, beside ``core_commands``: it reads files and writes the store's list
 tables, which ``detect/media/`` (hashing and matching only, no SQL) must not do itself.

@@ -1,4 +1,4 @@
-"""The events API through HTTP, as the contract in shared/formats/README.md says."""
+"""The events API through HTTP, as the contract in docs/api.md says."""
 
 from __future__ import annotations
 

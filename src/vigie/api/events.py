@@ -1,6 +1,6 @@
 """``POST /v1/events``: a batch of platform events in, one decision per event out.
 
-Two modes, chosen by configuration (contract: shared/formats/README.md):
+Two modes, chosen by configuration (contract: docs/api.md):
 
 * synchronous (default): the batch runs through the pipeline now; ``200`` with the results;
 * asynchronous (``VIGIE_BUS_URL`` set): the batch is published to NATS JetStream and the answer

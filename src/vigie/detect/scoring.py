@@ -41,7 +41,7 @@ class ScanResult:
         }
 
     def to_json(self) -> str:
-        """One line of the scan output (shared/formats/README.md)."""
+        """One line of the scan output (docs/api.md)."""
         return json.dumps(self.to_dict(), ensure_ascii=False)
 
 

@@ -1,4 +1,4 @@
-"""Webhook payloads and signatures (contract: shared/formats/README.md, "Webhooks").
+"""Webhook payloads and signatures (contract: docs/api.md, "Webhooks").
 
 Vigie POSTs ``{"id", "action", "event", "subject", "case", "at"}`` with the header
 ``Vigie-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>``.

@@ -1,6 +1,6 @@
 """Commands of the reports room: evidence export/verify, transparency, audit verify, retention, DSA.
 
-Contract: shared/formats/README.md ("Command line"). Every command that writes something for
+Contract: docs/api.md ("Command line"). Every command that writes something for
 an outside reader is audited with its actor (``--actor``, else ``VIGIE_ACTOR``, else
 ``cli:<login>``).
 """

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from vigie.actions.webhooks import sign, verify_signature
 from vigie.api.schemas import CasesAnswer, EventResult, EventsAnswer
 from vigie.conversations import parse_conversation
+from vigie.domain.webhooks import sign, verify_signature
 from vigie.events import EventBatch
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "api.md"

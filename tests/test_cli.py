@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from vigie.cli import app
+from vigie.console.queries import audit_for_target
 from vigie.platforms import authenticate
 from vigie.settings import get_settings
-from vigie.store.console_queries import audit_for_target
 from vigie.store.sql import SqlStore
 
 runner = CliRunner()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -21,8 +22,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
+    insert,
     inspect,
+    literal,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -149,40 +154,102 @@ def add_entries(
 ) -> int:
     """Add many (hash_type, value, quality) at once; returns how many were new or revived.
 
-    Existing entries of the list are read once, so a large import costs one query plus
-    the inserts rather than one query per hash.
+    A list of a million hashes has to go in within seconds, so no ORM object is made per
+    hash: the list's existing entries are read once as plain rows, new ones go in through the
+    driver's bulk path (``COPY`` on PostgreSQL, ``executemany`` on SQLite) and their change-log
+    rows in one ``INSERT … SELECT``. The list's row stays locked meanwhile (PostgreSQL), so two
+    imports into one list take turns.
     """
-    known = {
-        (r.hash_type, r.digest): r
-        for r in session.scalars(select(HashEntryRow).where(HashEntryRow.list_id == hash_list.id))
-    }
-    fresh: list[HashEntryRow] = []
-    revived: list[HashEntryRow] = []
+    _lock_list(session, hash_list)
+    known = _known_entries(session, hash_list.id)
+    now = _now()
+    fresh: dict[tuple[str, str], tuple[Any, ...]] = {}
+    revived: dict[int, int] = {}  # entry id: quality
     for hash_type, value, quality in items:
         digest = _digest(value)
-        row = known.get((hash_type, digest))
-        if row is not None and row.removed_at is None:
-            continue
-        if row is None:
-            row = HashEntryRow(
-                list_id=hash_list.id,
-                hash_type=hash_type,
-                value=value,
-                digest=digest,
-                quality=quality,
-                added_at=_now(),
-            )
-            known[(hash_type, digest)] = row
-            fresh.append(row)
-        else:
-            row.removed_at, row.quality, row.added_at = None, quality, _now()
-            revived.append(row)
-    session.add_all(fresh)
-    session.flush()
-    now = _now()
-    session.add_all([HashListChangeRow(entry_id=r.id, op="add", at=now) for r in fresh + revived])
-    session.flush()
+        found = known.get((hash_type, digest))
+        if found is None:
+            fresh.setdefault((hash_type, digest), (hash_list.id, hash_type, value, digest,
+                                                   quality, now))  # fmt: skip
+        elif not found[1]:
+            revived.setdefault(found[0], quality)
+    before = session.scalar(select(func.coalesce(func.max(HashEntryRow.id), 0)))
+    _insert_fresh(session, list(fresh.values()))
+    _log_added_since(session, hash_list.id, int(before or 0), now)
+    _revive(session, revived, now)
     return len(fresh) + len(revived)
+
+
+def _lock_list(session: Session, hash_list: HashListRow) -> None:
+    """Hold the list's row until commit (PostgreSQL; SQLite has one writer): the change log
+    is written for the ids above the largest one seen, so no other import into this list may
+    slip in between."""
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(HashListRow.id).where(HashListRow.id == hash_list.id).with_for_update()
+        )
+
+
+def _known_entries(session: Session, list_id: int) -> dict[tuple[str, str], tuple[int, bool]]:
+    """(hash_type, digest): (entry id, live) for every entry the list ever had."""
+    stmt = select(
+        HashEntryRow.hash_type, HashEntryRow.digest, HashEntryRow.id, HashEntryRow.removed_at
+    ).where(HashEntryRow.list_id == list_id)
+    return {(t, d): (i, removed is None) for t, d, i, removed in session.execute(stmt)}
+
+
+ENTRY_COLUMNS = ("list_id", "hash_type", "value", "digest", "quality", "added_at")
+
+
+def _insert_fresh(session: Session, rows: list[tuple[Any, ...]]) -> None:
+    """New entries through the driver's fastest path, in (type, digest) order: the unique
+    index on them then grows at its end instead of at random pages. In file order, a million
+    SQLite inserts spilled the index from the page cache and waited on the disk (35 s of wall
+    time for 3 s of CPU at 200,000 hashes). Entry ids follow that order; nothing reads
+    meaning into them."""
+    if not rows:
+        return
+    rows.sort(key=lambda row: (row[1], row[3]))
+    driver: Any = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name == "postgresql":
+        columns = ", ".join(ENTRY_COLUMNS)
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(f"COPY hash_entries ({columns}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    at = rows[0][5].astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    places = ", ".join("?" * len(ENTRY_COLUMNS))
+    driver.cursor().executemany(
+        f"INSERT INTO hash_entries ({', '.join(ENTRY_COLUMNS)}) VALUES ({places})",
+        [(*row[:5], at) for row in rows],
+    )
+
+
+def _log_added_since(session: Session, list_id: int, before: int, at: datetime) -> None:
+    """One "add" change per entry the import just inserted (ids above ``before``), in order."""
+    added = (
+        select(HashEntryRow.id, literal("add"), literal(at, DateTime(timezone=True)))
+        .where(HashEntryRow.list_id == list_id, HashEntryRow.id > before)
+        .order_by(HashEntryRow.id)
+    )
+    session.execute(insert(HashListChangeRow).from_select(["entry_id", "op", "at"], added))
+
+
+def _revive(session: Session, revived: dict[int, int], at: datetime) -> None:
+    """Entries removed once and listed again: live again, with a change each."""
+    if not revived:
+        return
+    session.execute(
+        update(HashEntryRow),
+        [{"id": i, "removed_at": None, "quality": q, "added_at": at} for i, q in revived.items()],
+    )
+    session.execute(
+        insert(HashListChangeRow), [{"entry_id": i, "op": "add", "at": at} for i in revived]
+    )
 
 
 def remove_entry(

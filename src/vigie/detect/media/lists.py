@@ -159,6 +159,10 @@ def _parse_csv(text: str, default_list: str, default_label: str) -> ParsedList:
 
 
 def _csv_row(line: str) -> list[str]:
+    """The fields of one line; a plain split when nothing needs the CSV reader (no quote, no
+    carriage return), which is nearly every line of a large list and a tenth of the cost."""
+    if '"' not in line and "\r" not in line:
+        return line.split(",")
     return next(csv.reader([line]), [])
 
 

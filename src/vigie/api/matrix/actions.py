@@ -28,7 +28,7 @@ from vigie.api.schemas import ErrorAnswer
 from vigie.domain.webhooks import SIGNATURE_HEADER, verify_signature
 
 log = logging.getLogger(__name__)
-# Set on the webhooks of the console's decisions (store/console_queries.py).
+# Set on the webhooks of the console's decisions (console/queries.py).
 OFFICER = "safety_officer"
 router = APIRouter(prefix="/v1/matrix/actions", tags=["matrix"])
 

@@ -28,10 +28,11 @@ import logging
 import select
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -77,7 +78,7 @@ class Decider:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.ready = False
-        self._conn: Connection | None = None
+        self._conn: Frames | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._pending: dict[int, asyncio.Future[list[dict[str, Any]]]] = {}
         self._ids = itertools.count()
@@ -99,11 +100,9 @@ class Decider:
             pass_fds=[there.fileno()],
         )
         there.close()
-        self._conn = Connection(here.detach())
-        self._readable = Readable(self._conn)
-        self._conn.send_bytes(self.settings.model_dump_json().encode())
         self._loop = asyncio.get_running_loop()
-        self._loop.add_reader(self._conn.fileno(), self._on_readable)
+        self._conn = Frames(here, self._loop, self._settle, self._lost)
+        self._conn.send(self.settings.model_dump_json().encode())
 
     @property
     def starting(self) -> bool:
@@ -122,11 +121,8 @@ class Decider:
         self._pending[request] = future
         timer = self._loop.call_later(timeout, expire, future) if timeout else None
         try:
-            self._conn.send_bytes(orjson.dumps([request, platform.id]) + b"\n" + body)
+            self._conn.send(orjson.dumps([request, platform.id]) + b"\n" + body)
             return await future
-        except OSError as exc:
-            self._lost()
-            raise DeciderGone from exc
         finally:
             self._pending.pop(request, None)
             if timer is not None:
@@ -144,14 +140,6 @@ class Decider:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait(5)
-
-    def _on_readable(self) -> None:
-        conn = self._conn
-        try:
-            while conn is not None and self._readable():
-                self._settle(conn.recv_bytes())
-        except (EOFError, OSError):
-            self._lost()
 
     def _settle(self, frame: bytes) -> None:
         if frame == READY:
@@ -172,8 +160,6 @@ class Decider:
         """No more decider: waiting requests are decided again here (events are idempotent)."""
         if self._conn is None:
             return
-        if self._loop is not None:
-            self._loop.remove_reader(self._conn.fileno())
         self._conn.close()
         self._conn, self.ready = None, False
         for future in self._pending.values():
@@ -201,6 +187,87 @@ class Decider:
         if self._process is not None:
             self._process.wait(5)
         self.start()
+
+
+class Frames:
+    """The serve process's end of the pipe, on its event loop: whole frames out and in.
+
+    uvicorn's loop (uvloop) makes a socket it watches non-blocking, so a frame larger than
+    the socket buffer cannot be written, or read, in one call: ``Connection`` then raises
+    and a 1 MiB batch looked like a lost decider (the models were loaded again, 4-14 s).
+    Here what the socket does not take now waits in a buffer the loop writes out when it
+    can, and answers are read as they come. Frames are ``Connection``'s (a 4-byte length,
+    then the bytes), so the decider process reads and writes them with ``Connection``.
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        loop: asyncio.AbstractEventLoop,
+        on_frame: Callable[[bytes], None],
+        on_lost: Callable[[], None],
+    ) -> None:
+        sock.setblocking(False)
+        self._sock, self._loop = sock, loop
+        self._on_frame, self._on_lost = on_frame, on_lost
+        self._out = bytearray()
+        self._in = bytearray()
+        self._writing = False
+        loop.add_reader(sock.fileno(), self._read)
+
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def send(self, payload: bytes) -> None:
+        """Queue one frame and write what the socket takes now (the loop writes the rest)."""
+        self._out += struct.pack("!i", len(payload)) + payload
+        if not self._writing:
+            self._write()
+
+    def close(self) -> None:
+        self._loop.remove_reader(self._sock.fileno())
+        if self._writing:
+            self._loop.remove_writer(self._sock.fileno())
+        self._sock.close()
+
+    def _write(self) -> None:
+        try:
+            while self._out:
+                del self._out[: self._sock.send(self._out)]
+        except BlockingIOError:
+            if not self._writing:
+                self._writing = True
+                self._loop.add_writer(self._sock.fileno(), self._write)
+            return
+        except OSError:
+            self._on_lost()
+            return
+        if self._writing:
+            self._writing = False
+            self._loop.remove_writer(self._sock.fileno())
+
+    def _read(self) -> None:
+        try:
+            while True:
+                chunk = self._sock.recv(1 << 20)
+                if not chunk:
+                    raise EOFError
+                self._in += chunk
+                self._deliver()
+        except BlockingIOError:
+            return
+        except (EOFError, OSError):
+            self._on_lost()
+
+    def _deliver(self) -> None:
+        """Hand on every whole frame read so far."""
+        while len(self._in) >= 4:
+            (size,) = struct.unpack_from("!i", self._in)
+            if len(self._in) < 4 + size:
+                return
+            frame = bytes(self._in[4 : 4 + size])
+            del self._in[: 4 + size]
+            self._on_frame(frame)
 
 
 # --- the decider process --------------------------------------------------------------------

@@ -7,6 +7,7 @@ processed in one transaction, so an error leaves nothing half-written.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,22 @@ from vigie.store.base import Store, Unit
 
 HISTORY = 20  # prior messages given to detectors as context
 MAX_TRACKED_CONTACTS = 500
+
+
+class OverBudget(Exception):
+    """A request's events took more CPU than its budget (``api.cpu_budget_s``).
+
+    Nothing of the request is kept (its transaction rolls back) and the API answers 422: one
+    platform's costly batch cannot hold the pipeline, which every platform shares, for longer
+    than the budget plus one event (an event's cost is bounded by ``api.max_text_chars``).
+    """
+
+    @classmethod
+    def after(cls, budget_s: float, done: int, total: int) -> OverBudget:
+        return cls(
+            f"over the CPU budget of {budget_s:g} s per request after {done} of {total} events; "
+            "send fewer or shorter messages per request"
+        )
 
 
 @dataclass(slots=True)
@@ -101,6 +118,7 @@ class Pipeline:
         self.media_detector = media_detector
         self.country = country  # whose helplines children are shown
         self.policy = policy
+        self.cpu_budget_s = 0.0  # per request (``OverBudget``); 0: none
 
     # Entry points --------------------------------------------------------------------------
     def process_batch(
@@ -113,9 +131,7 @@ class Pipeline:
         with self.store.unit() as unit:
             unit.look_up_processed(platform.id, [ev.id for ev in events])
             self._prefetch(unit, [(platform, events)])
-            return [
-                self._process_once(unit, platform, ev, (uploaded or {}).get(ev.id)) for ev in events
-            ]
+            return self._within_budget(unit, platform, events, uploaded or {})
 
     def process_many(
         self, batches: Sequence[tuple[Platform, Sequence[Event]]]
@@ -127,10 +143,7 @@ class Pipeline:
         """
         with self.store.unit() as unit:
             self._prefetch(unit, batches)
-            return [
-                [self._process_once(unit, platform, ev, None) for ev in events]
-                for platform, events in batches
-            ]
+            return [self._within_budget(unit, platform, events) for platform, events in batches]
 
     def process_light_first(
         self, batches: Sequence[tuple[Platform, Sequence[Event]]], cap: int
@@ -160,8 +173,26 @@ class Pipeline:
             answers: list[list[dict[str, Any]] | None] = [None] * len(batches)
             for at in chosen:
                 platform, events = batches[at]
-                answers[at] = [self._process_once(unit, platform, ev, None) for ev in events]
+                answers[at] = self._within_budget(unit, platform, events)
             return answers
+
+    def _within_budget(
+        self,
+        unit: Unit,
+        platform: Platform,
+        events: Sequence[Event],
+        uploaded: dict[str, dict[str, str]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """One request's events in order; ``OverBudget`` once they have used more CPU than
+        the budget (checked between events, so the first always runs). CPU time of this
+        thread, not wall time: a busy machine does not push a request over."""
+        started = time.thread_time()
+        answers: list[dict[str, Any]] = []
+        for ev in events:
+            if answers and self.cpu_budget_s and time.thread_time() - started > self.cpu_budget_s:
+                raise OverBudget.after(self.cpu_budget_s, len(answers), len(events))
+            answers.append(self._process_once(unit, platform, ev, (uploaded or {}).get(ev.id)))
+        return answers
 
     def _prefetch(self, unit: Unit, batches: Sequence[tuple[Platform, Sequence[Event]]]) -> None:
         """Let detectors prepare a group's messages together (the semantic stage embeds them

@@ -43,6 +43,18 @@ class ApiSettings(BaseModel):
     max_events_per_batch: int = Field(
         1000, ge=1, le=1000, description="events in one POST /v1/events body (422 above)"
     )
+    max_text_chars: int = Field(
+        4000, ge=1, le=20000, description="characters in one message's text (422 above)"
+    )
+    max_text_chars_per_request: int = Field(
+        256_000, ge=1, description="characters of text in one POST /v1/events body (422 above)"
+    )
+    cpu_budget_s: float = Field(
+        5.0,
+        ge=0,
+        description="CPU seconds one request's events may take in the pipeline (422 past it; "
+        "0: no budget); below the request timeout, so others wait less than that",
+    )
     rate_limit_per_minute: int = 6000
     request_timeout_s: float = 10.0
     workers: int = Field(1, ge=1, description="processes `vigie serve` starts")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from security.helpers import bearer, new_key
 from vigie.api.ratelimit import Buckets, TokenBucket, json_too_deep
@@ -133,3 +136,28 @@ def test_huge_strings_and_batches_are_422_naming_the_field(make_client: MakeClie
     assert r.status_code == 422 and "events" in r.json()["error"]
     r = client.get("/v1/cases?limit=99999999999999999999999", headers=headers)
     assert r.status_code == 422 and "limit" in r.json()["error"]
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    return 0
+
+
+_TRICKY = st.text(alphabet=st.sampled_from(list('ab[]{}"\\\n©')), max_size=8)
+_VALUES = st.recursive(
+    st.none() | _TRICKY | st.integers(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TRICKY, inner, max_size=3),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_VALUES, st.integers(0, 6))
+def test_the_depth_check_agrees_with_the_parser(value: Any, limit: int) -> None:
+    """The fast depth check (structure only, escapes dropped first) is exact on valid JSON,
+    brackets, quotes and backslashes inside strings included."""
+    body = json.dumps(value, ensure_ascii=False).encode()
+    assert json_too_deep(body, limit) == (_depth(value) > limit)

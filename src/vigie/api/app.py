@@ -112,6 +112,7 @@ def create_app(
     app.state.settings = settings
     app.state.store = store
     app.state.pipeline = pipeline or build_pipeline(settings, store)
+    app.state.pipeline.cpu_budget_s = settings.api.cpu_budget_s  # per request (issue 21)
     engine = getattr(store, "engine", None)
     sqlite = engine is not None and engine.dialect.name == "sqlite"
     app.state.committer = GroupCommitter(app.state.pipeline) if sqlite else None

@@ -48,6 +48,7 @@ from vigie.api.group_commit import (
 )
 from vigie.domain import Platform
 from vigie.events import Event, EventBatch
+from vigie.pipeline import OverBudget
 from vigie.scheduling import in_order
 from vigie.settings import Settings
 
@@ -152,7 +153,7 @@ class Decider:
         if future is None or future.done():
             return  # timed out meanwhile
         if error is not None:
-            future.set_exception(DeciderError(error))
+            future.set_exception(_error(error))
         else:
             future.set_result(answer)
 
@@ -281,6 +282,7 @@ def run_decider(settings: Settings, conn: Connection) -> None:
     configure_logging(settings.log_level)
     store = SqlStore(settings.database_url, row_cache=True)  # the pipeline is its only writer
     pipeline = build_pipeline(settings, store)
+    pipeline.cpu_budget_s = settings.api.cpu_budget_s
     platforms = _Platforms(store)
     readable = Readable(conn)
     gc.collect()
@@ -356,6 +358,15 @@ class Readable:
 
     def __call__(self) -> bool:
         return bool(self._poll.poll(0))
+
+
+def _error(error: str) -> Exception:
+    """The serve-process side of an error the decider reported: a request over its CPU budget
+    is answered as if decided here (422); anything else is the pipeline failing."""
+    name, _, message = error.partition(": ")
+    if name == OverBudget.__name__:
+        return OverBudget(message)
+    return DeciderError(error)
 
 
 def _reply(request: int, answer: Any) -> bytes:

@@ -34,6 +34,7 @@ from vigie.api.schemas import (
 from vigie.domain import Platform
 from vigie.events import Event, EventBatch
 from vigie.runtime import metrics
+from vigie.settings import ApiSettings
 
 router = APIRouter(prefix="/v1", tags=["events"])
 _PUBLISHER_LOCK = threading.Lock()
@@ -79,7 +80,9 @@ async def post_events(batch: EventBatch, platform: PlatformDep, request: Request
     transaction, on the event loop, for the batches waiting together (``group_commit.py``).
     On PostgreSQL, whose round trips wait on the network, each request gets a thread.
     """
-    _check_size(batch, request.app.state.settings.api.max_events_per_batch)
+    problem = batch_problem(batch, request.app.state.settings.api)
+    if problem is not None:
+        raise RequestValidationError([problem])
     publisher = bus_publisher(request.app)
     if publisher is not None:
         return await run_in_threadpool(_publish, publisher, platform.id, batch)
@@ -89,11 +92,39 @@ async def post_events(batch: EventBatch, platform: PlatformDep, request: Request
     return JSONResponse({"results": results})
 
 
-def _check_size(batch: EventBatch, limit: int) -> None:
-    """The platform's own cap on events per body (``api.max_events_per_batch``), as a 422."""
-    if len(batch.events) > limit:
-        problem = {"loc": ("body", "events"), "msg": f"at most {limit} events per batch"}
-        raise RequestValidationError([{**problem, "type": "too_long"}])
+def batch_problem(batch: EventBatch, api: ApiSettings) -> dict[str, Any] | None:
+    """What makes a valid batch too costly to take, as a validation error (422), or None.
+
+    Checked before any work, on the route and the events lane alike: events per body
+    (``api.max_events_per_batch``), characters per message (``api.max_text_chars``) and
+    per body (``api.max_text_chars_per_request``). Text is what the detectors' CPU time
+    follows, so these bound the work one request can ask for.
+    """
+    texts = [(event.type, getattr(event, "text", None)) for event in batch.events]
+    return cost_problem(texts, api)
+
+
+def cost_problem(texts: Sequence[tuple[Any, Any]], api: ApiSettings) -> dict[str, Any] | None:
+    """:func:`batch_problem` on each event's ``(type, text)``, parsed or raw JSON alike (the
+    events lane checks a large body's raw JSON before the slower validation)."""
+    if len(texts) > api.max_events_per_batch:
+        return _too_long(("events",), f"at most {api.max_events_per_batch} events per batch")
+    total = 0
+    for at, (kind, text) in enumerate(texts):
+        if not isinstance(text, str):
+            continue
+        if len(text) > api.max_text_chars:
+            where = ("events", at, kind, "text")
+            return _too_long(where, f"at most {api.max_text_chars} characters per message")
+        total += len(text)
+    if total > api.max_text_chars_per_request:
+        limit = api.max_text_chars_per_request
+        return _too_long(("events",), f"at most {limit} characters of text per request")
+    return None
+
+
+def _too_long(where: tuple[Any, ...], message: str) -> dict[str, Any]:
+    return {"loc": ("body", *where), "msg": message, "type": "too_long"}
 
 
 async def decide(

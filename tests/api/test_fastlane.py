@@ -40,10 +40,10 @@ def test_lane_answers_cached_keys_like_the_route(
     client: TestClient, auth: dict[str, str], lane_calls: list[int]
 ) -> None:
     first = client.post("/v1/events", json={"events": ACCOUNTS}, headers=auth)
-    assert first.status_code == 200 and lane_calls == []  # key not cached yet: the route
+    assert first.status_code == 200 and lane_calls == [2]  # the lane checks the key itself
     risky = _message(1, "c'est notre secret, ne dis rien à tes parents")
     answer = client.post("/v1/events", json={"events": [risky]}, headers=auth)
-    assert answer.status_code == 200 and lane_calls == [1]
+    assert answer.status_code == 200 and lane_calls == [2, 1]
     result = answer.json()["results"][0]
     assert result["id"] == "fl-m1" and result["signals"]
     assert answer.headers["content-type"] == "application/json"
@@ -52,13 +52,14 @@ def test_lane_answers_cached_keys_like_the_route(
     assert stored.json() == result
     # Repeating the event returns the first answer, through the lane too.
     again = client.post("/v1/events", json={"events": [risky]}, headers=auth)
-    assert again.json()["results"][0] == result and lane_calls == [1, 1]
+    assert again.json()["results"][0] == result and lane_calls == [2, 1, 1]
 
 
 def test_errors_go_to_the_route(
     client: TestClient, auth: dict[str, str], lane_calls: list[int]
 ) -> None:
-    client.post("/v1/events", json={"events": ACCOUNTS}, headers=auth)  # caches the key
+    client.post("/v1/events", json={"events": ACCOUNTS}, headers=auth)
+    lane_calls.clear()
     bad = client.post("/v1/events", json={"events": [{"type": "message", "id": 1}]}, headers=auth)
     assert bad.status_code == 422 and "fields" in bad.json()
     wrong = client.post(
@@ -168,7 +169,7 @@ def test_the_lane_counts_each_request_once_against_the_rate_limit(
         ]
     assert [c.status_code for c in codes] == [200] * 5 + [429, 429]
     assert codes[-1].headers["retry-after"] and "too many" in codes[-1].json()["error"]
-    assert len(lane_calls) == 4  # the first request cached the key through the route
+    assert len(lane_calls) == 5  # the lane looks keys up itself, the first one too
 
 
 def test_the_lane_leaves_oversized_bodies_to_the_size_guard(
@@ -177,6 +178,7 @@ def test_the_lane_leaves_oversized_bodies_to_the_size_guard(
     with _guarded_client(settings, max_body_bytes=400) as client:
         auth = _platform_key(client)
         client.post("/v1/events", json={"events": [_message(0, "salut")]}, headers=auth)
+        lane_calls.clear()
         big = client.post("/v1/events", json={"events": [_message(1, "x" * 500)]}, headers=auth)
     assert big.status_code == 413 and "400 bytes" in big.json()["error"]
     assert lane_calls == []
@@ -195,7 +197,7 @@ def test_a_late_decision_answers_504(
         monkeypatch.setattr(GroupCommitter, "_drain", _never)  # a queue never served
         late = client.post("/v1/events", json={"events": [_message(1, "salut")]}, headers=auth)
     assert late.status_code == 504 and "0.05 s" in late.json()["error"]
-    assert lane_calls == [1]
+    assert lane_calls == [len(ACCOUNTS), 1]
 
 
 def test_the_committer_gives_up_waiting_after_its_timeout() -> None:
@@ -213,14 +215,15 @@ def test_the_platform_cap_on_events_per_body_holds_on_the_lane_and_the_route(
     settings: Any, lane_calls: list[int]
 ) -> None:
     with _guarded_client(settings, max_events_per_batch=2) as client:
-        auth = _platform_key(client)  # the first request, through the route
+        auth = _platform_key(client)
         two = [_message(0, "salut"), _message(1, "ça va ?")]
         three = [*two, _message(2, "à demain")]
-        over_route = client.post("/v1/events", json={"events": three}, headers=auth)
-        within = client.post("/v1/events", json={"events": two}, headers=auth)  # key cached
         over_lane = client.post("/v1/events", json={"events": three}, headers=auth)
+        within = client.post("/v1/events", json={"events": two}, headers=auth)
+        client.app.events_lane = None  # type: ignore[attr-defined]
+        over_route = client.post("/v1/events", json={"events": three}, headers=auth)
     assert within.status_code == 200
-    assert lane_calls == [2, 3]  # the lane read the three, and left them to the route's 422
+    assert lane_calls == [3, 2]  # the lane read the three and answered the route's 422
     for over in (over_route, over_lane):
         assert over.status_code == 422
         assert over.json()["fields"] == [

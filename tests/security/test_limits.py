@@ -161,3 +161,54 @@ def test_the_depth_check_agrees_with_the_parser(value: Any, limit: int) -> None:
     brackets, quotes and backslashes inside strings included."""
     body = json.dumps(value, ensure_ascii=False).encode()
     assert json_too_deep(body, limit) == (_depth(value) > limit)
+
+
+def test_spellings_of_a_key_and_keys_of_one_platform_share_one_bucket(
+    make_client: MakeClient,
+) -> None:
+    """Issue 21, finding 2: the limit was keyed on the raw header, so "bearer", "BEARER" or
+    spaces before the key each had a fresh bucket. It is keyed on the platform now."""
+    from vigie.platforms import create_platform, issue_api_key
+
+    client = make_client(rate_limit_per_minute=4)
+    app: Any = client.app
+    with app.state.store.unit() as unit:
+        created = create_platform(unit, "a")
+        second = issue_api_key(unit, created.platform.id)
+    key = created.api_key
+    spellings = [f"Bearer {key}", f"bearer {key}", f"BEARER   {key}", f"Bearer {second}"]
+    codes = [client.get("/v1/cases", headers={"Authorization": h}).status_code for h in spellings]
+    assert codes == [200] * 4
+    assert client.get("/v1/cases", headers={"Authorization": f"bEaReR  {key}"}).status_code == 429
+    other = new_key(client, "b")
+    assert client.get("/v1/cases", headers=bearer(other)).status_code == 200
+
+
+def test_wrong_keys_on_post_events_are_counted(make_client: MakeClient) -> None:
+    """Issue 21, finding 3: the events lane marked requests as charged, so their 401s never
+    reached the failure count (150 random keys gave 150 x 401 and no 429)."""
+    client = make_client(rate_limit_per_minute=100_000)
+    body = _events_body(1)
+    codes = [
+        client.post(
+            "/v1/events",
+            content=body,
+            headers={"Authorization": f"Bearer vg_guess{i}", "Content-Type": "application/json"},
+        ).status_code
+        for i in range(70)
+    ]
+    assert codes[0] == 401 and codes[-1] == 429
+
+
+def test_a_wrong_key_is_refused_before_the_body_is_looked_at(make_client: MakeClient) -> None:
+    """The key is checked first: a body that the JSON guard would refuse (422) gets the
+    401, so an unauthenticated 1 MiB body is never parsed."""
+    client = make_client()
+    body = b'{"events":' + b"[" * 500_000
+    for headers in ({"Authorization": "Bearer vg_wrong"}, {}):
+        r = client.post(
+            "/v1/events", content=body, headers={**headers, "Content-Type": "application/json"}
+        )
+        assert r.status_code == 401
+        assert r.headers["WWW-Authenticate"] == "Bearer"
+        assert r.json()["error"] in {"invalid API key", "missing API key"}

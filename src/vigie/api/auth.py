@@ -52,10 +52,35 @@ def _cache(app: Any) -> KeyCache:
 def cached_platform(app: Any, authorization: str | None) -> Platform | None:
     """The platform of a ``Bearer`` key already in the cache; ``None`` otherwise (the caller
     then goes the full way, which reads the database and answers 401 when it must)."""
+    key = bearer_key(authorization)
+    return None if key is None else _cache(app).get(hash_api_key(key))
+
+
+def bearer_key(authorization: str | None) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header, read as FastAPI's HTTPBearer
+    reads it (any case of "Bearer", spaces around the key dropped); None without one."""
     scheme, _, key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not key:
-        return None
-    return _cache(app).get(hash_api_key(key))
+    key = key.strip()
+    return key if scheme.lower() == "bearer" and key else None
+
+
+def platform_for_key(app: Any, key: str) -> Platform | None:
+    """The platform ``key`` belongs to: from the cache, else from the database (cached then);
+    None for a wrong key."""
+    cache = _cache(app)
+    platform = cache.get(hash_api_key(key))
+    if platform is None:
+        with app.state.store.read() as unit:
+            platform = authenticate(unit, key)
+        if platform is not None:
+            cache.put(hash_api_key(key), platform)
+    return platform
+
+
+def authenticated(app: Any, authorization: str | None) -> Platform | None:
+    """The platform of a request's ``Authorization`` header, or None (no key, a wrong key)."""
+    key = bearer_key(authorization)
+    return None if key is None else platform_for_key(app, key)
 
 
 async def current_platform(
@@ -67,19 +92,15 @@ async def current_platform(
     Async on purpose: a cache hit is a dictionary lookup, cheaper than a thread hop.
     """
     if credentials is None or not credentials.credentials:
-        raise HTTPException(401, "missing API key", headers={"WWW-Authenticate": "Bearer"})
-    key = credentials.credentials
-    cache = _cache(request.app)
-    platform = cache.get(hash_api_key(key))
+        raise HTTPException(401, MISSING, headers=CHALLENGE)
+    platform = platform_for_key(request.app, credentials.credentials)
     if platform is None:
-        with request.app.state.store.read() as unit:
-            platform = authenticate(unit, key)
-        if platform is not None:
-            cache.put(hash_api_key(key), platform)
-    if platform is None:
-        raise HTTPException(401, "invalid API key", headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(401, INVALID, headers=CHALLENGE)
     request.state.platform_id = platform.id
     return platform
 
+
+MISSING, INVALID = "missing API key", "invalid API key"
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 PlatformDep = Annotated[Platform, Depends(current_platform)]

@@ -8,13 +8,14 @@ validates, synchronous mode on SQLite (where requests that arrive together share
 ``group_commit.py``).
 
 The guards hold on the lane too, each through its own code: the request's rate-limit token is
-taken here (and the middleware then skips it), bodies over the size limit or that the input
-guard refuses go on to the middleware that answers them, and a decision later than the
-request timeout answers 504. A valid batch over the limits on its cost (``batch_problem``)
-is refused here with the route's 422, so a flood of 1 MiB bodies is parsed once, not three
-times. Anything else, an error included, goes through the whole FastAPI stack with the body
-unchanged, so each error keeps one implementation and the OpenAPI document
-stays the route's own.
+taken here (and the middleware then skips it, but still counts a 401), the key is checked
+before the body is read (a wrong key's 1 MiB is never parsed, and its 401 is counted),
+bodies over the size limit or that the input guard refuses go on to the middleware that
+answers them, and a decision later than the request timeout answers 504. A valid batch over
+the limits on its cost (``batch_problem``) is refused here with the route's 422, so a flood
+of 1 MiB bodies is parsed once, not three times. Anything else, an error included, goes
+through the whole FastAPI stack with the body unchanged, so each error keeps one
+implementation and the OpenAPI document stays the route's own.
 """
 
 from __future__ import annotations
@@ -26,11 +27,18 @@ import orjson
 from pydantic import ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from vigie.api.auth import cached_platform
+from vigie.api.auth import CHALLENGE, INVALID, MISSING, authenticated, bearer_key
 from vigie.api.errors import over_budget, unprocessable
 from vigie.api.events import batch_problem, cost_problem, decide
-from vigie.api.ratelimit import body_problem, read_body, replay_body, too_many, too_slow
-from vigie.domain import Platform
+from vigie.api.ratelimit import (
+    answer,
+    body_problem,
+    client_address,
+    read_body,
+    replay_body,
+    too_many,
+    too_slow,
+)
 from vigie.events import EventBatch
 from vigie.pipeline import OverBudget
 from vigie.settings import ApiSettings
@@ -56,15 +64,22 @@ class EventsLane:
         self.full = full
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._applies():
-            await self.full(scope, receive, send)
-            return
         limiter = self.owner.state.rate_limiter
         if limiter.applies(scope):
             wait, _ = limiter.charge(scope)
             if wait > 0:
                 await too_many(send, wait)
                 return
+        authorization = _authorization(scope)
+        platform = authenticated(self.owner, authorization)
+        if platform is None:  # the key first: a wrong key's body is never read
+            if limiter.watches(scope):
+                limiter.failed(client_address(scope))
+            await _unauthorized(send, bearer_key(authorization) is None)
+            return
+        if not self._applies():
+            await self.full(scope, receive, send)
+            return
         api = self.owner.state.settings.api
         if not _declared_within(scope, api.max_body_bytes):
             await self.full(scope, receive, send)  # the body-size guard decides
@@ -72,11 +87,10 @@ class EventsLane:
         body = await read_body(receive)
         if len(body) > LARGE_BODY:
             await asyncio.sleep(0)  # requests read meanwhile go first: parsing takes a while
-        accepted = self._accept(scope, body, api)
-        if accepted is None:
+        batch = self._accept(body, api)
+        if batch is None:
             await self.full(scope, replay_body(body, receive), send)
             return
-        platform, batch = accepted
         problem = batch if isinstance(batch, dict) else batch_problem(batch, api)
         if problem is not None or isinstance(batch, dict):  # here: parsing again costs 20 ms
             await _send_json(send, unprocessable([problem]), 422)
@@ -96,20 +110,14 @@ class EventsLane:
         state = self.owner.state
         return not state.settings.bus_url and state.committer is not None
 
-    def _accept(
-        self, scope: Scope, body: bytes, api: ApiSettings
-    ) -> tuple[Platform, EventBatch | dict[str, Any]] | None:
-        """Platform and batch when the lane can answer: size, input guard, cached key, body
-        (anything refused goes to the full stack, which answers the error). A large body over
-        the cost limits gives the problem instead of the batch, found on its raw JSON."""
+    def _accept(self, body: bytes, api: ApiSettings) -> EventBatch | dict[str, Any] | None:
+        """The batch when the lane can answer: size, input guard, body (anything refused goes
+        to the full stack, which answers the error). A large body over the cost limits gives
+        the problem instead, found on its raw JSON."""
         if len(body) > api.max_body_bytes or body_problem(body) is not None:
             return None
-        platform = cached_platform(self.owner, _authorization(scope))
-        if platform is None:
-            return None
         problem = _raw_cost_problem(body, api) if len(body) > LARGE_BODY else None
-        batch = problem or _valid(body)
-        return None if batch is None else (platform, batch)
+        return problem or _valid(body)
 
 
 def _declared_within(scope: Scope, limit: int) -> bool:
@@ -147,6 +155,12 @@ def _valid(body: bytes) -> EventBatch | None:
         return EventBatch.model_validate_json(body)
     except ValidationError:
         return None
+
+
+async def _unauthorized(send: Send, missing: bool) -> None:
+    """The route's 401, answered before the body is read."""
+    challenge = [(k.lower().encode(), v.encode()) for k, v in CHALLENGE.items()]
+    await answer(send, 401, MISSING if missing else INVALID, challenge)
 
 
 async def _send_json(send: Send, content: Any, status: int = 200) -> None:

@@ -14,12 +14,12 @@ input guard (innermost, so it only ever buffers a body the size limit has allowe
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import math
 import re
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from starlette.middleware import Middleware
@@ -86,15 +86,26 @@ class Buckets:
         return len(self._table)
 
 
-def identity(scope: Scope) -> tuple[str, str]:
-    """(rate-limit identity, client address). The key is hashed: raw keys never sit in memory."""
+PlatformOf = Callable[[str], "str | None"]
+
+
+def client_address(scope: Scope) -> str:
     client = scope.get("client")
-    address = "ip:" + (client[0] if client else "unknown")
-    for name, value in scope.get("headers") or []:
-        if name == b"authorization":
-            digest = hashlib.sha256(value.strip()).hexdigest()[:24]
-            return "key:" + digest, address
-    return address, address
+    return "ip:" + (client[0] if client else "unknown")
+
+
+def identity(scope: Scope, platform_of: PlatformOf | None = None) -> str:
+    """Whom a request counts against: its authenticated *platform* when its key is valid
+    (every spelling of a key, "bearer", "BEARER", spaces before it, and every key of the
+    platform share one bucket), else its client address."""
+    if platform_of is not None:
+        for name, value in scope.get("headers") or []:
+            if name == b"authorization":
+                platform = platform_of(value.decode("latin-1"))
+                if platform is not None:
+                    return "platform:" + platform
+                break
+    return client_address(scope)
 
 
 async def answer(
@@ -126,27 +137,41 @@ class RateLimiter:
     """
 
     def __init__(
-        self, per_minute: int, auth_failures_per_minute: int = AUTH_FAILURES_PER_MINUTE
+        self,
+        per_minute: int,
+        auth_failures_per_minute: int = AUTH_FAILURES_PER_MINUTE,
+        platform_of: PlatformOf | None = None,
     ) -> None:
+        self.platform_of = platform_of
         self.requests = Buckets(per_minute)
         self.failures = Buckets(auth_failures_per_minute)
         self.blocked_until: dict[str, float] = {}
 
-    def applies(self, scope: Scope) -> bool:
+    def watches(self, scope: Scope) -> bool:
+        """Whether the request is limited at all (health probes never are)."""
         return (
             scope["type"] == "http"
             and scope.get("path") not in UNLIMITED_PATHS
             and self.requests.per_minute > 0
-            and CHARGED not in scope
         )
 
+    def applies(self, scope: Scope) -> bool:
+        """Whether the request still has its token to take (the events lane may have)."""
+        return self.watches(scope) and CHARGED not in scope
+
     def charge(self, scope: Scope) -> tuple[float, str]:
-        """Take the request's token: (seconds to wait, 0.0 when allowed; client address)."""
+        """Take the request's token: (seconds to wait, 0.0 when allowed; client address).
+
+        An address blocked for failed keys is refused before its key is looked up, so
+        guessing cannot make the database work for it either.
+        """
         scope[CHARGED] = True
-        who, address = identity(scope)
+        address = client_address(scope)
         now = time.monotonic()
-        wait = max(self.requests.take(who, now), self.blocked_until.get(address, 0.0) - now)
-        return wait, address
+        blocked = self.blocked_until.get(address, 0.0) - now
+        if blocked > 0:
+            return blocked, address
+        return self.requests.take(identity(scope, self.platform_of), now), address
 
     def failed(self, address: str) -> None:
         now = time.monotonic()
@@ -171,20 +196,24 @@ async def too_many(send: Send, wait: float) -> None:
 
 
 class RateLimitMiddleware:
-    """429 with ``Retry-After`` once a key (or, without a key, an address) is over its limit."""
+    """429 with ``Retry-After`` once a platform (or, without a valid key, an address) is over
+    its limit. Every 401 costs its address a failure token, also on requests the events lane
+    charged and handed on (they were not counted before: issue 21)."""
 
     def __init__(self, app: ASGIApp, limiter: RateLimiter) -> None:
         self.app = app
         self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.limiter.applies(scope):
+        if not self.limiter.watches(scope):
             await self.app(scope, receive, send)
             return
-        wait, address = self.limiter.charge(scope)
-        if wait > 0:
-            await too_many(send, wait)
-            return
+        address = client_address(scope)
+        if self.limiter.applies(scope):  # not yet charged by the events lane
+            wait, address = self.limiter.charge(scope)
+            if wait > 0:
+                await too_many(send, wait)
+                return
 
         async def watching_send(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 401:
@@ -371,9 +400,18 @@ async def _unprocessable(send: Send, problem: str, field: str = "body") -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def _platform_id(app: FastAPI, authorization: str) -> str | None:
+    from vigie.api.auth import authenticated
+
+    platform = authenticated(app, authorization)
+    return None if platform is None else platform.id
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the guards around what ``create_app`` built (call it after the body-size limit)."""
     app.user_middleware.append(Middleware(InputGuardMiddleware))  # innermost
     app.add_middleware(TimeoutMiddleware, timeout_s=settings.api.request_timeout_s)
-    app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
+    app.state.rate_limiter = RateLimiter(
+        settings.api.rate_limit_per_minute, platform_of=lambda header: _platform_id(app, header)
+    )
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)

@@ -27,6 +27,7 @@ def require(name: str, host: str, port: int) -> None:
 PG_HOST = os.environ.get("VIGIE_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("VIGIE_TEST_PG_PORT", "5432"))
 NATS_URL = os.environ.get("VIGIE_TEST_NATS_URL", "nats://127.0.0.1:4222")
+REDIS_URL = os.environ.get("VIGIE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def require_postgres() -> None:
@@ -36,3 +37,8 @@ def require_postgres() -> None:
 def require_nats() -> None:
     host, port = NATS_URL.removeprefix("nats://").split(":")
     require("NATS", host, int(port))
+
+
+def require_redis() -> None:
+    host, _, rest = REDIS_URL.removeprefix("redis://").partition(":")
+    require("Redis", host, int(rest.split("/")[0] or 6379))

@@ -97,6 +97,9 @@ class MatrixSettings(BaseModel):
 class Settings(BaseModel):
     database_url: str = "sqlite:///./var/vigie.db"
     bus_url: str | None = None
+    redis_url: str | None = Field(
+        None, description="Redis shared by every process and node for the rate limits"
+    )
     secret_key: str = Field("dev-insecure-change-me", description="signs console sessions")
     evidence_key: str | None = Field(None, description="encrypts evidence at rest when set")
     host: str = "127.0.0.1"

@@ -2,9 +2,8 @@
 
 Why here and not in a proxy: Vigie is often run straight behind a platform's own load
 balancer, and a flood from one platform (or one bug in its client) must not starve the
-others. Everything is in memory, per process: with N workers a key gets N times the limit,
-which is documented in docs/security.md and is the usual trade-off for a limiter that needs
-no shared store.
+others. The buckets are in memory, per process, unless ``redis_url`` is set: then they are
+in Redis (``shared_limits.py``) and every process and node counts against the same ones.
 
 ``install(app, settings)`` wires the three guards with the right nesting:
 rate limit (outermost, cheapest refusal) -> timeout -> the app's body-size limit ->
@@ -20,7 +19,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -86,7 +85,9 @@ class Buckets:
         return len(self._table)
 
 
-PlatformOf = Callable[[str], "str | None"]
+PlatformOf = Callable[[str, bool], "str | None"]
+"""The platform id of an ``Authorization`` header: from the key cache only (``False``), or
+also from the database (``True``); None for no valid key."""
 
 
 def client_address(scope: Scope) -> str:
@@ -94,18 +95,11 @@ def client_address(scope: Scope) -> str:
     return "ip:" + (client[0] if client else "unknown")
 
 
-def identity(scope: Scope, platform_of: PlatformOf | None = None) -> str:
-    """Whom a request counts against: its authenticated *platform* when its key is valid
-    (every spelling of a key, "bearer", "BEARER", spaces before it, and every key of the
-    platform share one bucket), else its client address."""
-    if platform_of is not None:
-        for name, value in scope.get("headers") or []:
-            if name == b"authorization":
-                platform = platform_of(value.decode("latin-1"))
-                if platform is not None:
-                    return "platform:" + platform
-                break
-    return client_address(scope)
+def authorization(scope: Scope) -> str | None:
+    for name, value in scope.get("headers") or []:
+        if name == b"authorization":
+            return str(value.decode("latin-1"))
+    return None
 
 
 async def answer(
@@ -127,10 +121,45 @@ async def answer(
     await send({"type": "http.response.body", "body": body})
 
 
+class LocalCounts:
+    """Request and failure buckets in this process's memory (no ``redis_url``)."""
+
+    def __init__(self, per_minute: int, failures_per_minute: int) -> None:
+        self.requests = Buckets(per_minute)
+        self.failures = Buckets(failures_per_minute)
+        self.blocked_until: dict[str, float] = {}
+
+    def blocked(self, address: str) -> float:
+        """Seconds the address is still refused for failed keys (0.0: not blocked)."""
+        return max(0.0, self.blocked_until.get(address, 0.0) - time.monotonic())
+
+    def take(self, who: str, address: str) -> float:
+        """Take ``who``'s token unless ``address`` is blocked: seconds to wait, 0.0 if allowed."""
+        return self.blocked(address) or self.requests.take(who)
+
+    def failed(self, address: str) -> None:
+        now = time.monotonic()
+        wait = self.failures.take(address, now)
+        if wait > 0:
+            self.blocked_until[address] = now + wait
+            if len(self.blocked_until) > MAX_BUCKETS:
+                self.blocked_until.pop(next(iter(self.blocked_until)))
+
+
+class Counts(Protocol):
+    """Where the buckets live: :class:`LocalCounts`, or Redis (``shared_limits.py``)."""
+
+    def blocked(self, address: str) -> float: ...
+
+    def take(self, who: str, address: str) -> float: ...
+
+    def failed(self, address: str) -> None: ...
+
+
 class RateLimiter:
-    """The process's request and failed-authentication buckets, shared by the rate-limit
-    middleware and the events lane (``fastlane.py``), so a request is counted once whichever
-    way it goes.
+    """The request and failed-authentication buckets, shared by the rate-limit middleware and
+    the events lane (``fastlane.py``), so a request is counted once whichever way it goes;
+    in this process, or in Redis for all processes when ``redis_url`` is set.
 
     Requests that end in 401 also cost their address a token from a second, smaller bucket,
     so guessing keys from one address is slowed to ``AUTH_FAILURES_PER_MINUTE``.
@@ -141,18 +170,18 @@ class RateLimiter:
         per_minute: int,
         auth_failures_per_minute: int = AUTH_FAILURES_PER_MINUTE,
         platform_of: PlatformOf | None = None,
+        counts: Counts | None = None,
     ) -> None:
+        self.per_minute = per_minute
         self.platform_of = platform_of
-        self.requests = Buckets(per_minute)
-        self.failures = Buckets(auth_failures_per_minute)
-        self.blocked_until: dict[str, float] = {}
+        self.counts = counts or LocalCounts(per_minute, auth_failures_per_minute)
 
     def watches(self, scope: Scope) -> bool:
         """Whether the request is limited at all (health probes never are)."""
         return (
             scope["type"] == "http"
             and scope.get("path") not in UNLIMITED_PATHS
-            and self.requests.per_minute > 0
+            and self.per_minute > 0
         )
 
     def applies(self, scope: Scope) -> bool:
@@ -162,24 +191,29 @@ class RateLimiter:
     def charge(self, scope: Scope) -> tuple[float, str]:
         """Take the request's token: (seconds to wait, 0.0 when allowed; client address).
 
-        An address blocked for failed keys is refused before its key is looked up, so
-        guessing cannot make the database work for it either.
+        A request counts against its authenticated *platform* when its key is valid (every
+        spelling of a key, "bearer", "BEARER", spaces before it, and every key of the
+        platform share one bucket), else against its client address. An address blocked for
+        failed keys is refused before a key is looked up in the database, so guessing cannot
+        make the database work either. A cached key costs one look at the counts (one Redis
+        round trip when they are shared).
         """
         scope[CHARGED] = True
         address = client_address(scope)
-        now = time.monotonic()
-        blocked = self.blocked_until.get(address, 0.0) - now
-        if blocked > 0:
-            return blocked, address
-        return self.requests.take(identity(scope, self.platform_of), now), address
+        header = authorization(scope)
+        platform = None
+        if header is not None and self.platform_of is not None:
+            platform = self.platform_of(header, False)
+            if platform is None:
+                blocked = self.counts.blocked(address)
+                if blocked > 0:
+                    return blocked, address
+                platform = self.platform_of(header, True)
+        who = address if platform is None else "platform:" + platform
+        return self.counts.take(who, address), address
 
     def failed(self, address: str) -> None:
-        now = time.monotonic()
-        wait = self.failures.take(address, now)
-        if wait > 0:
-            self.blocked_until[address] = now + wait
-            if len(self.blocked_until) > MAX_BUCKETS:
-                self.blocked_until.pop(next(iter(self.blocked_until)))
+        self.counts.failed(address)
 
 
 # Set in a request's scope once its token is taken (by the events lane, before falling through).
@@ -400,18 +434,30 @@ async def _unprocessable(send: Send, problem: str, field: str = "body") -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _platform_id(app: FastAPI, authorization: str) -> str | None:
-    from vigie.api.auth import authenticated
+def _platform_id(app: FastAPI, header: str, look_up: bool) -> str | None:
+    from vigie.api.auth import authenticated, cached_platform
 
-    platform = authenticated(app, authorization)
+    platform = authenticated(app, header) if look_up else cached_platform(app, header)
     return None if platform is None else platform.id
+
+
+def _shared_counts(url: str | None, per_minute: int) -> Counts | None:
+    """Buckets in Redis, shared by every process and node, when ``redis_url`` is set."""
+    if not url:
+        return None
+    from vigie.api.shared_limits import RedisCounts
+
+    return RedisCounts(url, per_minute, AUTH_FAILURES_PER_MINUTE)
 
 
 def install(app: FastAPI, settings: Settings) -> None:
     """Add the guards around what ``create_app`` built (call it after the body-size limit)."""
     app.user_middleware.append(Middleware(InputGuardMiddleware))  # innermost
     app.add_middleware(TimeoutMiddleware, timeout_s=settings.api.request_timeout_s)
+    per_minute = settings.api.rate_limit_per_minute
     app.state.rate_limiter = RateLimiter(
-        settings.api.rate_limit_per_minute, platform_of=lambda header: _platform_id(app, header)
+        per_minute,
+        platform_of=lambda header, look_up: _platform_id(app, header, look_up),
+        counts=_shared_counts(settings.redis_url, per_minute),
     )
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)

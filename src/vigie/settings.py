@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class DetectionSettings(BaseModel):
@@ -94,13 +94,25 @@ class MatrixSettings(BaseModel):
     members_cache_s: float = Field(5.0, ge=0, description="how long a room's members are kept")
 
 
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
 class Settings(BaseModel):
+    env: str = Field(
+        "development", description='"production" refuses to start with insecure defaults'
+    )
     database_url: str = "sqlite:///./var/vigie.db"
     bus_url: str | None = None
     redis_url: str | None = Field(
         None, description="Redis shared by every process and node for the rate limits"
     )
-    secret_key: str = Field("dev-insecure-change-me", description="signs console sessions")
+    secret_key: str = Field(DEFAULT_SECRET_KEY, description="signs console sessions")
+    cookie_secure: bool = Field(
+        False, description="console cookies Secure even when Vigie sees http (TLS proxy)"
+    )
+    hsts_max_age_s: int = Field(
+        0, ge=0, description="Strict-Transport-Security max-age on every answer; 0: none"
+    )
     evidence_key: str | None = Field(None, description="encrypts evidence at rest when set")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -115,6 +127,16 @@ class Settings(BaseModel):
     matrix: dict[str, MatrixSettings] = Field(
         default_factory=dict, description="Matrix homeservers, by Vigie platform name"
     )
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> Settings:
+        """Anyone who knows the default secret can forge console sessions' signatures."""
+        if self.env == "production" and self.secret_key == DEFAULT_SECRET_KEY:
+            raise ValueError(
+                "secret_key is the default while env is production: set VIGIE_SECRET_KEY "
+                "to a long random value (python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return self
 
 
 def _toml_values(path: Path | None) -> dict[str, Any]:

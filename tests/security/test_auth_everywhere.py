@@ -27,6 +27,8 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("GET", r"/docs"): "Swagger UI for the published contract",
     ("GET", r"/docs/oauth2-redirect"): "static helper page of the Swagger UI",
     ("GET", r"/redoc"): "ReDoc for the published contract",
+    ("GET", r"/docs/static/.*"): "Swagger UI and ReDoc's own files (fastapi-offline); no data",
+    ("POST", r"/docs/static/.*"): "the same static files: 405, nothing to post to",
     ("GET", r"/"): "redirects to the console, which then asks for a login",
     ("GET", r"/console/login"): "the login form itself",
     ("POST", r"/console/login"): "the login form itself (rate-limited, CSRF-checked)",

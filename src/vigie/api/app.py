@@ -7,6 +7,7 @@ bus worker's and the decider process's do.
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 from vigie import __version__
 from vigie.api import (
     cases,
+    docs,
     errors,
     events,
     fastlane,
@@ -28,12 +30,21 @@ from vigie.api import (
 )
 from vigie.api.decider import Decider
 from vigie.api.group_commit import GroupCommitter
+from vigie.api.headers import SecurityHeadersMiddleware
 from vigie.api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from vigie.pipeline import Pipeline
 from vigie.runtime import build_pipeline
-from vigie.settings import Settings, get_settings
+from vigie.settings import DEFAULT_SECRET_KEY, Settings, get_settings
 from vigie.store.base import Store
 from vigie.store.sql import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+def _warn_of_defaults(settings: Settings) -> None:
+    """The default secret_key is refused in production (settings.py); elsewhere, said."""
+    if settings.secret_key == DEFAULT_SECRET_KEY:
+        log.warning("secret_key is the default: console sessions can be forged; set it")
 
 
 @asynccontextmanager
@@ -103,11 +114,14 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     store = store or SqlStore(settings.database_url)
+    _warn_of_defaults(settings)
     app = VigieApp(
         title="Vigie",
         version=__version__,
         description="Child-safety events API: events in, decisions out.",
         lifespan=_lifespan,
+        docs_url=None,  # served by docs.py, from the package rather than a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.store = store
@@ -125,6 +139,7 @@ def create_app(
     from vigie.console import routes as console_routes
 
     app.include_router(console_routes.router)
+    docs.install(app)
     app.include_router(matrix_actions.router)  # before the callbacks' catch-all
     app.include_router(matrix_routes.router)
     app.add_middleware(
@@ -133,6 +148,7 @@ def create_app(
         overrides={"/v1/media": settings.media.max_upload_bytes + 64 * 1024},
     )
     ratelimit.install(app, settings)  # rate limit, timeout, JSON guard (security)
+    app.add_middleware(SecurityHeadersMiddleware, hsts_max_age_s=settings.hsts_max_age_s)
     app.add_middleware(JsonBodyMiddleware, paths=("/v1/events",))  # outermost
     app.events_lane = fastlane.EventsLane(app, app.full_stack)
     return app

@@ -24,6 +24,12 @@ from vigie.console.web import (
 router = APIRouter(include_in_schema=False)
 
 
+def _secure(request: Request) -> bool:
+    """Cookies only over TLS: when Vigie sees https, or when told (``cookie_secure``) that a
+    TLS proxy in front of it speaks http to it."""
+    return bool(request.app.state.settings.cookie_secure) or request.url.scheme == "https"
+
+
 def _login_page(request: Request, error: str | None = None, status_code: int = 200) -> Response:
     token = security.new_token()
     response = render(request, "login.html", None, status_code=status_code, csrf=token, error=error)
@@ -32,7 +38,7 @@ def _login_page(request: Request, error: str | None = None, status_code: int = 2
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/console",
     )
     return response
@@ -92,7 +98,7 @@ async def login(request: Request) -> Response:
         security.sign(secret(request), token),
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/",
         max_age=int(security.SESSION_LIFETIME.total_seconds()),
     )

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
+from vigie import csv_safe
 from vigie.console import queries as q
 from vigie.console import queues
 from vigie.console.i18n import LANGS
@@ -141,21 +142,23 @@ def export_decisions(request: Request, me: Me) -> Response:
         for r in rows:
             at = q.utc(r.at)
             writer.writerow(
-                [
-                    r.id,
-                    at.isoformat() if at else "",
-                    r.case_id,
-                    r.platform_id,
-                    r.subject,
-                    r.kind,
-                    r.rule,
-                    r.reason,
-                    r.actor,
-                    r.report_status or "",
-                    r.authority or "",
-                    r.reviewed_by or "",
-                    int(r.overturned),
-                ]
+                csv_safe.row(
+                    [
+                        r.id,
+                        at.isoformat() if at else "",
+                        r.case_id,
+                        r.platform_id,
+                        r.subject,
+                        r.kind,
+                        r.rule,
+                        r.reason,
+                        r.actor,
+                        r.report_status or "",
+                        r.authority or "",
+                        r.reviewed_by or "",
+                        int(r.overturned),
+                    ]
+                )
             )
         audit(s, me, "decisions.export", "decision_log", {"rows": len(rows)})
     headers = {

@@ -218,10 +218,13 @@ async def add_note(request: Request, case_id: str, me: Me) -> Response:
     if not me.can("note.add"):
         return forbidden(request, me, "note.add")
     text = form.get("text", "").strip()[:5000]
-    if text:
-        with db(request) as s:
+    with db(request) as s:
+        case = q.get_case(s, case_id)
+        if case is None:  # a note on no case would sit in the table, tied to nothing
+            return render(request, "missing.html", me, status_code=404, what=case_id)
+        if text:
             q.add_note(s, case_id, me.email, text, now())
-            audit(s, me, "case.note", f"case:{case_id}")
+            audit(s, me, "case.note", f"case:{case_id}", platform_id=case.platform_id)
     return see_other(f"/console/cases/{case_id}#notes")
 
 

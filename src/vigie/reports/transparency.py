@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from vigie import csv_safe
 from vigie.reports.audit import append_audit
 from vigie.reports.dsa import CATEGORY_MINORS, keywords_for
 from vigie.reports.dsa_client import CONSOLE_RESTRICTIONS, console_puid
@@ -187,7 +188,7 @@ def _write(path: Path, header: list[str], rows: Sequence[Sequence[object]]) -> N
     with path.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerows(csv_safe.row(r) for r in rows)  # no formulas in a spreadsheet
 
 
 def write_transparency(

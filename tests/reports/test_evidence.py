@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -354,3 +355,75 @@ def test_documented_verifiers_that_are_not_vigies(package: Path, tmp_path: Path)
     (signed / "manifest.json").write_bytes((signed / "manifest.json").read_bytes() + b" ")
     assert _pynacl(signed, script).returncode != 0
     assert "Signature Verification Failure" in _openssl(signed).stdout
+
+
+# --- vigie evidence decrypt: verify first, never outside its folder (issue 21) --------------
+
+
+def _encrypted(session: Session, make_case, tmp_path: Path) -> tuple[Path, str]:  # type: ignore[no-untyped-def]
+    from vigie.crypto import generate_key
+
+    make_case(session)
+    key = generate_key()
+    out = tmp_path / "outbox" / "enc"
+    export_case(
+        session, "case-1", out, actor="a@x", keys_folder=tmp_path / "keys", evidence_key=key
+    )
+    return out, key
+
+
+def _resign(package: Path, keys: Path, change: Any) -> None:
+    """Change the manifest and sign it again with the platform's own key (a forger who holds
+    it, or a manifest edited before signing): decrypt must still refuse what is unsafe."""
+    from cryptography.hazmat.primitives import serialization
+
+    from vigie.reports.keys import key_path
+
+    manifest = json.loads((package / "manifest.json").read_text())
+    change(manifest)
+    raw = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    key = serialization.load_pem_private_key(key_path("demo", keys).read_bytes(), None)
+    (package / "manifest.json").write_bytes(raw)
+    (package / "manifest.sig").write_text(key.sign(raw).hex())  # type: ignore[union-attr,call-arg]
+
+
+def test_decrypt_verifies_the_package_first(session: Session, make_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from vigie.reports.evidence import decrypt_package
+
+    package, key = _encrypted(session, make_case, tmp_path)
+    blob = bytearray((package / "case.pdf.enc").read_bytes())
+    blob[-1] ^= 1
+    (package / "case.pdf.enc").write_bytes(bytes(blob))
+    with pytest.raises(VerifyError, match=r"case\.pdf\.enc: changed"):
+        decrypt_package(package, tmp_path / "plain", key)
+    assert not (tmp_path / "plain").exists()  # nothing opened, not even case.json
+
+
+def test_decrypt_never_writes_outside_its_folder(
+    session: Session, make_case, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from vigie.crypto import encrypt
+    from vigie.reports.evidence import decrypt_package
+
+    package, key = _encrypted(session, make_case, tmp_path)
+    escape = package / ".." / "escape.enc"
+    escape.write_bytes(encrypt(key, b"planted", "case-1/../escape"))
+    _resign(package, tmp_path / "keys", lambda m: m["files"].update({"../escape.enc": "0" * 64}))
+    with pytest.raises(VerifyError, match="not a file name"):
+        decrypt_package(package, tmp_path / "out" / "plain", key)
+    assert not (tmp_path / "out" / "escape").exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_decrypt_opens_only_encrypted_files(session: Session, make_case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A plain file listed instead of its ``.enc`` (or a package never encrypted) is refused:
+    decrypt used to read whatever plain file sat there, unchecked."""
+    from vigie.crypto import generate_key
+    from vigie.reports.evidence import decrypt_package
+
+    make_case(session)
+    plain = tmp_path / "outbox" / "plain"
+    export_case(session, "case-1", plain, actor="a@x", keys_folder=tmp_path / "keys")
+    with pytest.raises(VerifyError, match="not encrypted"):
+        decrypt_package(plain, tmp_path / "opened", generate_key())
+    assert not (tmp_path / "opened").exists()

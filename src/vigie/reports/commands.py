@@ -130,9 +130,10 @@ def evidence_decrypt(
     folder: Path = typer.Argument(..., help="package folder"),
     out: Path = typer.Option(..., "--out", help="where to write the readable files"),
 ) -> None:
-    """Open an encrypted package with VIGIE_EVIDENCE_KEY, to file it with the authority."""
+    """Verify an encrypted package, then open it with VIGIE_EVIDENCE_KEY, to file it with the
+    authority (a package that does not verify is not opened)."""
     from vigie.crypto import EvidenceCryptoError
-    from vigie.reports.evidence import decrypt_package
+    from vigie.reports.evidence import VerifyError, decrypt_package
 
     key = get_settings().evidence_key
     if not key:
@@ -141,7 +142,7 @@ def evidence_decrypt(
     try:
         for path in decrypt_package(folder, out, key):
             typer.echo(str(path))
-    except EvidenceCryptoError as exc:
+    except (EvidenceCryptoError, VerifyError) as exc:  # nothing opened from a bad package
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
 

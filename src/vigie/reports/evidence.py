@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from sqlalchemy.orm import Session
 
-from vigie.crypto import SUFFIX, read_maybe_encrypted, write_encrypted
+from vigie.crypto import SUFFIX, decrypt, write_encrypted
 from vigie.reports.audit import append_audit, case_target
 from vigie.reports.authorities import PACKAGES, package_for
 from vigie.reports.case_facts import audit_entries_for, load_case_facts, platform_ids
@@ -150,17 +150,40 @@ def export_case(
     return ExportResult(out, manifest_sha, fingerprint(pub))
 
 
-def decrypt_package(folder: Path, out: Path, evidence_key: str) -> list[Path]:
-    """Write the readable files of an encrypted package into ``out`` (for filing by hand)."""
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+def decrypt_package(
+    folder: Path, out: Path, evidence_key: str, *, expected_key_sha256: str | None = None
+) -> list[Path]:
+    """Write the readable files of an encrypted package into ``out`` (for filing by hand).
+
+    The package is verified first (signature, then every file's hash): what is opened is
+    exactly what was signed. Every listed file must be encrypted (a ``.enc`` file; a plain
+    file put beside the manifest is not evidence) and its name must stay inside ``out``
+    (a manifest naming ``../x`` wrote outside it: issue 21).
+    """
+    manifest = verify_package(folder, expected_key_sha256=expected_key_sha256)
+    files = manifest.get("files", {})
+    assert isinstance(files, dict)  # verify_package checked every entry
+    plain_names = [_opened_name(name) for name in files]
     out.mkdir(parents=True, exist_ok=True)
     opened = []
-    for name in manifest.get("files", {}):
-        plain = name.removesuffix(SUFFIX)
-        data = read_maybe_encrypted(folder / name, evidence_key, f"{manifest['case']}/{plain}")
-        (out / plain).write_bytes(data)
-        opened.append(out / plain)
+    for name, plain in zip(files, plain_names, strict=True):
+        context = f"{manifest['case']}/{plain}"
+        data = decrypt(evidence_key, (folder / name).read_bytes(), context)
+        target = out / plain
+        target.write_bytes(data)
+        opened.append(target)
     return opened
+
+
+def _opened_name(name: str) -> str:
+    """The name a listed file is opened under; VerifyError when it is not an encrypted file
+    or would not be a plain file name inside the output folder."""
+    if not name.endswith(SUFFIX):
+        raise VerifyError(f"{name}: not encrypted; decrypt opens only {SUFFIX} files")
+    plain = name.removesuffix(SUFFIX)
+    if not plain or Path(plain).name != plain or plain in {".", ".."} or plain.startswith("."):
+        raise VerifyError(f"{name}: not a file name of this package")
+    return plain
 
 
 class VerifyError(Exception):

@@ -46,12 +46,24 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClien
     app.state.store.dispose()
 
 
+def _stored(client: TestClient, auth: dict[str, str], event_id: str) -> None:
+    """Wait until the event is decided and stored (the lane may have answered 504 first)."""
+    deadline = time.monotonic() + 120
+    while client.get(f"/v1/events/{event_id}", headers=auth).status_code != 200:
+        assert time.monotonic() < deadline, f"{event_id} never decided"
+        time.sleep(0.2)
+
+
 def test_the_decider_answers_the_lane(
     served: tuple[TestClient, dict[str, str]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, auth = served
     assert client.app.state.decider.ready  # type: ignore[attr-defined]
     client.post("/v1/events", json={"events": ACCOUNTS}, headers=auth)  # caches the key
+    _stored(client, auth, ACCOUNTS[-1]["id"])  # a cold decider may answer it after the timeout
+    warm = _message(0, "tu es seul ? ne dis rien à personne")  # loads the semantic stage
+    client.post("/v1/events", json={"events": [warm]}, headers=auth)
+    _stored(client, auth, warm["id"])
 
     async def not_here(*_: Any, **__: Any) -> Any:
         raise AssertionError("decided in the serve process")

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from security.helpers import bearer, new_key
-from vigie.api.ratelimit import Buckets, TokenBucket, json_too_deep
+from vigie.api.buckets import Buckets, TokenBucket
+from vigie.api.ratelimit import json_too_deep
 
 MakeClient = Callable[..., TestClient]
 

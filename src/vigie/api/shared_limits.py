@@ -19,7 +19,7 @@ import logging
 import time
 from typing import Any
 
-from vigie.api.ratelimit import LocalCounts
+from vigie.api.buckets import LocalCounts
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ return wait
 
 
 class RedisCounts:
-    """The request and failure buckets of :class:`~vigie.api.ratelimit.RateLimiter`, in Redis."""
+    """The request and failure buckets of the rate limiter (``ratelimit.py``), in Redis."""
 
     def __init__(
         self, url: str, per_minute: int, failures_per_minute: int, prefix: str = PREFIX

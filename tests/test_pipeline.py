@@ -138,7 +138,7 @@ def test_event_times_with_an_offset_are_stored_in_utc(db_url: str) -> None:
 def test_a_group_gives_the_answers_of_one_by_one_and_embeds_together(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Group commit warms the semantic stage with the whole group; answers do not change."""
+    """Group commit embeds the whole group at once; answers do not change."""
     from vigie.store.migrate import upgrade
 
     answers = []
@@ -149,8 +149,8 @@ def test_a_group_gives_the_answers_of_one_by_one_and_embeds_together(
         store = SqlStore(url)
         pipeline = build_pipeline(Settings(database_url=url), store)
         detector = pipeline.text_detectors[0]
-        if detector.semantic is not None:  # type: ignore[attr-defined]
-            embedder = detector.semantic.embedder  # type: ignore[attr-defined]
+        if detector.embedder is not None:  # type: ignore[attr-defined]
+            embedder = detector.embedder  # type: ignore[attr-defined]
             embedder.cache.clear()
             inner = embedder.inner
             original = inner.encode
@@ -201,9 +201,9 @@ def test_light_batches_are_decided_before_a_heavy_one_and_its_conversation_waits
     )
     heavy = _say(1, "c1", "adult", "kid", "you can tell me anything you know, i listen to you")
     after = _say(2, "c1", "kid", "adult", "ok")
-    peers = [_say(3 + i, "c2", "p1", "p2", t) for i, t in enumerate(["gg", "wanna play again"])]
+    peers = [_say(3 + i, "c2", "p1", "p2", t) for i, t in enumerate(["gg", "nice shot"])]
     detector = pipeline.text_detectors[0]
-    assert detector.semantic is not None  # type: ignore[attr-defined]
+    assert detector.embedder is not None  # type: ignore[attr-defined]
     items = [
         (heavy.text, *_people(ages, "adult", "kid")),
         (peers[1].text, *_people(ages, "p1", "p2")),

@@ -166,7 +166,7 @@ def test_a_held_request_waits_for_lighter_ones_only_up_to_the_hold_limit(tmp_pat
             self.answered.append(orjson.loads(frame)[0])
 
     heavy = ("adult", "child", "you can tell me anything you know, i listen to you")
-    said = [heavy, ("p", "q", "gg"), ("q", "p", "wanna play again")]
+    said = [heavy, ("p", "q", "gg"), ("q", "p", "nice shot")]
 
     def backlog(run: str, since: float) -> list[Any]:
         return [

@@ -274,4 +274,3 @@ def state_vector(state: MutableMapping[str, Any]) -> np.ndarray:
 
 
 STATE_SIZE = len(SIGNS) + 4 + 7
-

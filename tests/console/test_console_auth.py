@@ -1,12 +1,17 @@
-"""Log-in, sessions, CSRF, lock-out and roles."""
+"""Log-in, sessions, CSRF, the log-in back-off and roles."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+
 from console_seed import PASSWORD, ConsoleEnv, csrf_in
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from httpx import Response
+from sqlalchemy import select, update
 
 from vigie.console import security
+from vigie.store.console_tables import LoginBackoffRow
 from vigie.store.tables import AuditRow
 
 
@@ -36,22 +41,77 @@ def test_login_sets_a_strict_httponly_cookie_and_is_audited(console: ConsoleEnv)
     assert client.get("/console/queues").status_code == 200
 
 
-def test_wrong_password_and_lock_out(console: ConsoleEnv) -> None:
-    client = TestClient(console.app)
-    for _ in range(security.MAX_FAILURES):
-        page = client.get("/console/login")
-        resp = client.post(
-            "/console/login",
-            data={"email": "mod@vigie.test", "password": "no", "csrf": csrf_in(page.text)},
-        )
-        assert resp.status_code == 401
+def _attempt(client: TestClient, email: str, password: str) -> Response:
     page = client.get("/console/login")
-    resp = client.post(
+    return client.post(
         "/console/login",
-        data={"email": "mod@vigie.test", "password": PASSWORD, "csrf": csrf_in(page.text)},
+        data={"email": email, "password": password, "csrf": csrf_in(page.text)},
+        follow_redirects=False,
     )
-    assert resp.status_code == 401 and "locked" in resp.text
+
+
+def _error_of(page: str) -> str:
+    found = re.search(r'<p class="error" role="alert">(.*?)</p>', page, re.S)
+    assert found, "the login page shows no error"
+    return found.group(1)
+
+
+def _from(console: ConsoleEnv, address: str) -> TestClient:
+    return TestClient(console.app, client=(address, 50000))
+
+
+def test_guessing_from_one_address_never_locks_the_officer_out(console: ConsoleEnv) -> None:
+    """The red team's lock-out: five wrong passwords used to lock the account for everyone.
+    Now only the guessing address waits; the officer logs in from their own address."""
+    attacker = _from(console, "203.0.113.7")
+    for _ in range(security.FREE_FAILURES + 2):
+        assert _attempt(attacker, "mod@vigie.test", "no").status_code == 401
+    refused = _attempt(attacker, "mod@vigie.test", PASSWORD)
+    assert refused.status_code == 401  # the right password waits too, from that address
     assert "console.login_locked" in _actions(console)
+    officer = _attempt(_from(console, "198.51.100.20"), "mod@vigie.test", PASSWORD)
+    assert officer.status_code == 303 and officer.headers["location"] == "/console/queues"
+
+
+def test_every_refused_log_in_reads_the_same(console: ConsoleEnv) -> None:
+    """Unknown e-mail, wrong password and backed-off pair: one status and one message, so the
+    answers never tell which e-mails have an account."""
+    client = _from(console, "203.0.113.8")
+    unknown = _attempt(client, "nobody@vigie.test", "no")
+    wrong = _attempt(client, "ref1@vigie.test", "no")
+    for _ in range(security.FREE_FAILURES):
+        _attempt(client, "ref2@vigie.test", "no")
+    waiting = _attempt(client, "ref2@vigie.test", PASSWORD)
+    for _ in range(security.FREE_FAILURES):
+        _attempt(client, "ghost@vigie.test", "no")
+    ghost_waiting = _attempt(client, "ghost@vigie.test", "no")
+    answers = [unknown, wrong, waiting, ghost_waiting]
+    assert {r.status_code for r in answers} == {401}
+    assert len({_error_of(r.text) for r in answers}) == 1
+    assert "locked" not in waiting.text.lower()
+
+
+def test_the_wait_grows_with_each_failure_and_is_capped() -> None:
+    waits = [security.backoff(n) for n in range(1, security.FREE_FAILURES + 12)]
+    assert waits[: security.FREE_FAILURES - 1] == [timedelta(0)] * (security.FREE_FAILURES - 1)
+    grown = waits[security.FREE_FAILURES - 1 :]
+    assert grown[0] > timedelta(0) and grown == sorted(grown)
+    assert grown[-1] == security.BACKOFF_MAX
+
+
+def test_the_wait_ends_by_itself(console: ConsoleEnv) -> None:
+    """A backed-off pair may try again once its wait is over, and a right password then
+    clears its failures."""
+    client = _from(console, "203.0.113.9")
+    for _ in range(security.FREE_FAILURES):
+        _attempt(client, "mod2@vigie.test", "no")
+    assert _attempt(client, "mod2@vigie.test", PASSWORD).status_code == 401
+    with console.app.state.store.unit() as unit:
+        past = datetime.now(UTC) - timedelta(seconds=1)
+        unit.session.execute(update(LoginBackoffRow).values(blocked_until=past))
+    assert _attempt(client, "mod2@vigie.test", PASSWORD).status_code == 303
+    with console.app.state.store.read() as unit:
+        assert unit.session.scalars(select(LoginBackoffRow)).first() is None
 
 
 def test_login_form_needs_its_csrf_token(console: ConsoleEnv) -> None:
@@ -112,7 +172,7 @@ def test_pages_carry_security_headers(console: ConsoleEnv) -> None:
 
 def test_admin_unlocks_and_deactivates(console: ConsoleEnv) -> None:
     client = TestClient(console.app)
-    for _ in range(security.MAX_FAILURES):
+    for _ in range(security.FREE_FAILURES):
         page = client.get("/console/login")
         client.post(
             "/console/login",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from console_seed import URGENT_ORDER, ConsoleEnv, csrf_in, log_in, seed
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from vigie.api.app import create_app
 from vigie.console import queries as q
@@ -67,3 +68,29 @@ def test_pages_on_postgres(pg_console: ConsoleEnv) -> None:
     assert "warn" in auditor.get("/console/decisions.csv").text
     assert auditor.get("/console/dashboard").status_code == 200
     assert "Chain intact" in auditor.get("/console/audit?verify=1").text
+
+
+def test_login_failures_at_once_are_all_counted_on_postgres(pg_console: ConsoleEnv) -> None:
+    """Failures of one (e-mail, address) pair from several processes at once: one row, every
+    failure counted (no lost update, no duplicate-key error)."""
+    from vigie.console.security import backoff
+    from vigie.store.console_tables import LoginBackoffRow
+
+    store = SqlStore(pg_console.url)
+    barrier = threading.Barrier(6)
+
+    def fail() -> None:
+        barrier.wait()
+        with store.unit() as unit:
+            at = datetime.now(UTC)
+            q.record_login_failure(unit.session, "x@y", "10.0.0.1", at, backoff, timedelta(days=1))
+
+    threads = [threading.Thread(target=fail) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with store.read() as unit:
+        rows = list(unit.session.scalars(select(LoginBackoffRow)))
+    store.dispose()
+    assert [r.failures for r in rows] == [6]

@@ -1,10 +1,11 @@
-"""Log-in, log-out and lock-out. The login form is CSRF-protected with a double-submit cookie
-(there is no session yet); every later form uses the session's own token."""
+"""Log-in, log-out and the log-in back-off. The login form is CSRF-protected with a
+double-submit cookie (there is no session yet); every later form uses the session's own token."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from vigie.console import queries as q
 from vigie.console import security
@@ -22,6 +23,10 @@ from vigie.console.web import (
 )
 
 router = APIRouter(include_in_schema=False)
+
+# The one answer to every refused log-in (unknown e-mail, wrong password, backed off, inactive):
+# a different message would tell which e-mails have an account.
+LOGIN_REFUSED = N_("Wrong e-mail or password, or too many attempts: please wait and try again.")
 
 
 def _secure(request: Request) -> bool:
@@ -54,32 +59,37 @@ def login_form(request: Request) -> Response:
     return response
 
 
+def client_address(request: Request) -> str:
+    """The address the back-off counts against: the peer, or the one uvicorn took from
+    ``X-Forwarded-For`` when told to trust the proxy (``--forwarded-allow-ips``)."""
+    return (request.client.host if request.client else "unknown")[:64]
+
+
+def _refused(request: Request, s: Session, email: str, action: str, address: str) -> Response:
+    """Every refused log-in reads the same (one message, one status): only the audit trail
+    says why, with the address it came from."""
+    audit(s, f"console:{email}", action, f"user:{email}", {"address": address})
+    return _login_page(request, LOGIN_REFUSED, 401)
+
+
 @router.post("/console/login")
 async def login(request: Request) -> Response:
+    """Log in, with back-off per (e-mail, client address): guessing from one address slows
+    down that address only, so nobody can lock an officer out from elsewhere."""
     form = {k: str(v) for k, v in (await request.form()).items()}
     if not security.same(form.get("csrf"), request.cookies.get(security.LOGIN_CSRF_COOKIE)):
         return _login_page(request, N_("The form expired; please try again."), 403)
     email, password = form.get("email", "").strip().lower()[:320], form.get("password", "")
-    at = now()
+    address, at = client_address(request), now()
     with db(request) as s:
+        if q.backed_off_until(s, email, address, at) is not None:
+            return _refused(request, s, email, "console.login_locked", address)
         user = q.user_by_email(s, email)
-        locked = user is not None and (q.utc(user.locked_until) or at) > at
         good = security.check_password(user.password_hash if user else None, password)
-        if user is None or not user.active or locked or not good:
-            newly_locked = False
-            if user is not None and not locked and not good:
-                newly_locked = q.record_login_failure(
-                    s, user, at, security.MAX_FAILURES, security.LOCK_FOR
-                )
-            action = "console.login_locked" if locked or newly_locked else "console.login_failed"
-            audit(s, f"console:{email}", action, f"user:{email}")
-            message = (
-                N_("Too many failed attempts: this account is locked for a while.")
-                if locked or newly_locked
-                else N_("Wrong e-mail or password.")
-            )
-            return _login_page(request, message, 401)
-        q.record_login_success(s, user)
+        if user is None or not user.active or not good:
+            q.record_login_failure(s, email, address, at, security.backoff, security.FORGET_AFTER)
+            return _refused(request, s, email, "console.login_failed", address)
+        q.clear_backoff(s, email, address)
         token = security.new_token()
         q.create_session(
             s,

@@ -7,7 +7,7 @@ copied, so the console and the evidence package tell the same story about a case
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +26,8 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from vigie.pseudonym import unseal
@@ -39,6 +41,7 @@ from vigie.store.console_tables import (
     CaseNoteRow,
     ConsoleSessionRow,
     ConsoleUserRow,
+    LoginBackoffRow,
     PracticeAttemptRow,
 )
 from vigie.store.outbox import enqueue_actions
@@ -74,7 +77,6 @@ def create_user(
         role=role,
         password_hash=password_hash,
         active=True,
-        failed_logins=0,
         created_at=now,
         lang="",  # no choice yet: pages follow the browser's language until one is saved
     )
@@ -97,28 +99,64 @@ def list_users(session: Session) -> list[ConsoleUserRow]:
 
 
 def change_user(session: Session, user: ConsoleUserRow, change: str) -> None:
-    """Admin changes: unlock after a lock-out, deactivate (ends every session at once), activate."""
+    """Admin changes: unlock (ends every back-off of the e-mail), deactivate (ends every
+    session at once), activate."""
     if change == "unlock":
-        user.locked_until, user.failed_logins = None, 0
+        clear_backoff(session, user.email)
     elif change in ("deactivate", "activate"):
         user.active = change == "activate"
 
 
+def backed_off_until(session: Session, email: str, address: str, now: datetime) -> datetime | None:
+    """When this (e-mail, address) pair may try again; None when it may now."""
+    row = session.get(LoginBackoffRow, (email, address))
+    until = utc(row.blocked_until) if row is not None else None
+    return until if until is not None and until > now else None
+
+
 def record_login_failure(
-    session: Session, user: ConsoleUserRow, now: datetime, max_failures: int, lock_for: timedelta
-) -> bool:
-    """Count a failed password; lock the account when the limit is reached. True when locked."""
-    user.failed_logins = (user.failed_logins or 0) + 1
-    if user.failed_logins >= max_failures:
-        user.locked_until = now + lock_for
-        user.failed_logins = 0
-        return True
-    return False
+    session: Session,
+    email: str,
+    address: str,
+    now: datetime,
+    wait: Callable[[int], timedelta],
+    forget_after: timedelta,
+) -> None:
+    """Count one failure of the pair and set its wait (``wait(failures in a row)``).
+
+    The row is created by an insert that ignores a twin and then read ``FOR UPDATE``, so two
+    processes failing at once count two failures. Pairs quiet for ``forget_after`` are dropped
+    on the way: the table stays as small as the recent guessing.
+    """
+    stale = LoginBackoffRow.last_failure < now - forget_after
+    session.execute(delete(LoginBackoffRow).where(stale))
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(LoginBackoffRow)
+        .values(email=email, address=address, failures=0, last_failure=now)
+        .on_conflict_do_nothing()
+    )
+    key = (email, address)
+    row = session.get(LoginBackoffRow, key, with_for_update=True, populate_existing=True)
+    assert row is not None  # inserted just above, in this transaction
+    row.failures = (row.failures or 0) + 1
+    row.last_failure = now
+    row.blocked_until = now + wait(row.failures)
 
 
-def record_login_success(session: Session, user: ConsoleUserRow) -> None:
-    user.failed_logins = 0
-    user.locked_until = None
+def clear_backoff(session: Session, email: str, address: str | None = None) -> None:
+    """A right password ends its pair's back-off; an admin's unlock ends every pair of the
+    e-mail."""
+    stmt = delete(LoginBackoffRow).where(LoginBackoffRow.email == email)
+    if address is not None:
+        stmt = stmt.where(LoginBackoffRow.address == address)
+    session.execute(stmt)
+
+
+def backed_off_emails(session: Session, now: datetime) -> set[str]:
+    """E-mails that wait, from at least one address (the users page shows them locked)."""
+    stmt = select(LoginBackoffRow.email).where(LoginBackoffRow.blocked_until > now).distinct()
+    return set(session.scalars(stmt))
 
 
 def create_session(

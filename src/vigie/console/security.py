@@ -20,8 +20,13 @@ COOKIE = "vigie_session"
 LOGIN_CSRF_COOKIE = "vigie_login_csrf"
 SESSION_LIFETIME = timedelta(hours=10)
 SESSION_IDLE = timedelta(minutes=60)
-MAX_FAILURES = 5
-LOCK_FOR = timedelta(minutes=15)
+# Log-in back-off, per (e-mail as typed, client address): the first FREE_FAILURES wrong
+# passwords cost nothing; each further one makes that pair wait twice as long, from
+# BACKOFF_FIRST up to BACKOFF_MAX. Failures are forgotten FORGET_AFTER the last one.
+FREE_FAILURES = 5
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(minutes=15)
+FORGET_AFTER = timedelta(hours=24)
 
 # Child-safety evidence (conversation text, media reveal) is its own permission: only the
 # people who decide on cases hold it; admins and auditors see metadata and the audit trail.
@@ -50,6 +55,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 _hasher = PasswordHasher()
 # Verified against when the e-mail is unknown, so timing does not tell which accounts exist.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def backoff(failures: int) -> timedelta:
+    """How long a (e-mail, address) pair waits after its ``failures``-th failure in a row.
+
+    Why growing and capped rather than a lock: guessing from one address gets slow fast (ten
+    failures: 15 minutes between tries), while the right person from another address is never
+    held up, and the wait always ends by itself.
+    """
+    extra = failures - FREE_FAILURES
+    if extra < 0:
+        return timedelta(0)
+    return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(extra, 20))
 
 
 def can(role: str, permission: str) -> bool:

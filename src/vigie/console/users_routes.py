@@ -46,8 +46,9 @@ def new_password() -> str:
 def _page(request: Request, me: Me, status_code: int = 200, **extra: object) -> Response:
     with db(request) as s:
         users = q.list_users(s)
-    at = now()
-    locked = {u.id for u in users if (q.utc(u.locked_until) or at) > at}
+        waiting = q.backed_off_emails(s, now())
+    # "locked": some address waits before its next try (unlock ends every such wait).
+    locked = {u.id for u in users if u.email in waiting}
     return render(
         request,
         "users.html",

@@ -24,8 +24,6 @@ class ConsoleUserRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Wellness: what is hidden by default, and how often to suggest a break.
     blur: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -33,6 +31,23 @@ class ConsoleUserRow(Base):
     mute: Mapped[bool] = mapped_column(Boolean, default=True)
     break_minutes: Mapped[int] = mapped_column(Integer, default=50)
     lang: Mapped[str] = mapped_column(String(8), default="en")
+
+
+class LoginBackoffRow(Base):
+    """Failed log-ins of one e-mail from one client address (``vigie.console.security.backoff``).
+
+    Why per (e-mail, address) and not per account: a lock on the account let anyone lock an
+    officer out with five wrong passwords; here only the address that guesses waits. Why the
+    e-mail as typed and not the account: unknown e-mails back off exactly like known ones, so
+    the answers never tell which accounts exist.
+    """
+
+    __tablename__ = "console_login_backoff"
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ConsoleSessionRow(Base):

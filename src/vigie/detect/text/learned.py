@@ -26,7 +26,7 @@ from vigie.detect.text import features as ft
 from vigie.detect.text.indicators import Hit, IndicatorMatcher
 from vigie.detect.text.language import identify
 from vigie.detect.text.model import TextModel
-from vigie.detect.text.normalize import normalize
+from vigie.detect.text.normalize import normalize_many
 from vigie.domain import CATEGORIES, Category, Participant, Signal
 
 SIGN_AT = 0.5  # a sign is reported on a message when its head says at least this
@@ -82,8 +82,9 @@ class LearnedDetector:
 
     def _cheap(self, texts: Sequence[str]) -> tuple[Any, np.ndarray, list[list[Hit]]]:
         capped = [ft.scored_text(t) for t in texts]
+        normal = normalize_many(capped)  # one NumPy pass; the patterns then read the cache
         hits = [self.matcher.match(t) for t in capped]
-        ngrams = self.ngrams.transform(normalize(t).text for t in capped)
+        ngrams = self.ngrams.transform(n.text for n in normal)
         pats = np.stack([ft.pattern_vector({h.category: h.strength for h in hs}) for hs in hits])
         return ngrams, pats, hits
 

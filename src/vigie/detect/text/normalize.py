@@ -445,6 +445,12 @@ _STEPS = (_resolve_markers, _join_spaced, _unleet, _collapse_repeats, _expand_wo
 
 
 def _normalize(text: str) -> Normalized:
+    folded, origin = _normalize_arrays(text)
+    origin.flags.writeable = False
+    return Normalized(folded, memoryview(origin.data))
+
+
+def _normalize_arrays(text: str) -> tuple[str, Index]:
     codes, origin = _fold(text)
     for step in _STEPS:
         if not len(codes):
@@ -454,8 +460,7 @@ def _normalize(text: str) -> Normalized:
         folded = codes.tobytes().decode("ascii")
     else:
         folded = codes.astype("<i4").tobytes().decode("utf-32-le")
-    origin.flags.writeable = False
-    return Normalized(folded, memoryview(origin.data))
+    return folded, origin
 
 
 class _Recent:
@@ -538,8 +543,7 @@ def _normalize_together(texts: list[str]) -> list[Normalized]:
     (the origin map says where each output character came from, in order)."""
     if len(texts) == 1:
         return [_normalize(texts[0])]
-    whole = _normalize(_SEPARATOR.join(texts))
-    origin = np.frombuffer(whole.origin, dtype=np.int32)
+    folded, origin = _normalize_arrays(_SEPARATOR.join(texts))
     edges = np.cumsum([0] + [len(t) + len(_SEPARATOR) for t in texts[:-1]])
     lows = np.searchsorted(origin, edges)
     highs = np.searchsorted(origin, edges + [len(t) for t in texts])
@@ -547,5 +551,5 @@ def _normalize_together(texts: list[str]) -> list[Normalized]:
     for lo, hi, edge in zip(lows.tolist(), highs.tolist(), edges.tolist(), strict=True):
         part = origin[lo:hi] - np.int32(edge)
         part.flags.writeable = False
-        out.append(Normalized(whole.text[lo:hi], memoryview(part.data)))
+        out.append(Normalized(folded[lo:hi], memoryview(part.data)))
     return out

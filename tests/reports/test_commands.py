@@ -79,12 +79,20 @@ def test_audit_verify(cli: typer.Typer, tmp_path: Path) -> None:
 def test_transparency(cli: typer.Typer, tmp_path: Path) -> None:
     out = tmp_path / "t"
     result = runner.invoke(
-        cli, ["transparency", "--from", "2026-11-01", "--to", "2026-11-30", "--out", str(out)]
+        cli,
+        [
+            *("transparency", "--from", "2026-11-01", "--to", "2026-11-30"),
+            *("--out", str(out), "--provider", "Demo Games SAS"),
+        ],
     )
     assert result.exit_code == 0, result.output
     with (out / "summary.csv").open(newline="", encoding="utf-8") as fh:
         rows = {r["metric"]: r["value"] for r in csv.DictReader(fh)}
     assert rows["restrictions_total"] == "2"
+    with (out / "identification.csv").open(newline="", encoding="utf-8") as fh:
+        ident = {r["Field"]: r["Value"] for r in csv.DictReader(fh)}
+    assert ident["Name of the provider"] == "Demo Games SAS"
+    assert str(out / "own_initiative_terms_and_conditions.csv") in result.output
     bad = runner.invoke(
         cli, ["transparency", "--from", "2026-13-01", "--to", "2026-11-30", "--out", str(out)]
     )

@@ -164,9 +164,12 @@ def transparency(
     end: str = typer.Option(..., "--to", help="last day (included), YYYY-MM-DD"),
     out: Path = typer.Option(..., "--out", help="folder for the CSV files"),
     platform: str | None = typer.Option(None, "--platform", help="one platform id; default all"),
+    provider: str | None = typer.Option(
+        None, "--provider", help="the provider's legal name (default VIGIE_LEGAL_ENTITY)"
+    ),
     actor: str | None = ActorOpt,
 ) -> None:
-    """Write the transparency CSV files for a period."""
+    """Write the transparency CSV files for a period, in the layout of the DSA templates."""
     from vigie.reports.transparency import Period, write_transparency
 
     try:
@@ -178,7 +181,13 @@ def transparency(
         typer.echo("error: --to is before --from", err=True)
         raise typer.Exit(2)
     with _session() as session:
-        paths = write_transparency(session, period, out, actor=_actor(actor))
+        paths = write_transparency(
+            session,
+            period,
+            out,
+            actor=_actor(actor),
+            provider=provider or os.environ.get("VIGIE_LEGAL_ENTITY", ""),
+        )
         session.commit()
     for path in paths:
         typer.echo(str(path))

@@ -24,6 +24,11 @@ DECISION_VISIBILITY = (
     "DECISION_VISIBILITY_CONTENT_LABELLED",
     "DECISION_VISIBILITY_OTHER",
 )
+DECISION_MONETARY = (
+    "DECISION_MONETARY_SUSPENSION",
+    "DECISION_MONETARY_TERMINATION",
+    "DECISION_MONETARY_OTHER",
+)
 DECISION_ACCOUNT = ("DECISION_ACCOUNT_SUSPENDED", "DECISION_ACCOUNT_TERMINATED")
 DECISION_PROVISION = (
     "DECISION_PROVISION_PARTIAL_SUSPENSION",
@@ -166,15 +171,7 @@ def build_statement(
 ) -> dict[str, Any]:
     """One statement for one restrictive decision (hold, block, contact restriction, or an
     officer's suspension: ``restriction`` then names the account/provision restriction)."""
-    statement: dict[str, Any] = dict(restriction or {})
-    if restriction is None:
-        statement["decision_visibility"] = [
-            "DECISION_VISIBILITY_CONTENT_REMOVED"
-            if decision == "block"
-            else "DECISION_VISIBILITY_CONTENT_DISABLED"
-        ]
-    if "restrict_contact" in actions:
-        statement["decision_provision"] = "DECISION_PROVISION_PARTIAL_SUSPENSION"
+    statement = restriction_fields(decision, actions, restriction)
     if confirmed_illegal:
         statement |= {
             "decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT",
@@ -204,6 +201,25 @@ def build_statement(
     }
     validate_statement(statement)
     return statement
+
+
+def restriction_fields(
+    decision: str, actions: list[str], restriction: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The restriction fields of a statement, in one place so the transparency figures count
+    a decision the way its statement of reasons describes it (a block removes the message, a
+    hold disables it until an officer looks, a contact restriction partly suspends the
+    service; an officer's measure names its own account or provision restriction)."""
+    fields: dict[str, Any] = dict(restriction or {})
+    if restriction is None:
+        fields["decision_visibility"] = [
+            "DECISION_VISIBILITY_CONTENT_REMOVED"
+            if decision == "block"
+            else "DECISION_VISIBILITY_CONTENT_DISABLED"
+        ]
+    if "restrict_contact" in actions:
+        fields["decision_provision"] = "DECISION_PROVISION_PARTIAL_SUSPENSION"
+    return fields
 
 
 def make_puid(platform_id: str, decision_id: int | str) -> str:

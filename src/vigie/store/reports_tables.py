@@ -88,6 +88,8 @@ class ComplaintRow(Base):
     case_id: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    # "upheld" (decision stands), "overturned" (decision reversed) or None while pending.
+    # "upheld" (decision stands), "overturned" (reversed), "partly_reversed", "omitted" (closed
+    # without a decision: withdrawn, out of scope) or None while pending; the transparency
+    # template has a column for each.
     outcome: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (Index("ix_complaints_period", "platform_id", "received_at"),)

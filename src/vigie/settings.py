@@ -70,6 +70,15 @@ class RetentionSettings(BaseModel):
     legal_hold_days: int = 365
 
 
+class ReportsSettings(BaseModel):
+    approval_valid_hours: float = Field(
+        72,
+        gt=0,
+        description="hours a referent's approval of a report may be used to send it; after "
+        "that a referent approves it again (a stale approval vouches for a case as it was)",
+    )
+
+
 class MatrixSettings(BaseModel):
     """One Synapse homeserver protected through synapse-http-antispam (docs/integrations/matrix.md).
 
@@ -124,6 +133,7 @@ class Settings(BaseModel):
     media: MediaSettings = Field(default_factory=MediaSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    reports: ReportsSettings = Field(default_factory=ReportsSettings)
     matrix: dict[str, MatrixSettings] = Field(
         default_factory=dict, description="Matrix homeservers, by Vigie platform name"
     )

@@ -7,14 +7,20 @@ from __future__ import annotations
 import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from vigie.reports.approvals import Approval, FourEyesError, record_approval, require_four_eyes
+from vigie.reports.approvals import (
+    Approval,
+    FourEyesError,
+    approval_validity,
+    record_approval,
+    require_four_eyes,
+)
 from vigie.reports.audit import verify_chain
 from vigie.reports.case_facts import load_case_facts, platform_ids
 from vigie.reports.ncmec import (
@@ -47,7 +53,8 @@ from vigie.reports.ncmec_client import (
     PreparedReport,
     ReportFile,
 )
-from vigie.store.reports_tables import ReportSubmissionRow
+from vigie.settings import Settings, load_settings
+from vigie.store.reports_tables import ApprovalRow, ReportSubmissionRow
 from vigie.store.tables import AccountRow, AuditRow, SignalRow
 
 from . import ncmec_reference as reference
@@ -454,3 +461,88 @@ def test_unrecoverable_account_id_is_refused(
     facts = load_case_facts(session, "case-1")
     with pytest.raises(ReportValidationError, match="p-adult"):
         report_from_case(facts, SERVICE, platform_ids(session, facts))
+
+
+# --- the author is the recorded preparer; approvals expire (issue 21, finding 7) ---------------
+
+
+def test_an_approval_names_the_recorded_preparer_never_another(
+    session: Session,
+    make_case,  # type: ignore[no-untyped-def]
+) -> None:
+    """mod@x prepared the report: mod@x cannot approve it by saying ref@x wrote it."""
+    make_case(session)
+    draft = prepare_case_report(session, "case-1", preparer="mod@x", service=SERVICE)
+    digest = str(draft.details["content_sha256"])
+    with pytest.raises(FourEyesError, match="prepared by mod@x"):
+        record_approval(
+            session,
+            "case-1",
+            authority="ncmec",
+            author="ref@x",
+            approver="mod@x",
+            role="referent",
+            content_sha256=digest,
+        )
+    approval = record_approval(
+        session, "case-1", authority="ncmec", approver="ref@x", role="referent"
+    )
+    assert (approval.author, approval.content_sha256) == ("mod@x", digest)
+
+
+def test_an_approval_recorded_for_another_author_does_not_send(
+    session: Session,
+    make_case,  # type: ignore[no-untyped-def]
+    fake: FakeNcmec,
+    client: NcmecClient,
+) -> None:
+    """A stored approval of this content whose author is not the draft's preparer (written by
+    an older Vigie, or by hand) is not an approval of this report."""
+    make_case(session)
+    draft = prepare_case_report(session, "case-1", preparer="mod@x", service=SERVICE)
+    session.add(
+        ApprovalRow(
+            case_id="case-1",
+            authority="ncmec",
+            author="someone-else@x",
+            approver="ref@x",
+            role="referent",
+            at=datetime.now(UTC),
+            content_sha256=draft.details["content_sha256"],
+        )
+    )
+    session.commit()
+    with pytest.raises(FourEyesError, match="no approval"):
+        send_case_report(session, client, "case-1", actor="mod@x", files=[])
+    assert fake.calls == []
+
+
+def test_an_approval_expires(
+    session: Session,
+    make_case,  # type: ignore[no-untyped-def]
+    fake: FakeNcmec,
+    client: NcmecClient,
+) -> None:
+    """An approval older than ``reports.approval_valid_hours`` does not send; a fresh one does."""
+    make_case(session)
+    prepare_case_report(session, "case-1", preparer="mod@x", service=SERVICE)
+    hours = Settings().reports.approval_valid_hours
+    old = datetime.now(UTC) - timedelta(hours=hours, minutes=1)
+    record_approval(session, "case-1", authority="ncmec", approver="ref@x", role="referent", at=old)
+    session.commit()
+    with pytest.raises(FourEyesError, match="expired"):
+        send_case_report(session, client, "case-1", actor="mod@x", files=[])
+    assert fake.calls == []
+    # The same approval within a longer validity (the setting raised) still counts.
+    week = timedelta(days=7)
+    result = send_case_report(
+        session, client, "case-1", actor="mod@x", files=[], approval_valid_for=week
+    )
+    assert result.approved_by == "ref@x"
+
+
+def test_approvals_last_72_hours_by_default_and_are_configurable() -> None:
+    assert Settings().reports.approval_valid_hours == 72
+    environ = {"VIGIE_REPORTS__APPROVAL_VALID_HOURS": "24"}
+    assert load_settings(environ).reports.approval_valid_hours == 24
+    assert approval_validity(load_settings(environ)) == timedelta(hours=24)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -304,11 +304,13 @@ def send_case_report(
     actor: str,
     files: list[ReportFile] | None = None,
     now: datetime | None = None,
+    approval_valid_for: timedelta | None = None,
 ) -> SendResult:
     """Send the case's approved draft, once: claim it, send, record the outcome.
 
     The report is rebuilt from the case and must hash to what was approved; the author is the
-    draft's preparer. The claim (``sending``) is committed before anything leaves, so a
+    draft's preparer, and only an approval recorded for that preparer within
+    ``approval_valid_for`` (default: the ``reports.approval_valid_hours`` setting) counts. The claim (``sending``) is committed before anything leaves, so a
     second sender, here or elsewhere, finds the case taken. Commits."""
     _refuse_if_reported(session, case_id)
     draft = current_draft(session, case_id, AUTHORITY)
@@ -318,9 +320,8 @@ def send_case_report(
     files = read_draft_files(session, draft) if files is None else files
     report = build_case_report(session, case_id, service)
     digest = content_sha256(report, files)
-    prepared = PreparedReport(
-        report, draft.actor, approvals_for(session, case_id, AUTHORITY), files
-    )
+    approvals = approvals_for(session, case_id, AUTHORITY, approval_valid_for)
+    prepared = PreparedReport(report, draft.actor, approvals, files)
     prepared.content_sha256 = digest
     client.check(prepared)  # four eyes on this content, validation: nothing claimed yet
     _claim(session, draft)

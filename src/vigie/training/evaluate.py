@@ -124,10 +124,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--again", metavar="WHY", help="a second look at a test split, and why")
     parser.add_argument("--no-log", action="store_true", help="print only (dev split only)")
     parser.add_argument("--no-sentinel", action="store_true")
+    parser.add_argument("--model", help="a model file other than the shipped one")
     args = parser.parse_args(argv)
     from vigie.detect.text.model import shipped_model
 
-    model = shipped_model()
+    model = shipped_model(args.model)
     tag = f"{model.version} (sha256 {model.sha256[:12]})"
     if args.split == "test" and already_looked("test", tag) and not args.again:
         print(f"the test split was already scored with {tag}: see {LOG}.\n"
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_log and args.split == "test":
         print("every look at the test split is logged")
         return 2
-    looks = run(args.split, DetectionSettings(), not args.no_sentinel)
+    looks = run(args.split, DetectionSettings(model_path=args.model), not args.no_sentinel)
     note = f"Second look: {args.again}." if args.again else ""
     if args.split == "test" and not args.again:
         note = "First look at this split with this model."

@@ -99,7 +99,7 @@ def build_table(convs: list[Conversation], embedder: Any, matcher: IndicatorMatc
     table.pats = np.stack([ft.pattern_vector({h.category: h.strength for h in hs})
                            for hs in table.hits])  # fmt: skip
     table.ngrams = ft.NGrams().transform(normalize(t).text for t in capped).tocsr()
-    table.emb = embed(capped, embedder)
+    table.emb = embed([ft.embedded_text(t) for t in capped], embedder)
     return table
 
 
@@ -185,7 +185,7 @@ def readings(
     return {
         where: MessageReading(
             {s: float(p) for s, p in zip(ft.SIGNS, row[:-1], strict=True)}, float(row[-1]),
-            t.hits[i], bool(embedded[i]), len(t.texts[i]) > ft.MAX_SCORED_CHARS, None,
+            t.hits[i], bool(embedded[i]), len(t.texts[i]) > ft.MAX_SCORED_CHARS,
         )
         for i, (where, row) in enumerate(zip(t.where, probs, strict=True))
     }  # fmt: skip
@@ -247,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chitchat-fpr", type=float, default=0.001)
     parser.add_argument("--chitchat", type=int, default=1500, help="real chats per split")
     parser.add_argument("--alpha", type=float, default=2e-6, help="L2 penalty of the heads")
+    parser.add_argument(
+        "--gate-recall",
+        type=float,
+        default=GATE_RECALL,
+        help="share of the dev sign messages the gate sends to the encoder",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     from vigie.detect.text.semantic import UseEmbedder
@@ -262,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     t_dev = build_table(dev + dev_real, embedder, matcher)
     log(f"messages: train {len(t_train.texts)}, dev {len(t_dev.texts)}")
 
-    stage = _heads_stage(t_train, t_dev, args.alpha, _digest(train + dev + dev_real, args))
+    digest = _digest(train + dev + dev_real, args)
+    stage = _heads_stage(t_train, t_dev, args.alpha, args.gate_recall, digest)
     gate_t, mask_train, gate_dev = stage["gate_t"], stage["mask_train"], stage["gate_dev"]
 
     # 3. conversation head
@@ -309,13 +316,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _digest(convs: list[Conversation], args: argparse.Namespace) -> str:
     """What the message heads depend on: the data and their settings."""
-    digest = hashlib.sha256(f"{HEADS_VERSION}:{args.alpha}:{EPOCHS}:{GATE_RECALL}".encode())
+    digest = hashlib.sha256(f"{HEADS_VERSION}:{args.alpha}:{EPOCHS}:{args.gate_recall}".encode())
     for conv in convs:
         digest.update(json.dumps(conv.raw, sort_keys=True).encode("utf-8"))
     return digest.hexdigest()[:16]
 
 
-def _heads_stage(t_train: Table, t_dev: Table, alpha: float, digest: str) -> dict[str, Any]:
+def _heads_stage(
+    t_train: Table, t_dev: Table, alpha: float, gate_recall: float, digest: str
+) -> dict[str, Any]:
     """The gate and the message heads (steps 1 and 2), cached by data digest in
     ``var/train-cache`` so the conversation head can be refitted in minutes."""
     path = CACHE / f"heads-{digest}.npz"
@@ -328,7 +337,7 @@ def _heads_stage(t_train: Table, t_dev: Table, alpha: float, digest: str) -> dic
     gate_w, gate_b = _logreg(gate_matrix(t_train), t_train.labels[:, -1], alpha)
     gate_dev = sigmoid(np.asarray(gate_matrix(t_dev) @ gate_w) + gate_b)
     positives = np.sort(gate_dev[t_dev.labels[:, -1] == 1])
-    gate_t = float(positives[int((1 - GATE_RECALL) * len(positives))]) if len(positives) else 0.5
+    gate_t = float(positives[int((1 - gate_recall) * len(positives))]) if len(positives) else 0.5
     gate_train = sigmoid(np.asarray(gate_matrix(t_train) @ gate_w) + gate_b)
     log(f"gate threshold {gate_t:.4f}: {np.mean(gate_dev >= gate_t):.1%} of dev messages embedded")
     keep = np.random.default_rng(0).random(len(gate_train)) >= EMBEDDING_DROPOUT
@@ -388,9 +397,9 @@ def _copies(found: dict[tuple[str, int], MessageReading]) -> dict[tuple[str, int
     return out
 
 
-def _params() -> str:
+def _params(gate_recall: float) -> str:
     """A short digest of the training choices, so two models from the same data differ."""
-    parts = (HEADS_VERSION, HEAD_C, EPOCHS, GATE_RECALL, EMBEDDING_DROPOUT, POSITIVE_WEIGHT)
+    parts = (HEADS_VERSION, HEAD_C, EPOCHS, gate_recall, EMBEDDING_DROPOUT, POSITIVE_WEIGHT)
     chosen = ":".join(str(p) for p in parts)
     return hashlib.sha256(chosen.encode()).hexdigest()[:4]
 
@@ -404,13 +413,15 @@ def _meta(train: list[Conversation], dev: list[Conversation], dev_real: list[Con
     counts: dict[str, int] = {}
     for conv in train:
         counts[conv.writer] = counts.get(conv.writer, 0) + 1
+    version = f"grooming-{datetime.now(UTC):%Y.%m.%d}-{digest.hexdigest()[:8]}"
     return {
-        "version": f"grooming-{datetime.now(UTC):%Y.%m.%d}-{digest.hexdigest()[:8]}-{_params()}",
+        "version": f"{version}-{_params(args.gate_recall)}",
         "signs": list(ft.SIGNS), "embedder": embedder, "n_gram_features": ft.N_GRAM_FEATURES,
         "max_scored_chars": ft.MAX_SCORED_CHARS, "gate_threshold": gate_t,
         "flag_p": flag_p, "hold_p": hold_p,
         "train": counts, "dev": {"w": len(dev), "chitchat": len(dev_real)},
-        "fpr_target": args.fpr, "chitchat_fpr_target": args.chitchat_fpr, "alpha": args.alpha,
+        "gate_recall": args.gate_recall, "fpr_target": args.fpr,
+        "chitchat_fpr_target": args.chitchat_fpr, "alpha": args.alpha,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }  # fmt: skip
 

@@ -53,7 +53,6 @@ class MessageReading:
     hits: list[Hit]  # pattern hits (spans for the explanations)
     embedded: bool
     capped: bool
-    lang: str | None
 
 
 # What the training code swaps in: the message heads' out-of-fold readings, by message.
@@ -125,14 +124,14 @@ class LearnedDetector:
         if self.embedder is not None:
             rows = [i for i, g in enumerate(gate) if g >= self.model_data.gate_threshold]
             if rows:
-                emb[rows] = self.embedder.encode([ft.scored_text(texts[i]) for i in rows])
+                emb[rows] = self.embedder.encode([ft.embedded_text(texts[i]) for i in rows])
                 embedded[rows] = 1.0
         probs = self.model_data.message_probs(ngrams, pats, emb, embedded)
         return [
             MessageReading(
                 {s: float(p) for s, p in zip(self.signs, row[:-1], strict=True)},
                 float(row[-1]), hits[i], bool(embedded[i]),
-                len(texts[i]) > ft.MAX_SCORED_CHARS, identify(texts[i]),
+                len(texts[i]) > ft.MAX_SCORED_CHARS,
             )
             for i, row in enumerate(probs)
         ]  # fmt: skip
@@ -163,10 +162,13 @@ class LearnedDetector:
         self, ctx: MessageContext, reading: MessageReading, risk: float, p: float
     ) -> list[Signal]:
         by_cat = {h.category: h for h in reading.hits}
-        out = []
+        out: list[Signal] = []
+        lang: str | None = None
         for cat, prob in sorted(reading.probs.items(), key=lambda kv: -kv[1]):
             if prob < SIGN_AT:
                 continue
+            if not out:  # identified only where a sign is reported (0.1-0.3 ms a message)
+                lang = identify(ctx.text)
             hit = by_cat.get(cat)
             span = hit.span if hit else (0, min(len(ctx.text), ft.MAX_SCORED_CHARS))
             evidence = hit.evidence if hit else ctx.text[: min(len(ctx.text), 200)]
@@ -174,7 +176,7 @@ class LearnedDetector:
                 detector=self.name, category=cat, score=round(prob, 4),
                 explanation=_explain(cat, evidence, hit is not None, reading.capped),
                 span=span, evidence=evidence, model=self.model,
-                details=_details(hit is not None, p, risk, reading),
+                details=_details(hit is not None, p, risk, reading, lang),
             ))  # fmt: skip
         return out
 
@@ -200,11 +202,13 @@ def conversation_features(ctx: MessageContext, reading: MessageReading) -> np.nd
     return np.concatenate([ft.state_vector(state), ft.context_vector(ctx, state)])
 
 
-def _details(pattern: bool, p: float, risk: float, reading: MessageReading) -> dict[str, Any]:
+def _details(
+    pattern: bool, p: float, risk: float, reading: MessageReading, lang: str | None
+) -> dict[str, Any]:
     out: dict[str, Any] = {"source": "pattern" if pattern else "model", "p_review": round(p, 4),
                            "risk": round(risk, 4), "embedded": reading.embedded}  # fmt: skip
-    if reading.lang:  # identified from the text; the pipeline falls back on the event's
-        out["lang"] = reading.lang
+    if lang:  # identified from the text; the pipeline falls back on the event's
+        out["lang"] = lang
     if reading.capped:
         out["capped_at"] = ft.MAX_SCORED_CHARS
     return out

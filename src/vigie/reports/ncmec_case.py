@@ -310,8 +310,9 @@ def send_case_report(
 
     The report is rebuilt from the case and must hash to what was approved; the author is the
     draft's preparer, and only an approval recorded for that preparer within
-    ``approval_valid_for`` (default: the ``reports.approval_valid_hours`` setting) counts. The claim (``sending``) is committed before anything leaves, so a
-    second sender, here or elsewhere, finds the case taken. Commits."""
+    ``approval_valid_for`` (default: the ``reports.approval_valid_hours`` setting) counts.
+    The claim (``sending``) is committed before anything leaves, so a second sender, here or
+    elsewhere, finds the case taken. Commits."""
     _refuse_if_reported(session, case_id)
     draft = current_draft(session, case_id, AUTHORITY)
     if draft is None:

@@ -189,3 +189,65 @@ def test_deleted_rows_are_overwritten_or_vacuumed(session: Session, make_case) -
     else:
         session.commit()
         assert "messages" in reclaim_space(session)
+
+
+def test_purged_text_leaves_the_sqlite_files_in_wal_mode(tmp_path: Path) -> None:
+    """On Vigie's own SQLite engine (WAL), purged messages must be gone from the database
+    file and from its write-ahead log, even on a SQLite built without SECURE_DELETE (each
+    new connection here starts with it off): the log keeps old page images until truncated."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import sessionmaker
+
+    from vigie.store.engine import make_engine
+    from vigie.store.tables import Base
+
+    from .conftest import add_case
+
+    path = tmp_path / "vigie.db"
+    engine = make_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", lambda conn, _r: conn.execute("PRAGMA secure_delete = OFF"))
+    Base.metadata.create_all(engine)
+    with sessionmaker(engine)() as session:
+        add_case(session, "case-2", "c-2", status="dismissed")
+        purge_expired(session, SETTINGS, now=T0 + timedelta(days=200))
+        session.commit()
+        assert _count(session, MessageRow) == 0
+        reclaim_space(session)
+        files = [path, tmp_path / "vigie.db-wal"]
+        leftovers = [f.name for f in files if f.exists() and b"ne dis rien" in f.read_bytes()]
+        assert leftovers == []
+    engine.dispose()
+
+
+def test_a_log_still_read_is_said_not_ignored(tmp_path: Path) -> None:
+    """A reader in an old snapshot keeps the log: the purge stands, and the caller is told
+    (``vigie retention run`` exits 1 saying to run again) rather than reading success."""
+    import sqlite3
+
+    import pytest
+    from sqlalchemy import event
+    from sqlalchemy.orm import sessionmaker
+
+    from vigie.reports.retention import ReclaimBusy
+    from vigie.store.engine import make_engine
+    from vigie.store.tables import Base
+
+    from .conftest import add_case
+
+    path = tmp_path / "vigie.db"
+    engine = make_engine(f"sqlite:///{path}")
+    event.listen(engine, "connect", lambda conn, _r: conn.execute("PRAGMA busy_timeout = 50"))
+    Base.metadata.create_all(engine)
+    reader = sqlite3.connect(path, isolation_level=None)
+    with sessionmaker(engine)() as session:
+        add_case(session, "case-2", "c-2", status="dismissed")
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM messages").fetchone()  # holds its snapshot
+        purge_expired(session, SETTINGS, now=T0 + timedelta(days=200))
+        session.commit()
+        with pytest.raises(ReclaimBusy):
+            reclaim_space(session)
+        reader.execute("COMMIT")
+        assert reclaim_space(session) == ["write-ahead log"]
+    reader.close()
+    engine.dispose()

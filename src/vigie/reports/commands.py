@@ -199,21 +199,34 @@ def retention_run(
 ) -> None:
     """Put confirmed cases under legal hold, then purge what is past retention and not held."""
     from vigie.reports.evidence import DEFAULT_OUTBOX
-    from vigie.reports.retention import hold_confirmed_cases, purge_expired, reclaim_space
+    from vigie.reports.retention import (
+        ReclaimBusy,
+        hold_confirmed_cases,
+        purge_expired,
+        reclaim_space,
+    )
 
     settings = get_settings().retention
+    busy: ReclaimBusy | None = None
+    reclaimed: list[str] = []
     with _session() as session:
         held = [] if dry_run else hold_confirmed_cases(session, settings, actor=_actor(actor))
         report = purge_expired(
             session, settings, actor=_actor(actor), dry_run=dry_run, outbox=DEFAULT_OUTBOX
         )
         session.commit()
-        vacuumed = [] if dry_run else reclaim_space(session)
-    if vacuumed:
-        typer.echo(f"vacuumed: {', '.join(vacuumed)}")
+        try:
+            reclaimed = [] if dry_run else reclaim_space(session)
+        except ReclaimBusy as exc:
+            busy = exc
+    if reclaimed:
+        typer.echo(f"reclaimed: {', '.join(reclaimed)}")
     typer.echo(f"new holds: {len(held)}")
     for name, count in report.deleted.items():
         typer.echo(f"{'would delete' if dry_run else 'deleted'} {name}: {count}")
+    if busy is not None:  # deleted, but old pages may stay readable in the log: say so, exit 1
+        typer.echo(f"error: {busy}", err=True)
+        raise typer.Exit(1)
 
 
 def dsa_submit(

@@ -15,8 +15,10 @@ retention, unless their case is held or open. The audit trail itself is never pu
 
 Why ``secure_delete``: a deleted SQLite row stays readable in free pages until overwritten;
 with ``PRAGMA secure_delete`` SQLite overwrites it at once (set on the purging connection, not
-left to how SQLite was compiled). PostgreSQL keeps dead tuples until VACUUM: ``reclaim_space``
-runs it on the purged tables after the purge is committed (docs/reports.md says what remains).
+left to how SQLite was compiled). In WAL mode the log still holds older images of those pages:
+``reclaim_space`` copies it back and truncates it. PostgreSQL keeps dead tuples until VACUUM:
+``reclaim_space`` runs it on the purged tables after the purge is committed (docs/reports.md
+says what remains).
 """
 
 from __future__ import annotations
@@ -391,12 +393,21 @@ PURGED_TABLES = (
 )
 
 
+class ReclaimBusy(RuntimeError):
+    """The SQLite write-ahead log stayed in use: the purge holds, the log still has old pages."""
+
+
 def reclaim_space(session: Session) -> list[str]:
-    """On PostgreSQL, VACUUM the purged tables (after the purge is committed): dead tuples
-    become reusable space and leave the visibility of any later reader. Nothing on SQLite,
-    where ``secure_delete`` already overwrote them. Returns the tables vacuumed."""
+    """After the purge is committed, make the deleted rows unreadable where they still lie.
+
+    PostgreSQL: VACUUM the purged tables, so dead tuples become reusable space and leave the
+    visibility of any later reader. SQLite: ``secure_delete`` zeroed the pages, but in WAL mode
+    the log still holds older images of them (the text included) until it is copied back and
+    cut to zero bytes. Returns what was reclaimed: the tables vacuumed, or the log."""
     bind = session.get_bind()
     engine = bind if isinstance(bind, Engine) else bind.engine
+    if engine.dialect.name == "sqlite":
+        return _truncate_wal(engine)
     if engine.dialect.name != "postgresql":
         return []
     with engine.connect() as conn:
@@ -404,3 +415,16 @@ def reclaim_space(session: Session) -> list[str]:
         for table in PURGED_TABLES:
             auto.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')
     return list(PURGED_TABLES)
+
+
+def _truncate_wal(engine: Engine) -> list[str]:
+    """Copy the write-ahead log into the database and truncate it (waits for readers up to
+    the busy timeout); raises ``ReclaimBusy`` when someone still held it."""
+    with engine.connect() as conn:
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        if str(auto.exec_driver_sql("PRAGMA journal_mode").scalar()).lower() != "wal":
+            return []
+        busy = auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()[0]
+    if busy:
+        raise ReclaimBusy("the SQLite write-ahead log is in use; run the retention again")
+    return ["write-ahead log"]

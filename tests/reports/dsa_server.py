@@ -6,7 +6,9 @@ errors indexed ``statement_<n>``; PUIDs already stored are refused as the refere
 (``PuidNotUniqueMultipleException``) does: 422 with ``errors.puid`` and
 ``errors.existing_puids``, nothing of the batch created. ``existing-puid`` answers 302 or 404.
 ``fail_next`` answers 503 (with ``Retry-After: retry_after`` when set); ``store_then_fail``
-stores the next batch, then answers 502 (the answer lost after the work was done).
+stores the next batch, then answers 502 (the answer lost after the work was done);
+``throttle_lookups`` answers the next ``existing-puid`` lookups 429 (with ``Retry-After``), as
+the reference's rate limiter does.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class FakeTransparencyDb:
         self.retry_after: str | None = None
         self.store_then_fail = 0
         self.lookups: list[str] = []
+        self.throttle_lookups = 0
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -68,9 +71,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
-    def _send_busy(self) -> None:
+    def _send_busy(self, status: int = 503) -> None:
         raw = b'{"message": "busy"}'
-        self.send_response(503)
+        self.send_response(status)
         if self.fake.retry_after is not None:
             self.send_header("Retry-After", self.fake.retry_after)
         self.send_header("Content-Length", str(len(raw)))
@@ -84,6 +87,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.path.startswith(prefix):
             return self._send(404, {"message": "not found"})
         puid = self.path.removeprefix(prefix)
+        if self.fake.throttle_lookups > 0:
+            self.fake.throttle_lookups -= 1
+            return self._send_busy(429)
         self.fake.lookups.append(puid)
         if puid in self.fake.statements:
             return self._send(302, {"message": "statement of reason found", "puid": puid})

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 from sqlalchemy.orm import Session
@@ -228,3 +229,62 @@ def test_every_restriction_gets_a_statement(
     assert all(r.tdb_uuid for r in session.query(DsaStatementRow))
     assert submit_pending(session, client, now=AT) == 0
     assert verify_chain(session) is None
+
+
+def test_recovery_lookups_wait_as_the_server_asks(
+    session: Session,
+    make_case,  # type: ignore[no-untyped-def]
+    fake: FakeTransparencyDb,
+) -> None:
+    """The existing-puid lookups of a recovery are rate limited too: a 429 with Retry-After is
+    waited out, not taken as a failure that leaves the batch stuck."""
+    make_case(session)
+    waits: list[float] = []
+    client = DsaClient("tok", base_url=fake.url, sleep=waits.append, retries=2)
+    record_statements(session, Grounds(), now=AT)
+    session.commit()
+    fake.store_then_fail = 1
+    client.retries = 0  # the lost answer is given up on at once
+    with pytest.raises(DsaSubmitError, match="502"):
+        submit_pending(session, client, now=AT)
+    session.rollback()
+    client.retries = 2
+    fake.throttle_lookups, fake.retry_after = 1, "11"
+    assert submit_pending(session, client, now=AT) == 2
+    assert waits == [11.0]
+    assert all(r.submitted_at is not None for r in session.query(DsaStatementRow))
+
+
+def test_retry_after_as_an_http_date(fake: FakeTransparencyDb) -> None:
+    """RFC 9110 allows Retry-After as a date; it is waited until, not replaced by a backoff."""
+    waits: list[float] = []
+    client = DsaClient("tok", base_url=fake.url, sleep=waits.append, backoff=0.5)
+    when = datetime.now(UTC) + timedelta(seconds=120)
+    fake.fail_next, fake.retry_after = 1, format_datetime(when, usegmt=True)
+    client.submit([_statement("vigie-demo-d")])
+    assert len(waits) == 1 and 110 <= waits[0] <= 120
+
+
+def test_a_report_after_the_measure_does_not_make_it_notice_driven(
+    session: Session,
+    make_case,  # type: ignore[no-untyped-def]
+) -> None:
+    """The officer acted before anyone reported the account: own initiative (Art. 17(3)(b)
+    and the transparency figures both depend on the source being true)."""
+    make_case(session)
+    session.add(
+        CaseActionRow(
+            case_id="case-1",
+            platform_id="demo",
+            subject="p-adult",
+            kind="suspend",
+            rule="grooming-minor",
+            reason="",
+            actor="mod@x",
+            at=AT.replace(minute=5, second=30),  # the child's report comes at 17:06
+        )
+    )
+    session.commit()
+    rows = {r.puid: r.payload for r in record_statements(session, Grounds(), now=AT)}
+    console = [v for p, v in rows.items() if "-console-" in p]
+    assert [v["source_type"] for v in console] == ["SOURCE_VOLUNTARY"]

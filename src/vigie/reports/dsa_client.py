@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -91,17 +92,32 @@ class DsaClient:
         if len(batch) > BATCH:
             raise ValueError(f"at most {BATCH} statements per call")
         url = f"{self.base_url}/api/v1/statements"
+        response = self._call("POST", url, json={"statements": batch})
+        if response.status_code == 201:
+            return list(response.json().get("statements", []))
+        raise _error(response, offset)
+
+    def puid_exists(self, puid: str) -> bool:
+        """Whether the database holds a statement with this PUID (302 found, 404 not)."""
+        url = f"{self.base_url}/api/v1/statement/existing-puid/{puid}"
+        response = self._call("GET", url, follow_redirects=False)
+        if response.status_code in (302, 404):
+            return response.status_code == 302
+        raise _error(response, 0)
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        """One request, retried on lost connections, 429 and 5xx: after ``Retry-After`` when
+        the server gives it, else with exponential backoff. Lookups go through here too, so a
+        rate-limited recovery waits instead of leaving its batch stuck."""
         for attempt in range(self.retries + 1):
             try:
-                response = self.http.post(url, json={"statements": batch})
+                response = self.http.request(method, url, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout):
                 if attempt == self.retries:
                     raise
             else:
-                if response.status_code == 201:
-                    return list(response.json().get("statements", []))
                 if response.status_code not in RETRY_STATUSES or attempt == self.retries:
-                    raise _error(response, offset)
+                    return response
                 wait = _retry_after(response)
                 if wait is not None:
                     self.sleep(wait)
@@ -109,21 +125,21 @@ class DsaClient:
             self.sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
 
-    def puid_exists(self, puid: str) -> bool:
-        """Whether the database holds a statement with this PUID (302 found, 404 not)."""
-        url = f"{self.base_url}/api/v1/statement/existing-puid/{puid}"
-        response = self.http.get(url, follow_redirects=False)
-        if response.status_code in (302, 404):
-            return response.status_code == 302
-        raise _error(response, 0)
-
 
 def _retry_after(response: httpx.Response) -> float | None:
-    """Seconds the server asks to wait (``Retry-After`` in seconds), capped; None if absent."""
+    """Seconds the server asks to wait, capped; None if it did not say. ``Retry-After`` is a
+    number of seconds or an HTTP date (RFC 9110 section 10.2.3); a date in the past is 0."""
     value = response.headers.get("Retry-After", "").strip()
-    if not value.isdigit():
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
-    return min(float(value), MAX_RETRY_AFTER)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = (when - datetime.now(UTC)).total_seconds()
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
 
 
 def _error(response: httpx.Response, offset: int) -> DsaSubmitError:
@@ -229,10 +245,11 @@ def _console(
     )
     case = session.get(CaseRow, action.case_id)
     categories = sorted({s.category for s in signals} | set(case.categories if case else []))
-    reported = session.scalars(
+    reported = session.scalars(  # a report after the measure did not lead to it
         select(UserReportRow.id).where(
             UserReportRow.platform_id == action.platform_id,
             UserReportRow.subject == action.subject,
+            UserReportRow.at <= action.at,
         )
     ).first()
     payload = build_statement(

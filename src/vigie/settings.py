@@ -71,12 +71,37 @@ class RetentionSettings(BaseModel):
 
 
 class ReportsSettings(BaseModel):
+    """Reports prepared and sent from the console (docs/reports.md, "From the console")."""
+
     approval_valid_hours: float = Field(
         72,
         gt=0,
         description="hours a referent's approval of a report may be used to send it; after "
         "that a referent approves it again (a stale approval vouches for a case as it was)",
     )
+    outbox_dir: str = Field("var/outbox", description="where evidence packages are written")
+    keys_dir: str | None = Field(None, description="signing keys; default var/keys")
+    legal_entity: str | None = Field(
+        None, description="the platform's legal entity, named in French authorities' packages"
+    )
+    requisition_contact: str | None = Field(None, description="where requisitions go")
+    ncmec_url: str | None = Field(
+        None, description="CyberTipline API base URL; default NCMEC's test environment"
+    )
+    ncmec_production: bool = Field(False, description="send to NCMEC's production API")
+    ncmec_username: str | None = None
+    ncmec_password: str | None = None
+    ncmec_retries: int = Field(
+        4, ge=0, description="retries of /upload, /fileinfo, /finish, /retract on 429/5xx"
+    )
+    ncmec_reporter_email: str | None = Field(
+        None, description="reportingPerson email NCMEC contacts about the platform's reports"
+    )
+    ncmec_service: str | None = Field(None, description="the product's name (espService)")
+    ncmec_legal_url: str | None = Field(
+        None, description="where law enforcement sends legal process (legalURL)"
+    )
+    ncmec_game: str | None = Field(None, description="a game's name: files onlineGamingIncident")
 
 
 class MatrixSettings(BaseModel):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from console_seed import ConsoleEnv, log_in, seed
+from console_seed import ConsoleEnv, log_in, reports_settings, seed
 from fastapi.testclient import TestClient
 
 from vigie.api.app import create_app
@@ -13,8 +14,12 @@ from vigie.settings import Settings
 
 
 @pytest.fixture
-def console(sqlite_url: str) -> Iterator[ConsoleEnv]:
-    settings = Settings(database_url=sqlite_url, secret_key="test-secret-" + "x" * 20)
+def console(sqlite_url: str, tmp_path: Path) -> Iterator[ConsoleEnv]:
+    settings = Settings(
+        database_url=sqlite_url,
+        secret_key="test-secret-" + "x" * 20,
+        reports=reports_settings(tmp_path),
+    )
     info = seed(sqlite_url, settings)
     app = create_app(settings)
 

@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -19,7 +20,7 @@ from vigie.console import queries as q
 from vigie.console.security import hash_password
 from vigie.demo import DEMO_PLATFORM, seed_demo
 from vigie.runtime import build_pipeline
-from vigie.settings import Settings
+from vigie.settings import ReportsSettings, Settings
 from vigie.store.sql import SqlStore
 from vigie.store.tables import AccountRow, CaseRow, DecisionRow, MediaRow, MessageRow
 
@@ -41,6 +42,23 @@ EXTRA_CASES = [
     ("case-low", ["age_probing"], 3, 0.55, 60),
 ]
 URGENT_ORDER = ["case-hash", "case-sextortion", "case-payment"]
+
+
+def reports_settings(folder: Path, ncmec_url: str | None = None) -> ReportsSettings:
+    """Where a test console writes packages and keys, who the platform is, and its NCMEC
+    account (the local CyberTipline server's, when ``ncmec_url`` is given)."""
+    return ReportsSettings(
+        outbox_dir=str(folder / "outbox"),
+        keys_dir=str(folder / "keys"),
+        legal_entity="Demo Games SAS, 1 rue de l'Exemple, 75000 Paris",
+        requisition_contact="requisitions@demo-games.example",
+        ncmec_url=ncmec_url,
+        ncmec_username="esp" if ncmec_url else None,
+        ncmec_password="secret" if ncmec_url else None,
+        ncmec_retries=0,
+        ncmec_reporter_email="safety@demo-games.example",
+        ncmec_service="Demo Games chat",
+    )
 
 
 def seed(url: str, settings: Settings | None = None) -> dict[str, str]:

@@ -4,6 +4,7 @@ history, an explicit close with an outcome, and held messages released or kept."
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from console_seed import ConsoleEnv, csrf_in
@@ -55,7 +56,11 @@ def test_decisions_stack_and_only_an_explicit_close_ends_the_case(console: Conso
     )  # not while a report awaits approval (the case is not even claimable then)
     with console.app.state.store.unit() as unit:
         report = q.pending_reports(unit.session)[0].id
-    _post(ref2, f"/console/reports/{report}/review", verdict="approve", confirm="yes")
+    read = ref2.get(f"/console/reports/{report}/confirm").text  # the approver reads it
+    digest = re.search(r'name="content_sha256" value="([0-9a-f]{64})"', read)
+    assert digest, "the confirmation is bound to the content hash read"
+    _post(ref2, f"/console/reports/{report}/review", verdict="approve", confirm="yes",
+          content_sha256=digest.group(1))  # fmt: skip
     assert _case(console, case).status == "in_review"  # back in the queues, still open
     _post(ref2, f"/console/cases/{case}/claim")
     assert "reason" in _post(ref2, f"/console/cases/{case}/close", outcome="reported")

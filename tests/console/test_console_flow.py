@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 
 from console_seed import URGENT_ORDER, ConsoleEnv, csrf_in
@@ -129,7 +130,7 @@ def _prepare_report(env: ConsoleEnv, author: TestClient, case: str) -> int:
         f"/console/cases/{case}/decide",
         kind="prepare_report",
         rule="known_imagery",
-        authority="ncmec",
+        authority="pharos",
         reason="matches a list",
     )
     with env.app.state.store.unit() as unit:
@@ -152,7 +153,10 @@ def test_four_eyes_report_approval(console: ConsoleEnv) -> None:
     assert _case(console, "case-hash").status == "report_pending"  # nothing approved yet
     page = ref2.get(f"/console/reports/{action}/confirm", headers={"Accept-Language": "fr"})
     assert "Approuver un signalement" in page.text and 'name="confirm"' in page.text
-    _post(ref2, review, "/console/reports", verdict="approve", confirm="yes")
+    digest = re.search(r'name="content_sha256" value="([0-9a-f]{64})"', page.text)
+    assert digest, "the confirmation is bound to the content hash read"
+    _post(ref2, review, "/console/reports", verdict="approve", confirm="yes",
+          content_sha256=digest.group(1))  # fmt: skip
     with console.app.state.store.unit() as unit:
         approvals = list(unit.session.scalars(select(ApprovalRow)))
     assert [(a.author, a.approver, a.role) for a in approvals] == [

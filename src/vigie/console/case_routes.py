@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from vigie.console import queries as q
 from vigie.console import queues
 from vigie.console.i18n import N_
+from vigie.console.report_routes import outgoing_config
 from vigie.console.web import (
     Me,
     audit,
@@ -23,8 +24,11 @@ from vigie.console.web import (
     render,
     see_other,
 )
+from vigie.reports import outgoing
 from vigie.reports.authorities import AUTHORITIES  # one list with the exports
 from vigie.reports.case_facts import parse_time
+from vigie.reports.ncmec import ReportValidationError
+from vigie.reports.ncmec_case import AlreadyReported
 from vigie.store.tables import CaseRow
 
 router = APIRouter(include_in_schema=False)
@@ -106,6 +110,7 @@ def case_page(request: Request, case_id: str, me: Me) -> Response:
         view = q.case_view(s, case_id)
         if view is None:
             return render(request, "missing.html", me, status_code=404, what=case_id)
+        reports = outgoing.of_case(s, case_id)
         audit(
             s,
             me,
@@ -155,6 +160,13 @@ def case_page(request: Request, case_id: str, me: Me) -> Response:
         closed=view.row.status in CLOSED,
         pending_report=any(a.report_status == "pending" for a in view.actions),
         error=request.query_params.get("error"),
+        detail=request.query_params.get("detail"),
+        reports=[
+            (a, reports.get(a.id), outgoing.state(reports.get(a.id), a.report_status))
+            for a in view.actions
+            if a.kind == "prepare_report" and a.case_id == case_id
+        ],
+        report_error=outgoing.last_error,
     )
 
 
@@ -265,12 +277,23 @@ async def decide(request: Request, case_id: str, me: Me) -> Response:
         case = q.get_case(s, case_id)
         if case is None:
             return render(request, "missing.html", me, status_code=404, what=case_id)
-        error = _decision_error(me, case, form, rules)
+        error, detail = _decision_error(me, case, form, rules), ""
         if error is None and form["kind"] == "dismiss" and q.pending_report_of(s, case_id):
             error = N_("a report awaits approval: the case closes once it is decided")
+        prepared = None
+        if error is None and form["kind"] == "prepare_report":
+            # The report is prepared now (the package, the NCMEC draft), before the decision
+            # is recorded: what cannot be prepared is said, and nothing is recorded.
+            try:
+                prepared = outgoing.prepare_report(
+                    s, case_id, authority=form["authority"], preparer=me.email,
+                    config=outgoing_config(request), now=now(),
+                )  # fmt: skip
+            except (outgoing.ReportNotReady, ReportValidationError, AlreadyReported) as exc:
+                error, detail = _REPORT_ERRORS.get(type(exc), N_("unknown decision")), str(exc)
         if error is None:
             kind = form["kind"]
-            _record(
+            action = _record(
                 s,
                 me,
                 case,
@@ -283,11 +306,24 @@ async def decide(request: Request, case_id: str, me: Me) -> Response:
                 keep_claim=kind in MEASURES,
                 outcome="dismissed" if kind == "dismiss" else None,
             )
+            if prepared is not None:
+                prepared.details = {**(prepared.details or {}), "action_id": action.id}
     if error is not None:
-        return see_other(f"/console/cases/{case_id}?error={quote(error)}")
+        extra = f"&detail={quote(detail)}" if detail else ""
+        return see_other(f"/console/cases/{case_id}?error={quote(error)}{extra}")
     if form["kind"] in MEASURES:  # the case stays open and claimed: more may follow
         return see_other(f"/console/cases/{case_id}?done={form['kind']}#history")
+    if form["kind"] == "prepare_report":  # the preparer sees exactly what will leave
+        return see_other(f"/console/reports/{action.id}?done=prepared")
     return see_other("/console/queues?decided=" + case_id)
+
+
+# Why a report could not be prepared (the exception's own text follows, as data).
+_REPORT_ERRORS: dict[type, str] = {
+    outgoing.ReportNotReady: N_("The report cannot be prepared: this Vigie lacks settings."),
+    ReportValidationError: N_("NCMEC would refuse this report as the case stands."),
+    AlreadyReported: N_("This case already has a CyberTipline report."),
+}
 
 
 def _record(s: Any, me: Me, case: Any, whys: dict[str, str], **fields: Any) -> q.CaseActionRow:

@@ -19,6 +19,7 @@ from vigie.console.web import (
     render,
     see_other,
 )
+from vigie.reports import outgoing
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,7 +35,10 @@ def reports_page(request: Request, me: Me) -> Response:
         return forbidden(request, me, "queue.view")
     with db(request) as s:
         pending = q.pending_reports(s)
-        approved = q.approved_reports(s)
+        approved = [
+            (a, outgoing.state(outgoing.for_action(s, a.id, a.case_id), a.report_status))
+            for a in q.approved_reports(s)
+        ]
     return render(
         request,
         "reports.html",
@@ -43,74 +47,6 @@ def reports_page(request: Request, me: Me) -> Response:
         approved=approved,
         error=request.query_params.get("error"),
     )
-
-
-@router.get("/console/reports/{action_id}/confirm")
-def confirm_page(request: Request, action_id: int, me: Me) -> Response:
-    """The approval's confirmation step: what is approved, for whom, on which grounds."""
-    if not me.can("report.approve"):
-        return forbidden(request, me, "report.approve")
-    with db(request) as s:
-        action = q.get_action(s, action_id)
-        case = q.get_case(s, action.case_id) if action else None
-    if action is None or case is None or action.report_status != "pending":
-        return see_other(_error("/console/reports", N_("This report is no longer pending.")))
-    whys = dict(_policy_rules(request))
-    return render(
-        request, "report_confirm.html", me, a=action, case=case, why=whys.get(action.rule, "")
-    )
-
-
-def _policy_rules(request: Request) -> list[tuple[str, str]]:
-    try:
-        return [(r.name, r.why) for r in request.app.state.pipeline.policy.document.rules]
-    except AttributeError:
-        return []
-
-
-@router.post("/console/reports/{action_id}/review")
-async def review(request: Request, action_id: int, me: Me) -> Response:
-    form = await checked_form(request, me)
-    if not me.can("report.approve"):
-        return forbidden(request, me, "report.approve")
-    approve = form.get("verdict") == "approve"
-    if approve and form.get("confirm") != "yes":  # approving takes a second, explicit step
-        return see_other(f"/console/reports/{action_id}/confirm")
-    with db(request) as s:
-        action = q.get_action(s, action_id)
-        if action is None or action.report_status != "pending":
-            return see_other(_error("/console/reports", N_("This report is no longer pending.")))
-        if action.actor == me.email:
-            # Four eyes: the author of a report can never be its approver.
-            audit(
-                s,
-                me,
-                "report.self_approval_refused",
-                f"case:{action.case_id}",
-                {"action_id": action_id},
-            )
-            return see_other(
-                _error(
-                    "/console/reports",
-                    N_("You prepared this report: another référent approves it."),
-                )
-            )
-        if not q.review_report(
-            s, action, reviewer=me.email, role=me.role, approve=approve, now=now()
-        ):
-            return see_other(
-                _error("/console/reports", N_("Someone already reviewed this report."))
-            )
-        if not approve:  # approvals are audited by record_approval ("report.approve")
-            audit(
-                s,
-                me,
-                "report.rejected",
-                f"case:{action.case_id}",
-                {"action_id": action_id, "author": action.actor, "authority": action.authority},
-                platform_id=action.platform_id,
-            )
-    return see_other("/console/reports")
 
 
 @router.get("/console/appeals")

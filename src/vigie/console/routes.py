@@ -10,6 +10,7 @@ from vigie.console import (
     case_routes,
     practice_routes,
     queue_routes,
+    report_routes,
     review_routes,
     users_routes,
 )
@@ -20,6 +21,7 @@ for _module in (
     queue_routes,
     case_routes,
     practice_routes,
+    report_routes,
     review_routes,
     admin_routes,
     users_routes,

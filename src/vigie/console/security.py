@@ -41,6 +41,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "case.escalated": frozenset({"referent"}),
     "note.add": frozenset({"moderator", "referent"}),
     "report.approve": frozenset({"referent"}),
+    # Send an approved report to NCMEC, download or mark filed a package, resolve a lost answer.
+    "report.send": frozenset({"referent"}),
     "appeal.record": frozenset({"moderator", "referent", "admin"}),
     "appeal.decide": frozenset({"referent"}),
     "audit.view": frozenset({"admin", "auditor"}),

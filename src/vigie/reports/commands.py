@@ -324,6 +324,70 @@ def ncmec_send(
     typer.echo(f"report-id: {result.report_id} (approved by {result.approved_by}){note}")
 
 
+def ncmec_resolve(
+    case: str = typer.Argument(..., help="case id"),
+    check: bool = typer.Option(False, "--check", help="ask NCMEC (repeats /finish)"),
+    filed: str | None = typer.Option(None, "--filed", help="NCMEC has it: its report id"),
+    not_filed: bool = typer.Option(False, "--not-filed", help="NCMEC does not have it"),
+    reason: str = typer.Option("", help="how you checked (required by hand)"),
+    production: bool = typer.Option(False, help="ask production, not the test server"),
+    url: str | None = typer.Option(None, help="override the API base URL"),
+    actor: str | None = ActorOpt,
+) -> None:
+    """Settle a report whose sending outcome is unknown (NCMEC's answer was lost): --check
+    asks NCMEC; --filed ID or --not-filed records what you found out (with --reason)."""
+    from vigie.reports.ncmec_case import resolve_unknown, unresolved
+    from vigie.reports.ncmec_client import NcmecClient, NcmecError
+
+    if [check, filed is not None, not_filed].count(True) != 1:
+        typer.echo("error: give one of --check, --filed ID, --not-filed", err=True)
+        raise typer.Exit(2)
+    with _session() as session:
+        row = unresolved(session, case)
+        if row is None:
+            typer.echo(f"error: case {case}: no report with an unknown outcome", err=True)
+            raise typer.Exit(1)
+        draft_id, report_id = row.id, row.external_id
+    how, is_filed = "manual", filed is not None
+    if check:
+        if not report_id:
+            typer.echo("error: no NCMEC report id is known: resolve by hand", err=True)
+            raise typer.Exit(1)
+        user = os.environ.get("VIGIE_NCMEC_USERNAME") or get_settings().reports.ncmec_username
+        password = os.environ.get("VIGIE_NCMEC_PASSWORD") or get_settings().reports.ncmec_password
+        if not user or not password:
+            typer.echo("error: set VIGIE_NCMEC_USERNAME and VIGIE_NCMEC_PASSWORD", err=True)
+            raise typer.Exit(2)
+        client = NcmecClient(user, password, production=production, base_url=url)
+        try:
+            is_filed, how = client.confirm(report_id), "checked"
+        except NcmecError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        finally:
+            client.close()
+        reason = reason or "NCMEC answered /finish"
+    with _session() as session:
+        try:
+            draft = resolve_unknown(
+                session,
+                draft_id,
+                actor=_actor(actor),
+                filed=is_filed,
+                how=how,
+                reason=reason,
+                report_id=filed or report_id,
+            )
+            session.commit()
+        except ValueError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
+        if is_filed:
+            typer.echo(f"filed: report {draft.external_id} ({how})")
+        else:
+            typer.echo(f"not filed ({how}): the approved report can be sent again")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the reports commands to the ``vigie`` app."""
     evidence = typer.Typer(no_args_is_help=True, help="Evidence packages for authorities.")
@@ -344,4 +408,5 @@ def register(app: typer.Typer) -> None:
     ncmec = typer.Typer(no_args_is_help=True, help="NCMEC CyberTipline reports.")
     ncmec.command("prepare")(ncmec_prepare)
     ncmec.command("send")(ncmec_send)
+    ncmec.command("resolve")(ncmec_resolve)
     app.add_typer(ncmec, name="ncmec")

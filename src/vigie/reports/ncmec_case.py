@@ -296,6 +296,55 @@ def read_draft_files(session: Session, draft: ReportSubmissionRow) -> list[Repor
     return files
 
 
+@dataclass(slots=True)
+class Claimed:
+    """A draft one sender holds (``sending``), and exactly what it sends."""
+
+    draft_id: int
+    case_id: str
+    prepared: PreparedReport
+
+
+def claim_for_sending(
+    session: Session,
+    case_id: str,
+    *,
+    files: list[ReportFile] | None = None,
+    approval_valid_for: timedelta | None = None,
+) -> Claimed:
+    """Check the case's approved draft and take it (``prepared`` → ``sending``).
+
+    The report is rebuilt from the case and must hash to what was approved; the author is the
+    draft's preparer. Nothing leaves here: the caller commits the claim, then sends (outside
+    any transaction, so a slow NCMEC holds no lock), then records the outcome
+    (``record_sent``, ``record_failed``, ``record_unknown``). AlreadyReported when another
+    sender took it first. Only an approval of the draft's preparer within
+    ``approval_valid_for`` (default: ``reports.approval_valid_hours``) counts."""
+    _refuse_if_reported(session, case_id)
+    draft = current_draft(session, case_id, AUTHORITY)
+    if draft is None:
+        raise FourEyesError(f"case {case_id}: no prepared report (vigie ncmec prepare)")
+    service = ServiceInfo.from_dict(draft.details["service"])
+    files = read_draft_files(session, draft) if files is None else files
+    report = build_case_report(session, case_id, service)
+    approvals = approvals_for(session, case_id, AUTHORITY, approval_valid_for)
+    prepared = PreparedReport(report, draft.actor, approvals, files)
+    prepared.content_sha256 = content_sha256(report, files)
+    NcmecClient.check(prepared)  # four eyes on this content, validation: nothing claimed yet
+    claimed = session.execute(
+        update(ReportSubmissionRow)
+        .where(ReportSubmissionRow.id == draft.id, ReportSubmissionRow.status == "prepared")
+        .values(
+            status="sending",
+            details={**(draft.details or {}), "claimed_at": datetime.now(UTC).isoformat()},
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise AlreadyReported(f"case {case_id}: another sender took this report")
+    return Claimed(draft.id, case_id, prepared)
+
+
 def send_case_report(
     session: Session,
     client: NcmecClient,
@@ -308,71 +357,75 @@ def send_case_report(
 ) -> SendResult:
     """Send the case's approved draft, once: claim it, send, record the outcome.
 
-    The report is rebuilt from the case and must hash to what was approved; the author is the
-    draft's preparer, and only an approval recorded for that preparer within
-    ``approval_valid_for`` (default: the ``reports.approval_valid_hours`` setting) counts.
-    The claim (``sending``) is committed before anything leaves, so a second sender, here or
-    elsewhere, finds the case taken. Commits."""
-    _refuse_if_reported(session, case_id)
-    draft = current_draft(session, case_id, AUTHORITY)
-    if draft is None:
-        raise FourEyesError(f"case {case_id}: no prepared report (vigie ncmec prepare)")
-    service = ServiceInfo.from_dict(draft.details["service"])
-    files = read_draft_files(session, draft) if files is None else files
-    report = build_case_report(session, case_id, service)
-    digest = content_sha256(report, files)
-    approvals = approvals_for(session, case_id, AUTHORITY, approval_valid_for)
-    prepared = PreparedReport(report, draft.actor, approvals, files)
-    prepared.content_sha256 = digest
-    client.check(prepared)  # four eyes on this content, validation: nothing claimed yet
-    _claim(session, draft)
+    The report must hash to what was approved, and only an approval recorded for the draft's
+    preparer within ``approval_valid_for`` (default: the ``reports.approval_valid_hours``
+    setting) counts (``claim_for_sending``). The claim (``sending``) is committed before
+    anything leaves, so a second sender, here or elsewhere, finds the case taken. Commits."""
     try:
-        result = client.send(prepared)
+        claimed = claim_for_sending(
+            session, case_id, files=files, approval_valid_for=approval_valid_for
+        )
+    except AlreadyReported:
+        session.rollback()
+        raise
+    session.commit()
+    try:
+        result = client.send(claimed.prepared)
     except NcmecOutcomeUnknown as exc:
-        _hold_unknown(session, draft, actor, exc)
+        session.rollback()
+        record_unknown(session, claimed.draft_id, actor, exc, endpoint=client.base_url)
+        session.commit()
         raise
     except Exception as exc:
-        _release(session, draft, actor, exc)
+        session.rollback()
+        record_failed(session, claimed.draft_id, actor, exc)
+        session.commit()
         raise
-    _record_sent(session, draft, result, actor=actor, endpoint=client.base_url, at=now)
+    record_sent(session, claimed.draft_id, result, actor=actor, endpoint=client.base_url, at=now)
+    session.commit()  # NCMEC has the report: record it at once
     return result
 
 
-def _claim(session: Session, draft: ReportSubmissionRow) -> None:
-    claimed = session.execute(
-        update(ReportSubmissionRow)
-        .where(ReportSubmissionRow.id == draft.id, ReportSubmissionRow.status == "prepared")
-        .values(status="sending")
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
-        session.rollback()
-        raise AlreadyReported(f"case {draft.case_id}: another sender took this report")
-    session.commit()
-    session.refresh(draft)
+def _draft(session: Session, draft_id: int) -> ReportSubmissionRow:
+    draft = session.get(ReportSubmissionRow, draft_id, populate_existing=True)
+    if draft is None:
+        raise LookupError(f"report draft {draft_id} is gone")
+    return draft
 
 
-def _release(session: Session, draft: ReportSubmissionRow, actor: str, exc: Exception) -> None:
-    """Sending failed and NCMEC holds no finished report: the draft can be sent again."""
-    session.rollback()
+def record_failed(session: Session, draft_id: int, actor: str, exc: Exception) -> None:
+    """Sending failed and NCMEC holds no finished report: the draft can be sent again (the
+    reason stays on it, for the console, until the next attempt succeeds)."""
+    draft = _draft(session, draft_id)
+    error = str(exc)[:500] or type(exc).__name__
     draft.status = "prepared"
+    draft.details = {
+        **(draft.details or {}),
+        "last_error": {"error": error, "at": datetime.now(UTC).isoformat(), "by": actor},
+    }
     append_audit(
         session,
         actor,
         "report.ncmec.failed",
         case_target(draft.case_id),
-        {"error": str(exc)[:500]},
+        {"error": error},
         platform_id=draft.platform_id,
     )
-    session.commit()
 
 
-def _hold_unknown(
-    session: Session, draft: ReportSubmissionRow, actor: str, exc: NcmecOutcomeUnknown
+def record_unknown(
+    session: Session, draft_id: int, actor: str, exc: NcmecOutcomeUnknown, *, endpoint: str
 ) -> None:
-    """The report may be filed: keep the case taken (``sending``) until a person checks."""
-    session.rollback()
+    """The report may be filed: keep the case taken (``sending``) until someone resolves it
+    (``resolve_unknown``: by asking NCMEC, or by hand)."""
+    draft = _draft(session, draft_id)
     draft.external_id = exc.report_id
+    draft.details = {
+        **(draft.details or {}),
+        "outcome": "unknown",
+        "environment": endpoint,
+        "last_error": {"error": str(exc)[:500], "at": datetime.now(UTC).isoformat(), "by": actor},
+    }
     append_audit(
         session,
         actor,
@@ -381,22 +434,23 @@ def _hold_unknown(
         {"report_id": exc.report_id, "error": str(exc)[:500]},
         platform_id=draft.platform_id,
     )
-    session.commit()
 
 
-def _record_sent(
+def record_sent(
     session: Session,
-    draft: ReportSubmissionRow,
+    draft_id: int,
     result: SendResult,
     *,
     actor: str,
     endpoint: str,
-    at: datetime | None,
+    at: datetime | None = None,
 ) -> None:
+    draft = _draft(session, draft_id)
     at = at or datetime.now(UTC)
     draft.status, draft.external_id, draft.at = "finished", result.report_id, at
+    details = {k: v for k, v in (draft.details or {}).items() if k not in ("last_error", "outcome")}
     draft.details = {
-        **(draft.details or {}),
+        **details,
         "file_ids": result.file_ids,
         "approved_by": result.approved_by,
         "sent_by": actor,
@@ -420,4 +474,86 @@ def _record_sent(
         platform_id=draft.platform_id,
         at=at,
     )
-    session.commit()  # NCMEC has the report: record it at once
+
+
+# A claim older than this with no recorded outcome is a sender that died mid-way.
+STALE_CLAIM = timedelta(minutes=15)
+
+
+def unresolved(session: Session, case_id: str) -> ReportSubmissionRow | None:
+    """The case's report whose sending outcome is unknown (or whose sender died), if any."""
+    stmt = select(ReportSubmissionRow).where(
+        ReportSubmissionRow.case_id == case_id,
+        ReportSubmissionRow.authority == AUTHORITY,
+        ReportSubmissionRow.status == "sending",
+    )
+    for row in session.scalars(stmt):
+        if is_unresolved(row):
+            return row
+    return None
+
+
+def is_unresolved(row: ReportSubmissionRow, now: datetime | None = None) -> bool:
+    if row.status != "sending":
+        return False
+    details = row.details or {}
+    if details.get("outcome") == "unknown":
+        return True
+    claimed = details.get("claimed_at")
+    return not claimed or (now or datetime.now(UTC)) - parse_time(str(claimed)) > STALE_CLAIM
+
+
+def resolve_unknown(
+    session: Session,
+    draft_id: int,
+    *,
+    actor: str,
+    filed: bool,
+    how: str,
+    reason: str = "",
+    report_id: str | None = None,
+    at: datetime | None = None,
+) -> ReportSubmissionRow:
+    """Settle a report whose outcome was lost: filed (``finished``, with NCMEC's report id) or
+    not (back to ``prepared``: the approval still holds and it can be sent again).
+
+    ``how`` is ``checked`` (NCMEC answered ``NcmecClient.confirm``) or ``manual`` (a person
+    checked another way, e.g. NCMEC's acknowledgement; a reason is required). Audited
+    ``report.ncmec.resolved``. ValueError when there is nothing to resolve or details lack."""
+    draft = _draft(session, draft_id)
+    if not is_unresolved(draft):
+        raise ValueError(f"case {draft.case_id}: no report with an unknown outcome")
+    if how not in ("checked", "manual"):
+        raise ValueError(f"unknown resolution {how!r}")
+    report_id = (report_id or draft.external_id or "").strip() or None
+    if how == "manual" and not reason.strip():
+        raise ValueError("a resolution by hand needs a reason (how it was checked)")
+    if filed and not report_id:
+        raise ValueError("a filed report needs NCMEC's report id")
+    at = at or datetime.now(UTC)
+    details = {k: v for k, v in (draft.details or {}).items() if k != "outcome"}
+    resolution = {"how": how, "filed": filed, "by": actor, "at": at.isoformat(), "reason": reason}
+    draft.details = {**details, "resolution": resolution}
+    if filed:
+        draft.status, draft.external_id, draft.at = "finished", report_id, at
+        draft.details = {**draft.details, "sent_by": actor, "last_error": None}
+    else:
+        draft.status = "prepared"
+        draft.details = {
+            **draft.details,
+            "last_error": {
+                "error": f"not filed (resolved {how}): {reason}".strip(),
+                "at": at.isoformat(),
+                "by": actor,
+            },
+        }
+    append_audit(
+        session,
+        actor,
+        "report.ncmec.resolved",
+        case_target(draft.case_id),
+        {"how": how, "filed": filed, "report_id": report_id, "reason": reason[:500]},
+        platform_id=draft.platform_id,
+        at=at,
+    )
+    return draft

@@ -31,6 +31,7 @@ from vigie.reports.ncmec import (
 TEST_URL = "https://exttest.cybertip.org/ispws"
 PRODUCTION_URL = "https://report.cybertip.org/ispws"
 ALREADY_RETRACTED, ALREADY_FINISHED = 5101, 5102
+REPORT_NOT_FOUND = 5001
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
@@ -171,10 +172,30 @@ class NcmecClient:
         )
 
     def finish(self, report_id: str) -> tuple[list[str], bool]:
-        """The file ids NCMEC kept, and whether it said the report was already finished."""
+        """The file ids NCMEC kept, and whether it said the report was already finished.
+
+        A retracted report cannot be finished: NcmecError with code 5101."""
         root = self._post("/finish", data={"id": report_id})
+        if _code(root) == ALREADY_RETRACTED:
+            raise NcmecError(f"/finish: report {report_id} was retracted", ALREADY_RETRACTED)
         ids = [(e.text or "").strip() for e in root.iter("fileId")]
         return ids, _code(root) == ALREADY_FINISHED
+
+    def confirm(self, report_id: str) -> bool:
+        """Whether a report whose outcome was lost is filed, asked the only way the API allows.
+
+        The API has no lookup of a report, so this repeats ``/finish``, which is safe here:
+        the outcome is unknown only once every file was uploaded and described, so finishing
+        completes exactly the report that was approved. 0 (finished now) and 5102 (already
+        finished): filed. 5101 (retracted, the retraction's answer was lost) and 5001 (no such
+        report): not filed, and the report may be sent again. Anything else raises."""
+        try:
+            self.finish(report_id)
+        except NcmecError as exc:
+            if exc.code in (ALREADY_RETRACTED, REPORT_NOT_FOUND):
+                return False
+            raise
+        return True
 
     def retract(self, report_id: str) -> int:
         """0 when retracted; ALREADY_FINISHED (5102) when the report was in fact filed."""

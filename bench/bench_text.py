@@ -1,7 +1,7 @@
-# ruff: noqa: E402, E501  (threads are pinned before NumPy loads; long table lines)
+# ruff: noqa: E402  (threads are pinned before NumPy loads)
 """Text detection speed on one core: messages/s, per-message latency, memory.
 
-    .venv/bin/python bench/bench_text.py [--messages 20000]
+    .venv/bin/python bench/bench_text.py [--messages 20000] [--against REV]
 
 Traffic is "realistic mixed": conversations drawn from the development set with weights that
 make most of them chats between peers (75 %), then adults with children they know (family,
@@ -12,6 +12,10 @@ Two paths are measured:
   conversation by the cascade;
 - streaming (the live pipeline): ``detect`` on one message at a time, embeddings one by one,
   which gives the per-message latency percentiles.
+
+``--against REV`` measures the ``src/`` of git revision ``REV`` too, in the same run and on
+the same traffic, each in its own process, alternating (this, REV, this, REV; the better of
+each pair kept): the machine is shared, so only figures taken side by side compare.
 
 Writes bench/results/text.json and bench/results/text.md.
 """
@@ -31,9 +35,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, os.environ.get("VIGIE_BENCH_SRC") or str(ROOT / "src"))  # --against
 
 from vigie.conversations import ConversationRecord, parse_conversation
 from vigie.detect.base import MessageContext, PriorMessage
@@ -174,15 +179,13 @@ def encoders(records: list[ConversationRecord], rounds: int = 3) -> dict[str, fl
     return per_text
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=20_000)
-    args = parser.parse_args()
-    records = traffic(args.messages)
+def measure(messages: int) -> dict[str, object]:
+    """Every figure of this file for the ``vigie`` on ``sys.path``."""
+    records = traffic(messages)
     t0 = time.perf_counter()
     build_detector(DetectionSettings(semantic=True))
     load_s = time.perf_counter() - t0
-    result = {
+    return {
         "traffic_mix": MIX,
         "model_load_s": round(load_s, 2),
         "batch_full_cascade": batch(records, semantic=True),
@@ -193,35 +196,97 @@ def main() -> None:
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "cpu": os.cpu_count(),
     }
-    # After the peak memory: it loads a second copy of the model to compare.
-    result["sentence_encoder_cpu_ms_per_text"] = encoders(records)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=20_000)
+    parser.add_argument("--against", metavar="REV", help="also measure this git revision")
+    parser.add_argument("--only", action="store_true", help=argparse.SUPPRESS)  # a child
+    args = parser.parse_args()
+    if args.only:
+        print(json.dumps(measure(args.messages)))
+        return
+    if args.against:
+        result = side_by_side(args.messages, args.against)
+    else:
+        result = measure(args.messages)
+        # After the peak memory: it loads a second copy of the model to compare.
+        result["sentence_encoder_cpu_ms_per_text"] = encoders(traffic(args.messages))
     out = ROOT / "bench/results"
     out.mkdir(parents=True, exist_ok=True)
     (out / "text.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    b, p, s = (
-        result["batch_full_cascade"],
-        result["batch_patterns_only"],
-        result["streaming_full_cascade"],
-    )
-    md = [
-        "## Text detection (one core, realistic mixed traffic)",
-        "",
-        "| path | messages | messages per CPU-second | p50 / message | p99 / message |",
-        "|---|---:|---:|---:|---:|",
-        f"| batch, full cascade | {b['messages']} | {b['messages_per_cpu_s']} | – | – |",
-        f"| batch, patterns only | {p['messages']} | {p['messages_per_cpu_s']} | – | – |",
-        f"| streaming, full cascade | {s['messages']} | {s['messages_per_cpu_s']} | {s['p50_us']} µs "
-        f"| {s['p99_us']} µs |",
-        "",
-        f"One 40 KB message of symbols decided in {result['one_40kb_message']['wall_s']} s. "
-        f"Model load {result['model_load_s']} s; embedded {result['embedded_share_of_distinct_texts']:.1%} "
-        f"of distinct texts; peak memory {result['peak_rss_mib']} MiB. Times are CPU time of "
-        "this process (the machine is shared; wall-clock figures are in text.json).",
-        "",
-        *_encoder_lines(result["sentence_encoder_cpu_ms_per_text"]),
-    ]  # fmt: skip
+    md = _markdown(result)
     (out / "text.md").write_text("\n".join(md), encoding="utf-8")
     print("\n".join(md))
+
+
+def side_by_side(messages: int, rev: str) -> dict[str, Any]:
+    """This code and ``rev``'s, each measured twice in its own process, alternating."""
+    import subprocess
+
+    from bench_scale import checkout
+
+    sources = {"this": str(ROOT / "src"), rev: str(checkout(rev))}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
+    for _ in range(2):
+        for name, src in sources.items():
+            env = {**os.environ, "VIGIE_BENCH_SRC": src}
+            cmd = [sys.executable, __file__, "--only", "--messages", str(messages)]
+            done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+            runs[name].append(json.loads(done.stdout.strip().splitlines()[-1]))
+    best = {name: _best(found) for name, found in runs.items()}
+    result: dict[str, Any] = dict(best["this"])
+    result["against"] = {"rev": rev, **best[rev]}
+    return result
+
+
+def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The faster of two runs, path by path (the slower one met a busier machine)."""
+    out = dict(runs[0])
+    for key in ("batch_full_cascade", "batch_patterns_only", "streaming_full_cascade"):
+        out[key] = max((r[key] for r in runs), key=lambda f: f["messages_per_cpu_s"])
+    out["one_40kb_message"] = min((r["one_40kb_message"] for r in runs),
+                                  key=lambda f: f["wall_s"])  # fmt: skip
+    return out
+
+
+def _markdown(result: dict[str, Any]) -> list[str]:
+    old = result.get("against")
+    head = "| path | messages | messages per CPU-second | p50 / message | p99 / message |"
+    rule = "|---|---:|---:|---:|---:|"
+    if old:
+        head = head[:-1] + f" {old['rev']}: messages per CPU-second | this ÷ {old['rev']} |"
+        rule += "---:|---:|"
+    rows = []
+    for name, key in (("batch, full cascade", "batch_full_cascade"),
+                      ("batch, patterns only", "batch_patterns_only"),
+                      ("streaming, full cascade", "streaming_full_cascade")):  # fmt: skip
+        f = result[key]
+        pct = (f"{f['p50_us']} µs | {f['p99_us']} µs" if "p50_us" in f else "– | –")
+        row = f"| {name} | {f['messages']} | {f['messages_per_cpu_s']} | {pct} |"
+        if old:
+            then = old[key]["messages_per_cpu_s"]
+            row += f" {then} | {f['messages_per_cpu_s'] / max(then, 1):.2f}× |"
+        rows.append(row)
+    long_s = result["one_40kb_message"]["wall_s"]
+    before = f" ({old['one_40kb_message']['wall_s']} s at {old['rev']})" if old else ""
+    return [
+        "## Text detection (one core, realistic mixed traffic)",
+        "",
+        head,
+        rule,
+        *rows,
+        "",
+        f"One 40 KB message of symbols decided in {long_s} s{before}, the detector warm. "
+        f"Model load {result['model_load_s']} s; embedded "
+        f"{result['embedded_share_of_distinct_texts']:.1%} of distinct texts"
+        + (f" ({old['embedded_share_of_distinct_texts']:.1%} at {old['rev']})" if old else "")
+        + f"; peak memory {result['peak_rss_mib']} MiB. Times are CPU time of the measuring "
+        "process (the machine is shared; wall-clock figures are in text.json).",
+        "",
+        *_encoder_lines(result.get("sentence_encoder_cpu_ms_per_text", {})),
+    ]
 
 
 def _encoder_lines(e: dict[str, float]) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -111,6 +112,56 @@ def test_unit_and_session_audit_entries_share_one_chain(any_store: SqlStore) -> 
             text("SELECT target, details FROM audit_log ORDER BY id")
         ).all()
     assert [r[0] for r in rows] == ["case_1", "case_2", "case_3", "case_2"]
+    any_store.dispose()
+
+
+def test_both_callers_writing_at_once_keep_one_chain(any_store: SqlStore) -> None:
+    """The pipeline's unit and ORM sessions (console, reports) appending from four threads at
+    once: every entry lands in one line the verifier accepts, and an edit to an entry either
+    caller wrote is found at that entry."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from vigie.store.audit import append_audit
+
+    errors: list[BaseException] = []
+
+    def by_unit(n: int) -> None:
+        for i in range(10):
+            with any_store.unit() as unit:
+                unit.audit(f"unit{n}", "case.open", f"u{n}-{i}", {"i": i}, "p")
+
+    def by_session(n: int) -> None:
+        for i in range(10):
+            with Session(any_store.engine) as s:
+                append_audit(s, f"orm{n}", "case.view", f"s{n}-{i}", {"i": i}, platform_id="p")
+                s.commit()
+
+    def run(target: Any, n: int) -> None:
+        try:
+            target(n)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(w, n)) for n, w in enumerate([by_unit, by_session] * 2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    with any_store.unit() as unit:
+        session: Session = unit.session  # type: ignore[attr-defined]
+        assert verify_chain(session) is None
+        rows = session.execute(text("SELECT id, actor FROM audit_log ORDER BY id")).all()
+        assert len(rows) == 40 and {r[1][:3] for r in rows} == {"uni", "orm"}
+        edited = next(r[0] for r in rows if r[1].startswith("uni"))
+        session.execute(text("UPDATE audit_log SET target = 'x' WHERE id = :id"), {"id": edited})
+        broken = verify_chain(session)
+        assert broken is not None and broken.id == edited
+        session.rollback()
     any_store.dispose()
 
 

@@ -1,5 +1,11 @@
 """The audit trail's hash chain: one implementation for every writer (store, console, reports).
 
+Every append goes through :func:`append_entry`, on statements compiled once per dialect and run
+on the driver's cursor (``prepared.py``): the pipeline's unit calls it with its own cursor, and
+:func:`append_audit` with one on an ORM session's connection. One code path means one lock
+discipline and one hashing of what the database gives back, so entries from both kinds of
+writer interleave in a single chain.
+
 Each entry's ``hash`` is SHA-256 over the previous entry's hash followed by the canonical JSON
 of the entry (sorted keys, no spaces, UTC times with microseconds). Editing, deleting or
 reordering an entry therefore breaks the chain at that entry or the next one. Truncating the
@@ -15,9 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Dialect, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from vigie.store.prepared import Prepared, Runner, prepare
 from vigie.store.tables import AuditRow
 
 GENESIS = "0" * 64
@@ -81,15 +88,85 @@ def entry_hash(
     return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    """Serialise appends so two writers never chain onto the same previous entry.
+@dataclass(slots=True, frozen=True)
+class AuditEntry:
+    """What an append gives back: the new entry's place in the chain."""
 
-    PostgreSQL: a transaction-scoped advisory lock, taken before anything is read. SQLite:
-    ``append_audit`` inserts its row before reading the previous one, so it already holds the
-    database's single write lock (until commit) when it reads.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    id: int
+    prev_hash: str
+    hash: str
+
+
+@dataclass(slots=True, frozen=True)
+class ChainStatements:
+    """The four statements of an append, compiled for one dialect."""
+
+    lock: Prepared | None  # PostgreSQL only: SQLite's insert already takes its one write lock
+    add: Prepared
+    before: Prepared
+    seal: Prepared
+
+
+_AUDIT: Table = AuditRow.__table__  # type: ignore[assignment]
+_KEYS = ("at", "platform_id", "actor", "action", "target", "details", "prev_hash", "hash")
+_COMPILED: dict[tuple[str, str], ChainStatements] = {}
+
+
+def chain_statements(dialect: Dialect) -> ChainStatements:
+    """The append's statements for ``dialect``, compiled on first use (compiling costs more
+    than running them, and cases open on the hot path)."""
+    key = (dialect.name, dialect.driver)
+    found = _COMPILED.get(key)
+    if found is None:
+        found = _COMPILED[key] = _compile(dialect)
+    return found
+
+
+def _compile(dialect: Dialect) -> ChainStatements:
+    lock = select(func.pg_advisory_xact_lock(bindparam("key")))
+    before = select(_AUDIT.c.hash).where(_AUDIT.c.id < bindparam("id"))
+    seal = update(_AUDIT).where(_AUDIT.c.id == bindparam("k_id"))
+    return ChainStatements(
+        lock=prepare(lock, dialect) if dialect.name == "postgresql" else None,
+        add=prepare(insert(_AUDIT).returning(_AUDIT.c.id), dialect, _KEYS),
+        before=prepare(before.order_by(_AUDIT.c.id.desc()).limit(1), dialect),
+        seal=prepare(
+            seal.values(prev_hash=bindparam("prev_hash"), hash=bindparam("hash")), dialect
+        ),
+    )
+
+
+def append_entry(
+    raw: Runner,
+    dialect: Dialect,
+    actor: str,
+    action: str,
+    target: str,
+    details: dict[str, Any] | None = None,
+    *,
+    platform_id: str | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry in the transaction ``raw``'s connection is in (the caller commits).
+
+    The only writer of the chain. The row is inserted before the previous hash is read, so it
+    holds its place (and, on SQLite, the database's single write lock) first; PostgreSQL
+    takes a transaction-scoped advisory lock before anything. Either way two writers never
+    chain onto the same previous entry. The hash covers the details as the JSON column gives
+    them back, so that :func:`verify_chain` recomputes the same one."""
+    sql = chain_statements(dialect)
+    if sql.lock is not None:
+        raw.execute(sql.lock, {"key": CHAIN_LOCK})
+    clean = json.loads(canonical_json(details or {}))
+    entry = {"at": at or datetime.now(UTC), "platform_id": platform_id, "actor": actor,
+             "action": action, "target": target, "details": clean}  # fmt: skip
+    inserted = raw.first(sql.add, {**entry, "prev_hash": "", "hash": ""})
+    assert inserted is not None  # RETURNING gives the new row's id
+    before = raw.first(sql.before, {"id": inserted[0]})
+    prev = before[0] if before else GENESIS
+    sealed = AuditEntry(inserted[0], prev, entry_hash(prev, **entry))
+    raw.execute(sql.seal, {"k_id": sealed.id, "prev_hash": prev, "hash": sealed.hash})
+    return sealed
 
 
 def append_audit(
@@ -101,36 +178,20 @@ def append_audit(
     *,
     platform_id: str | None = None,
     at: datetime | None = None,
-) -> AuditRow:
-    """Append one entry to the chain in the caller's transaction (the caller commits)."""
-    _lock_chain(session)
-    when = at or datetime.now(UTC)
-    clean = json.loads(canonical_json(details or {}))  # what the JSON column will give back
-    row = AuditRow(
-        at=when,
-        platform_id=platform_id,
-        actor=actor,
-        action=action,
-        target=target,
-        details=clean,
-        prev_hash="",
-        hash="",
-    )
-    session.add(row)
-    session.flush()  # the insert takes the write lock (SQLite) and gives the row its place
-    stmt = select(AuditRow.hash).where(AuditRow.id < row.id).order_by(AuditRow.id.desc())
-    row.prev_hash = session.scalars(stmt.limit(1)).first() or GENESIS
-    row.hash = entry_hash(
-        row.prev_hash,
-        at=when,
-        platform_id=platform_id,
-        actor=actor,
-        action=action,
-        target=target,
-        details=clean,
-    )
+) -> AuditEntry:
+    """:func:`append_entry` for code holding an ORM session (console, reports, commands).
+
+    The session is flushed first, so that what it holds (an audit row added by hand, the
+    change being audited) is written before the entry that follows it."""
     session.flush()
-    return row
+    conn = session.connection()
+    raw = Runner(conn.connection.driver_connection)
+    try:
+        return append_entry(
+            raw, conn.dialect, actor, action, target, details, platform_id=platform_id, at=at
+        )
+    finally:
+        raw.close()
 
 
 def verify_chain(session: Session) -> BrokenEntry | None:

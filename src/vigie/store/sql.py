@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import (
     AbstractAsyncContextManager,
@@ -31,7 +30,7 @@ from vigie.domain import (
     PriorMessage,
     Signal,
 )
-from vigie.store.audit import CHAIN_LOCK, GENESIS, canonical_json, entry_hash
+from vigie.store.audit import append_entry
 from vigie.store.engine import make_engine
 from vigie.store.outbox import enqueue_actions
 from vigie.store.prepared import Runner, as_sqlite_returns
@@ -669,23 +668,13 @@ class SqlUnit:
         details: dict[str, Any] | None = None,
         platform_id: str | None = None,
     ) -> None:
-        """``append_audit``'s chain, on the prepared path (cases open on the hot path; the ORM
-        way costs milliseconds): insert first, so the row holds its place (and, on SQLite, the
-        write lock) before the previous hash is read."""
+        """An entry in the one audit chain (``audit.append_entry``), on this unit's cursor:
+        cases open on the hot path, where an ORM session costs milliseconds."""
         if self._session is not None:
             self._session.flush()  # entries the session holds come first in the chain
-        if self.sql.audit_lock is not None:
-            self.raw.execute(self.sql.audit_lock, {"key": CHAIN_LOCK})
-        at = datetime.now(UTC)
-        clean = json.loads(canonical_json(details or {}))  # what the JSON column gives back
-        entry = {"at": at, "platform_id": platform_id, "actor": actor, "action": action,
-                 "target": target, "details": clean}  # fmt: skip
-        inserted = self.raw.first(self.sql.add_audit, {**entry, "prev_hash": "", "hash": ""})
-        assert inserted is not None  # RETURNING gives the new row's id
-        before = self.raw.first(self.sql.audit_before, {"id": inserted[0]})
-        prev = before[0] if before else GENESIS
-        sealed = {"k_id": inserted[0], "prev_hash": prev, "hash": entry_hash(prev, **entry)}
-        self.raw.execute(self.sql.seal_audit, sealed)
+        append_entry(
+            self.raw, self.conn.dialect, actor, action, target, details, platform_id=platform_id
+        )
 
     def enqueue_webhooks(
         self,

@@ -18,7 +18,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     column,
-    func,
     insert,
     select,
     text,
@@ -32,7 +31,6 @@ from vigie.domain import CaseStatus
 from vigie.store.prepared import Prepared, prepare
 from vigie.store.tables import (
     AccountRow,
-    AuditRow,
     CaseRow,
     ConversationRow,
     DecisionRow,
@@ -55,7 +53,6 @@ PROCESSED = table(ProcessedEventRow)
 SIGNALS = table(SignalRow)
 CASES = table(CaseRow)
 DECISIONS = table(DecisionRow)
-AUDIT = table(AuditRow)
 
 ACCOUNT_COLUMNS = (
     ACCOUNTS.c.platform_id,
@@ -107,7 +104,6 @@ SIGNAL_KEYS = (
 )
 DECISION_KEYS = ("platform_id", "event_id", "kind", "actions", "case_id", "rules", "subject", "at")
 PROCESSED_KEYS = ("platform_id", "event_id", "result", "at")
-AUDIT_KEYS = ("at", "platform_id", "actor", "action", "target", "details", "prev_hash", "hash")
 CASE_COLUMNS = (
     CASES.c.id,
     CASES.c.platform_id,
@@ -155,10 +151,6 @@ class Statements:
     add_processed: Prepared
     active_case: Prepared
     save_case: Prepared
-    audit_lock: Prepared | None  # PostgreSQL only: SQLite has one writer already
-    add_audit: Prepared
-    audit_before: Prepared
-    seal_audit: Prepared
     bulk: BulkStatements | None  # PostgreSQL only: what ``write_behind.py`` sends
 
 
@@ -291,23 +283,6 @@ def _build(dialect: Dialect) -> Statements:
             case.on_conflict_do_update(
                 index_elements=["id"], set_={k: case.excluded[k] for k in CASE_UPDATES}
             )
-        ),
-        audit_lock=(
-            p(select(func.pg_advisory_xact_lock(bindparam("key"))))
-            if dialect.name == "postgresql"
-            else None
-        ),
-        add_audit=p(insert(AUDIT).returning(AUDIT.c.id), AUDIT_KEYS),
-        audit_before=p(
-            select(AUDIT.c.hash)
-            .where(AUDIT.c.id < bindparam("id"))
-            .order_by(AUDIT.c.id.desc())
-            .limit(1)
-        ),
-        seal_audit=p(
-            update(AUDIT)
-            .where(AUDIT.c.id == bindparam("k_id"))
-            .values(prev_hash=bindparam("prev_hash"), hash=bindparam("hash"))
         ),
         bulk=_bulk(dialect) if dialect.name == "postgresql" else None,
     )

@@ -217,8 +217,8 @@ class Bench:
     def _delete_streams(self) -> None:
         import nats
 
-        from vigie.bus.config import BusConfig
-        from vigie.bus.stream import delete_streams
+        from vigie.transport.config import BusConfig
+        from vigie.transport.stream import delete_streams
 
         config = BusConfig(stream=self.env["VIGIE_BUS_STREAM"])
 

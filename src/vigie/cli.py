@@ -15,6 +15,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="Vigie child-
 # One line per room that contributes commands.
 COMMAND_MODULES: tuple[str, ...] = (
     "vigie.core_commands",
+    "vigie.api.commands",
     "vigie.console.commands",
     "vigie.policy.commands",
     "vigie.media_commands",

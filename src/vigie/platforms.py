@@ -11,6 +11,9 @@ from vigie.domain import Platform
 from vigie.store.base import Unit
 
 KEY_PREFIX = "vg_"
+# How long a serving process may keep accepting a key after it was revoked: valid keys are
+# cached that long (api/auth.py, api/decider.py), and ``vigie platform rotate-key`` says so.
+KEY_CACHE_SECONDS = 30.0
 
 
 def hash_api_key(key: str) -> str:
@@ -22,6 +25,12 @@ def hash_api_key(key: str) -> str:
 class NewPlatform:
     platform: Platform
     api_key: str
+
+
+def new_key_hint(name: str) -> str:
+    """How to get a key for an existing platform: keys are shown once, so a lost one is
+    replaced, never shown again."""
+    return f"for a new API key (the old one then stops working): vigie platform rotate-key {name}"
 
 
 class PlatformExists(ValueError):

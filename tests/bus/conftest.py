@@ -23,11 +23,11 @@ from fastapi.testclient import TestClient
 
 from services import NATS_URL, require_nats
 from vigie.api.app import create_app
-from vigie.bus.config import BusConfig
-from vigie.bus.stream import delete_streams
 from vigie.platforms import create_platform
 from vigie.settings import Settings
 from vigie.store.sql import SqlStore
+from vigie.transport.config import BusConfig
+from vigie.transport.stream import delete_streams
 
 VIGIE = str(Path(sys.executable).with_name("vigie"))
 NATS_START = [

@@ -16,9 +16,9 @@ from bus.workload import (
     roamer_profile,
 )
 from vigie.api.app import create_app
-from vigie.bus.config import BusConfig
 from vigie.platforms import create_platform
 from vigie.store.sql import SqlStore
+from vigie.transport.config import BusConfig
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres]
 

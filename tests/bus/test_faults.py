@@ -23,13 +23,13 @@ from bus.workload import (
     processed_count,
     roamer_profile,
 )
-from vigie.bus.config import BusConfig
 from vigie.bus.deadletter import list_dead_letters
-from vigie.bus.envelope import Envelope
-from vigie.bus.partition import ordering_key, partition_of
 from vigie.events import AccountEvent
 from vigie.store.sql import SqlStore
 from vigie.store.tables import AuditRow
+from vigie.transport.config import BusConfig
+from vigie.transport.envelope import Envelope
+from vigie.transport.partition import ordering_key, partition_of
 
 pytestmark = [pytest.mark.nats, pytest.mark.postgres, pytest.mark.slow]
 CONVS, ROAM = 14, 4

@@ -7,12 +7,12 @@ import logging
 
 from fastapi.testclient import TestClient
 
-from vigie.bus.config import BusConfig
-from vigie.bus.envelope import Envelope, message_id
-from vigie.bus.partition import ordering_key, partition_of
 from vigie.events import AccountEvent, MessageEvent, UserReportEvent
 from vigie.logging import JsonFormatter
 from vigie.settings import Settings
+from vigie.transport.config import BusConfig
+from vigie.transport.envelope import Envelope, message_id
+from vigie.transport.partition import ordering_key, partition_of
 
 
 def _message(conv: str, sender: str = "u1") -> MessageEvent:

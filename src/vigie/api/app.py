@@ -34,6 +34,7 @@ from vigie.api.headers import SecurityHeadersMiddleware
 from vigie.api.limits import BodyLimitMiddleware, JsonBodyMiddleware
 from vigie.pipeline import Pipeline
 from vigie.runtime import build_pipeline
+from vigie.runtime.web import web_routers
 from vigie.settings import DEFAULT_SECRET_KEY, Settings, get_settings
 from vigie.store.base import Store
 from vigie.store.sql import SqlStore
@@ -136,9 +137,9 @@ def create_app(
         app.include_router(module.router)
     from vigie.api.matrix import actions as matrix_actions
     from vigie.api.matrix import routes as matrix_routes
-    from vigie.console import routes as console_routes
 
-    app.include_router(console_routes.router)
+    for part in web_routers():  # the console (runtime/web.py): an adapter the API never imports
+        app.include_router(part)
     docs.install(app)
     app.include_router(matrix_actions.router)  # before the callbacks' catch-all
     app.include_router(matrix_routes.router)

@@ -10,11 +10,10 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from vigie.domain import Platform
-from vigie.platforms import authenticate, hash_api_key
+from vigie.platforms import KEY_CACHE_SECONDS, authenticate, hash_api_key
 
 _bearer = HTTPBearer(auto_error=False, description="The platform's API key")
 
-KEY_CACHE_SECONDS = 30.0
 KEY_CACHE_SIZE = 10_000
 
 

@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from vigie.api.auth import KEY_CACHE_SECONDS
 from vigie.api.group_commit import (
     MAX_EVENTS_PER_GROUP,
     answer_in_order,
@@ -49,6 +48,7 @@ from vigie.api.group_commit import (
 from vigie.domain import Platform
 from vigie.events import Event, EventBatch
 from vigie.pipeline import OverBudget
+from vigie.platforms import KEY_CACHE_SECONDS
 from vigie.scheduling import in_order
 from vigie.settings import Settings
 

@@ -64,8 +64,8 @@ def bus_publisher(app: FastAPI) -> Any:
     with _PUBLISHER_LOCK:
         publisher = getattr(app.state, "bus_publisher", None)
         if publisher is None:
-            from vigie.bus.config import BusConfig
-            from vigie.bus.publisher import Publisher
+            from vigie.transport.config import BusConfig
+            from vigie.transport.publisher import Publisher
 
             config = getattr(app.state, "bus_config", None) or BusConfig.from_settings(settings)
             publisher = app.state.bus_publisher = Publisher(config)
@@ -174,7 +174,7 @@ async def _by_decider(
 
 
 def _publish(publisher: Any, platform_id: str, batch: EventBatch) -> JSONResponse:
-    from vigie.bus.publisher import BusBusy, BusUnavailable
+    from vigie.transport.publisher import BusBusy, BusUnavailable
 
     try:
         accepted = publisher.publish(platform_id, batch.events)

@@ -15,7 +15,7 @@ from vigie.settings import get_settings
 
 
 def _config() -> Any:
-    from vigie.bus.config import BusConfig
+    from vigie.transport.config import BusConfig
 
     settings = get_settings()
     if not settings.bus_url:

@@ -15,9 +15,9 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from vigie.bus.config import BusConfig
-from vigie.bus.envelope import Envelope
 from vigie.runtime import metrics
+from vigie.transport.config import BusConfig
+from vigie.transport.envelope import Envelope
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ async def list_dead_letters(
 
 async def replay(js: JetStreamContext, config: BusConfig, seq: int) -> str:
     """Republish one dead letter to its partition and delete it; returns the event id."""
-    from vigie.bus.partition import ordering_key, partition_of
+    from vigie.transport.partition import ordering_key, partition_of
 
     msg = await js.get_msg(config.dead_stream, seq)
     env = Envelope.decode(msg.data or b"")

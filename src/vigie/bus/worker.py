@@ -35,17 +35,17 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from sqlalchemy.exc import IntegrityError
 
-from vigie.bus.config import BusConfig
 from vigie.bus.deadletter import dead_letter
-from vigie.bus.envelope import Envelope
 from vigie.bus.fencing import FencedStore, LostPartition, transient
 from vigie.bus.ownership import ownership_for
-from vigie.bus.stream import backlog, ensure_streams
 from vigie.domain import Platform
 from vigie.pipeline import Pipeline
 from vigie.runtime import build_pipeline, metrics
 from vigie.settings import Settings
 from vigie.store.sql import SqlStore
+from vigie.transport.config import BusConfig
+from vigie.transport.envelope import Envelope
+from vigie.transport.stream import backlog, ensure_streams
 
 log = logging.getLogger(__name__)
 MAX_RACE_RETRIES = 3  # an IntegrityError is a race between workers, or a real bug after that

@@ -1,4 +1,5 @@
-"""``vigie user add EMAIL --role ROLE``: console accounts from the command line.
+"""``vigie user add EMAIL --role ROLE``: console accounts from the command line; ``vigie demo``:
+the demo platform, its conversations and the référent account that reviews them here.
 
 The password is read from standard input (one line), so it never appears in the process list
 or the shell history; on a terminal it is asked for twice, hidden.
@@ -57,7 +58,56 @@ def user_add(
     typer.echo(f"user {user.email} ({role}) created")
 
 
+def demo() -> None:
+    """Seed the demo platform and conversations (once); prints the demo API key."""
+    from vigie.demo import DEMO_PLATFORM, seed_demo
+    from vigie.platforms import new_key_hint
+    from vigie.runtime import build_pipeline
+    from vigie.store.sql import SqlStore
+
+    settings = get_settings()
+    store = SqlStore(settings.database_url)
+    created = seed_demo(store, build_pipeline(settings, store))
+    store.dispose()
+    if created is None:
+        typer.echo(f"demo platform {DEMO_PLATFORM!r} already exists (its key was shown once);")
+        typer.echo(new_key_hint(DEMO_PLATFORM))
+        return
+    typer.echo(f"demo platform {DEMO_PLATFORM!r} created with demo conversations.")
+    password = _demo_officer(settings.database_url)
+    if password:
+        typer.echo(f"console: {DEMO_OFFICER} / {password} (référent; shown once)")
+    typer.echo(f"API key (shown once): {created.api_key}")
+
+
+DEMO_OFFICER = "demo-referent@vigie.local"
+
+
+def _demo_officer(url: str) -> str | None:
+    """A référent account for the demo console, with a random password; None if it exists."""
+    import secrets
+
+    from vigie.console import queries as q
+    from vigie.console.security import hash_password
+    from vigie.store.sql import SqlStore
+
+    store = SqlStore(url)
+    try:
+        with store.unit() as unit:
+            if q.user_by_email(unit.session, DEMO_OFFICER) is not None:
+                return None
+            password = secrets.token_urlsafe(12)
+            q.create_user(
+                unit.session, DEMO_OFFICER, "referent", hash_password(password), datetime.now(UTC)
+            )
+            return password
+    finally:
+        store.dispose()
+
+
 def register(app: typer.Typer) -> None:
+    """Attach ``vigie user add`` and ``vigie demo`` to the ``vigie`` app."""
+    app.command("demo")(demo)
     users = typer.Typer(help="Console accounts.", no_args_is_help=True)
     users.command("add")(user_add)
     app.add_typer(users, name="user")

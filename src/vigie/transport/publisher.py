@@ -19,11 +19,11 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import APIError
 
-from vigie.bus.config import BusConfig
-from vigie.bus.envelope import Envelope, message_id
-from vigie.bus.partition import ordering_key, partition_of
-from vigie.bus.stream import backlog, ensure_streams
 from vigie.events import Event
+from vigie.transport.config import BusConfig
+from vigie.transport.envelope import Envelope, message_id
+from vigie.transport.partition import ordering_key, partition_of
+from vigie.transport.stream import backlog, ensure_streams
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

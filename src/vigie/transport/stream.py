@@ -22,7 +22,7 @@ from nats.js.api import (
 )
 from nats.js.errors import NotFoundError
 
-from vigie.bus.config import BusConfig
+from vigie.transport.config import BusConfig
 
 DEAD_MAX_AGE_S = 14 * 24 * 3600.0
 DUPLICATE_WINDOW_S = 120.0

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_seed import PASSWORD, URGENT_ORDER, seed
+from console_seed import PASSWORD, URGENT_ORDER, reports_settings, seed
 
 from vigie.api.app import create_app
 from vigie.settings import Settings
@@ -67,7 +67,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
     url = f"sqlite:///{tmp_path_factory.mktemp('browser')}/vigie.db"
     upgrade(url)
-    settings = Settings(database_url=url, secret_key="browser-test-" + "y" * 20)
+    settings = Settings(
+        database_url=url,
+        secret_key="browser-test-" + "y" * 20,
+        reports=reports_settings(tmp_path_factory.mktemp("reports")),
+    )
     seed(url, settings)
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -172,9 +176,10 @@ def test_four_eyes_report_approval(open_as: Any, server: str) -> None:
     author.click("#claim-form button")
     author.check("input[name=kind][value=prepare_report]")
     author.select_option("#rule", "known_imagery")
-    author.select_option("#authority", "ncmec")
+    author.select_option("#authority", "pharos")
     author.fill("#reason", "media matches a hash list")
     author.click("#decide-form button[type=submit]")
+    author.wait_for_url("**done=prepared**")  # the preparer reads what will leave
     author.goto(f"{server}/console/reports")
     row = author.locator("tr[data-report]")
     assert row.count() == 1 and "another référent approves" in row.inner_text()
@@ -187,11 +192,12 @@ def test_four_eyes_report_approval(open_as: Any, server: str) -> None:
     assert "/confirm" in approver.url
     approver.check("#confirm-box")
     approver.click("#confirm-approve")
-    approver.wait_for_url("**/console/reports")
+    approver.wait_for_url("**done=approved**")
+    approver.goto(f"{server}/console/reports")
     assert approver.locator("tr[data-report]").count() == 0
     approver.goto(f"{server}/console/cases/case-hash")
     history = approver.inner_text("#actions-h + ul")
-    assert "report approved (NCMEC (CyberTipline)) (by ref2@vigie.test)" in history
+    assert "report approved (PHAROS) (by ref2@vigie.test)" in history
 
 
 def test_roles_and_the_reveal_in_the_audit_log(open_as: Any, server: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -381,3 +382,30 @@ def test_cli_resolves_a_lost_answer(env: ConsoleEnv, ncmec: FakeNcmec, monkeypat
     (audit,) = _audit(env, "report.ncmec.resolved")
     assert audit.actor == "ops" and audit.details["how"] == "checked"
     assert action
+
+
+def test_an_expired_approval_sends_nothing(
+    sqlite_url: str, tmp_path: Path, ncmec: FakeNcmec
+) -> None:
+    settings = Settings(
+        database_url=sqlite_url,
+        secret_key="test-secret-" + "x" * 20,
+        reports=reports_settings(tmp_path, ncmec.url).model_copy(
+            update={"approval_valid_hours": 0.0001}  # 0.36 s
+        ),
+    )
+    info = seed(sqlite_url, settings)
+    app = create_app(settings)
+    try:
+        ref1 = log_in(TestClient(app, base_url="http://testserver"), "ref1@vigie.test")
+        ref2 = log_in(TestClient(app, base_url="http://testserver"), "ref2@vigie.test")
+        env = ConsoleEnv(app, sqlite_url, info["demo_case"], lambda e: ref1)
+        action = _prepare(env, ref1, info["demo_case"], "ncmec")
+        _approve(ref2, action)
+        time.sleep(0.5)
+        page = ref2.get(f"/console/reports/{action}").text
+        assert 'id="expired"' in page and 'id="send"' not in page
+        resp = _post(ref2, f"/console/reports/{action}/send")
+        assert "error=" in _loc(resp) and "expired" in _loc(resp) and not ncmec.reports
+    finally:
+        app.state.store.dispose()

@@ -31,7 +31,7 @@ from vigie.console.web import (
     see_other,
 )
 from vigie.reports import ncmec_case, outgoing
-from vigie.reports.approvals import FourEyesError, approvals_for
+from vigie.reports.approvals import FourEyesError, approval_validity, approvals_for
 from vigie.reports.evidence import PlatformIdentity, VerifyError
 from vigie.reports.ncmec import ReportValidationError
 from vigie.reports.ncmec_client import NcmecClient, NcmecError, NcmecOutcomeUnknown
@@ -138,7 +138,18 @@ def report_page(request: Request, action_id: int, me: Me) -> Response:
             },
             platform_id=case.platform_id,
         )
-        approvals = approvals_for(s, case.id, action.authority or "")
+        validity = approval_validity(request.app.state.settings)
+        approvals = approvals_for(s, case.id, action.authority or "", validity)
+        digest = outgoing.content_hash(row) if row else ""
+        expired = (
+            row is not None
+            and row.authority == outgoing.NCMEC
+            and state in ("approved", "failed")
+            and not any(
+                a.content_sha256 == digest and (a.valid_until is None or a.valid_until > now())
+                for a in approvals
+            )
+        )
     return render(
         request,
         "report.html",
@@ -155,6 +166,7 @@ def report_page(request: Request, action_id: int, me: Me) -> Response:
         xml_error=xml_error,
         failure=outgoing.last_error(row),
         approvals=approvals,
+        expired=expired,
         why=_policy_why(request, action.rule),
         ncmec_ready=_client_configured(request),
         error=request.query_params.get("error"),
@@ -333,7 +345,7 @@ async def send(request: Request, action_id: int, me: Me) -> Response:
     client = _client(request)
     if client is None:
         return see_other(_url(action_id, error=N_("NCMEC is not configured on this Vigie.")))
-    actor = f"console:{me.email}"
+    actor, settings = f"console:{me.email}", request.app.state.settings
     try:
         with db(request) as s:
             loaded = _load(s, action_id)
@@ -343,7 +355,9 @@ async def send(request: Request, action_id: int, me: Me) -> Response:
             if loaded[0].report_status != "approved" or row.status != "prepared":
                 return see_other(_url(action_id, error=N_("Only an approved report leaves Vigie.")))
             try:
-                claimed = ncmec_case.claim_for_sending(s, row.case_id)
+                claimed = ncmec_case.claim_for_sending(
+                    s, row.case_id, approval_valid_for=approval_validity(settings)
+                )
             except (
                 FourEyesError,
                 ReportValidationError,

@@ -198,8 +198,9 @@ class Recorder:
     name = "text.grooming"
     version = "training"
 
-    def __init__(self, found: dict[tuple[str, int], MessageReading]) -> None:
+    def __init__(self, found: dict[tuple[str, int], MessageReading], decay: float) -> None:
         self.found = found
+        self.decay = decay
         self.rows: list[np.ndarray] = []
         self.labels: list[int] = []
         self.conv: list[str] = []
@@ -207,7 +208,7 @@ class Recorder:
 
     def detect(self, ctx: MessageContext) -> DetectorOutput:
         reading = self.found[(ctx.conversation_id, ctx.index)]
-        self.rows.append(conversation_features(ctx, reading))
+        self.rows.append(conversation_features(ctx, reading, self.decay))
         meta = self.conv_meta[ctx.conversation_id]
         risky = meta["label"] != "benign" and meta.get("subject") == ctx.sender.handle
         self.labels.append(int(risky and ctx.index >= int(meta.get("first_risk_index") or 0)))
@@ -215,8 +216,10 @@ class Recorder:
         return DetectorOutput()
 
 
-def walk(convs: list[Conversation], found: dict[tuple[str, int], MessageReading]) -> Recorder:
-    rec = Recorder(found)
+def walk(
+    convs: list[Conversation], found: dict[tuple[str, int], MessageReading], decay: float
+) -> Recorder:
+    rec = Recorder(found, decay)
     for conv in convs:
         rec.conv_meta[conv.id] = conv.raw
         score_conversation(parse_conversation(conv.raw), [rec], 1.0)
@@ -248,6 +251,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chitchat", type=int, default=1500, help="real chats per split")
     parser.add_argument("--alpha", type=float, default=2e-6, help="L2 penalty of the heads")
     parser.add_argument(
+        "--decays",
+        default="0.9,0.95,0.97,0.99",
+        help="per-message fading of a sender's signs, to choose from on dev",
+    )
+    parser.add_argument(
         "--gate-recall",
         type=float,
         default=GATE_RECALL,
@@ -272,30 +280,24 @@ def main(argv: list[str] | None = None) -> int:
     stage = _heads_stage(t_train, t_dev, args.alpha, args.gate_recall, digest)
     gate_t, mask_train, gate_dev = stage["gate_t"], stage["mask_train"], stage["gate_dev"]
 
-    # 3. conversation head
+    # 3. conversation head, for each candidate fading of the sender's memory; 4. Platt
+    # calibration (monotone, so the ranking survives) and operating points. Both on the
+    # development writers only, which also choose the fading (recall at the operating point).
     peers = [as_peers(c) for c in train_real[: len(train_real) // 2]]
     hidden = [without_ages(c) for c in train if c.writer != "chitchat"]
     train_found = readings(t_train, stage["oof"], mask_train)
-    rec_train = walk(train + peers + hidden, {**train_found, **_copies(train_found)})
+    train_found.update(_copies(train_found))
     dev_peers = [as_peers(c) for c in dev_real]
     dev_found = readings(t_dev, stage["dev_probs"], gate_dev >= gate_t)
-    rec_dev = walk(dev + dev_real + dev_peers, {**dev_found, **_copies(dev_found)})
-    x_conv, y_conv = np.stack(rec_train.rows), np.array(rec_train.labels)
-    head = _conversation_head(x_conv, y_conv)
-    log(f"conversation head: {len(y_conv)} states, {y_conv.mean():.1%} positive")
-
-    # 4. calibration (Platt: monotone, so the ranking survives) and operating points, on the
-    # development writers only
-    raw_dev = head.decision_function(np.stack(rec_dev.rows))
-    cal_a, cal_b = _platt(raw_dev, np.array(rec_dev.labels))
-    p_dev = sigmoid(cal_a * raw_dev + cal_b)
-    peaks = _conv_flags(rec_dev, p_dev)
-    benign_w = {c.id for c in dev if not c.risky}
-    real = {c.id for c in dev_real} | {c.id for c in dev_peers}
-    flag_p = max(operating_point(peaks, benign_w, args.fpr),
-                 operating_point(peaks, real, args.chitchat_fpr))  # fmt: skip
-    hold_p = min(max(flag_p + 0.01, operating_point(peaks, benign_w, args.fpr / 4)), 0.99)
-    _report_dev(dev, dev_real, dev_peers, peaks, flag_p)
+    dev_found.update(_copies(dev_found))
+    sets = (train + peers + hidden, dev, dev_real, dev_peers)
+    fits = [_conversation_stage(sets, train_found, dev_found, float(d), args)
+            for d in args.decays.split(",")]  # fmt: skip
+    best = max(fits, key=lambda f: (f["dev_recall"], -f["decay"]))
+    log(f"chosen: fading {best['decay']} per message")
+    _report_dev(dev, dev_real, dev_peers, best["peaks"], best["flag_p"])
+    head, cal_a, cal_b = best["head"], best["cal_a"], best["cal_b"]
+    flag_p, hold_p = best["flag_p"], best["hold_p"]
 
     arrays = {
         "conv_coef": head.coef_[0], "conv_bias": head.intercept_,
@@ -308,10 +310,40 @@ def main(argv: list[str] | None = None) -> int:
         msg_bias=stage["bias"],
     )
     meta = _meta(train, dev, dev_real, embedder.name, gate_t, flag_p, hold_p, args)
+    meta["decay_per_message"] = best["decay"]
     save_model(args.out, arrays, meta)
     log(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB), version {meta['version']}, "
         f"{time.perf_counter() - started:.0f} s")  # fmt: skip
     return 0
+
+
+def _conversation_stage(
+    sets: tuple[list[Conversation], ...],
+    train_found: dict[tuple[str, int], MessageReading],
+    dev_found: dict[tuple[str, int], MessageReading],
+    decay: float,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """The conversation head and its calibration with this fading, and how it does on dev."""
+    train_convs, dev, dev_real, dev_peers = sets
+    rec_train = walk(train_convs, train_found, decay)
+    rec_dev = walk(dev + dev_real + dev_peers, dev_found, decay)
+    x_conv, y_conv = np.stack(rec_train.rows), np.array(rec_train.labels)
+    head = _conversation_head(x_conv, y_conv)
+    raw_dev = head.decision_function(np.stack(rec_dev.rows))
+    cal_a, cal_b = _platt(raw_dev, np.array(rec_dev.labels))
+    peaks = _conv_flags(rec_dev, sigmoid(cal_a * raw_dev + cal_b))
+    benign_w = {c.id for c in dev if not c.risky}
+    real = {c.id for c in dev_real} | {c.id for c in dev_peers}
+    flag_p = max(operating_point(peaks, benign_w, args.fpr),
+                 operating_point(peaks, real, args.chitchat_fpr))  # fmt: skip
+    hold_p = min(max(flag_p + 0.01, operating_point(peaks, benign_w, args.fpr / 4)), 0.99)
+    risky = [c.id for c in dev if c.risky]
+    recall = sum(peaks[c] >= flag_p for c in risky) / max(len(risky), 1)
+    log(f"fading {decay}: {len(y_conv)} states, {y_conv.mean():.1%} positive; "
+        f"dev recall {recall:.3f} at the operating point")  # fmt: skip
+    return {"decay": decay, "head": head, "cal_a": cal_a, "cal_b": cal_b, "peaks": peaks,
+            "flag_p": flag_p, "hold_p": hold_p, "dev_recall": recall}  # fmt: skip
 
 
 def _digest(convs: list[Conversation], args: argparse.Namespace) -> str:

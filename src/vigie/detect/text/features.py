@@ -58,7 +58,7 @@ STAGE: dict[str, int] = {
 }  # fmt: skip
 
 N_GRAM_FEATURES = 2**17
-DECAY_PER_MESSAGE = 0.97
+DECAY_PER_MESSAGE = 0.97  # the default; each model carries the one chosen on dev (make train)
 HALF_LIFE_DAYS = 14.0
 
 # "I'm 13", "j'ai 12 ans", "tengo 14 años", "ich bin 15", "ho 13 anni", "tenho 12 anos".
@@ -178,8 +178,8 @@ class NGrams:
 # --- The sender's running state in one conversation (JSON-serialisable) -----------------
 
 
-def _decay(state: MutableMapping[str, Any], at: datetime | None) -> None:
-    factor = DECAY_PER_MESSAGE
+def _decay(state: MutableMapping[str, Any], at: datetime | None, per_message: float) -> None:
+    factor = per_message
     last = state.get("last_at")
     if at is not None and last:
         try:
@@ -201,15 +201,17 @@ def fold(
     probs: dict[str, float],
     any_risk: float,
     at: datetime | None,
+    decay: float = DECAY_PER_MESSAGE,
 ) -> None:
-    """Fold one message of the sender (its sign probabilities) into the state."""
-    _decay(state, at)
+    """Fold one message of the sender (its sign probabilities) into the state; every
+    earlier reading fades by ``decay`` per message of the sender."""
+    _decay(state, at, decay)
     mem: dict[str, float] = state["mem"]
     for cat, p in probs.items():
         if p >= 0.05:
             mem[cat] = round(max(mem.get(cat, 0.0), p), 4)
     state["n"] = int(state.get("n", 0)) + 1
-    state["peak"] = round(max(float(state.get("peak", 0.0)) * DECAY_PER_MESSAGE, any_risk), 4)
+    state["peak"] = round(max(float(state.get("peak", 0.0)) * decay, any_risk), 4)
     state["last"] = round(any_risk, 4)
     if any_risk >= 0.5:
         state["hits"] = int(state.get("hits", 0)) + 1

@@ -140,7 +140,7 @@ class LearnedDetector:
 
     def detect(self, ctx: MessageContext, reading: MessageReading | None = None) -> DetectorOutput:
         reading = reading or self._reading(ctx.text)
-        x = conversation_features(ctx, reading)
+        x = conversation_features(ctx, reading, self.model_data.decay)
         p = float(self.model_data.review_probability(x[None, :])[0])
         risk = self.model_data.risk(p)
         state = ctx.state
@@ -191,14 +191,16 @@ class LearnedDetector:
                 f"Context: {kind}; sender age {_age(ctx.sender)}.")  # fmt: skip
 
 
-def conversation_features(ctx: MessageContext, reading: MessageReading) -> np.ndarray:
+def conversation_features(
+    ctx: MessageContext, reading: MessageReading, decay: float = ft.DECAY_PER_MESSAGE
+) -> np.ndarray:
     """Fold this message into the sender's state and return the conversation head's input.
 
     Training calls this too, through the same scoring loop as ``vigie scan``.
     """
     state = ctx.state
     ft.note_history(state, ctx)
-    ft.fold(state, reading.probs, reading.any_risk, ctx.sent_at)
+    ft.fold(state, reading.probs, reading.any_risk, ctx.sent_at, decay)
     return np.concatenate([ft.state_vector(state), ft.context_vector(ctx, state)])
 
 

@@ -67,6 +67,11 @@ class TextModel:
         return float(self.meta["gate_threshold"])
 
     @property
+    def decay(self) -> float:
+        """How much a sender's earlier warning signs fade per message (chosen on dev)."""
+        return float(self.meta.get("decay_per_message", 0.97))
+
+    @property
     def flag_p(self) -> float:
         return float(self.meta["flag_p"])
 

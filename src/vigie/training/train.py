@@ -45,7 +45,7 @@ from vigie.training.corpus import ROOT, Conversation, as_peers, chitchat, split,
 OUT = ROOT / "src" / "vigie" / "detect" / "text" / MODEL_FILE
 CACHE = ROOT / "var" / "train-cache"
 HEADS = [*ft.SIGNS, "any"]
-GATE_RECALL = 0.95
+GATE_RECALL = 0.85  # dev: 13 % of messages embedded, recall no lower than at 0.95 (31 %)
 EPOCHS = 12
 HEAD_C = 0.1
 HEADS_VERSION = 3  # bump when the heads' features or fitting change (invalidates the cache)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -27,8 +27,18 @@ def _read_password() -> str:
 def user_add(
     email: Annotated[str, typer.Argument(help="the officer's e-mail (their login)")],
     role: Annotated[str, typer.Option("--role", help="moderator, referent, admin or auditor")],
+    platform: Annotated[
+        list[str] | None,
+        typer.Option("--platform", help="a platform (by name) whose cases they see; repeat"),
+    ] = None,
+    all_platforms: Annotated[
+        bool, typer.Option("--all-platforms", help="every platform, present and future")
+    ] = False,
 ) -> None:
-    """Create a console account; the password is read from standard input."""
+    """Create a console account; the password is read from standard input.
+
+    Without ``--platform`` or ``--all-platforms`` the account sees every platform, which only a
+    single-platform install allows (with several, say which)."""
     from vigie.console import queries as q
     from vigie.console.security import ROLES, hash_password
     from vigie.store.sql import SqlStore
@@ -49,10 +59,17 @@ def user_add(
             if q.user_by_email(unit.session, email) is not None:
                 typer.echo(f"error: a user {email.lower()!r} already exists", err=True)
                 raise typer.Exit(1)
-            user = q.create_user(
-                unit.session, email, role, hash_password(password), datetime.now(UTC)
-            )
-            unit.audit("cli", "user.created", f"user:{user.email}", {"role": role})
+            ids = _platform_ids(unit, platform or [])
+            try:
+                user = q.create_user(
+                    unit.session, email, role, hash_password(password), datetime.now(UTC),
+                    ids, all_platforms=all_platforms,
+                )  # fmt: skip
+            except ValueError as exc:
+                typer.echo(f"error: {exc} (--platform NAME or --all-platforms)", err=True)
+                raise typer.Exit(2) from exc
+            details = {"role": role, "platforms": ids, "all_platforms": user.all_platforms}
+            unit.audit("cli", "user.created", f"user:{user.email}", details)
     finally:
         store.dispose()
     typer.echo(f"user {user.email} ({role}) created")
@@ -89,6 +106,7 @@ def _demo_officer(url: str) -> str | None:
 
     from vigie.console import queries as q
     from vigie.console.security import hash_password
+    from vigie.demo import DEMO_PLATFORM
     from vigie.store.sql import SqlStore
 
     store = SqlStore(url)
@@ -97,12 +115,30 @@ def _demo_officer(url: str) -> str | None:
             if q.user_by_email(unit.session, DEMO_OFFICER) is not None:
                 return None
             password = secrets.token_urlsafe(12)
+            demo = unit.platform_by_name(DEMO_PLATFORM)
             q.create_user(
-                unit.session, DEMO_OFFICER, "referent", hash_password(password), datetime.now(UTC)
+                unit.session,
+                DEMO_OFFICER,
+                "referent",
+                hash_password(password),
+                datetime.now(UTC),
+                [demo.id] if demo is not None else [],  # the demo platform's cases only
             )
             return password
     finally:
         store.dispose()
+
+
+def _platform_ids(unit: Any, names: list[str]) -> list[str]:
+    """The ids of the named platforms; an unknown name stops the command."""
+    ids = []
+    for name in names:
+        found = unit.platform_by_name(name)
+        if found is None:
+            typer.echo(f"error: no platform named {name!r}", err=True)
+            raise typer.Exit(2)
+        ids.append(found.id)
+    return ids
 
 
 def register(app: typer.Typer) -> None:

@@ -39,6 +39,7 @@ from vigie.store.console_tables import (
     AppealRow,
     CaseActionRow,
     CaseNoteRow,
+    ConsoleMembershipRow,
     ConsoleSessionRow,
     ConsoleUserRow,
     LoginBackoffRow,
@@ -46,6 +47,7 @@ from vigie.store.console_tables import (
 )
 from vigie.store.outbox import enqueue_actions
 from vigie.store.reports_tables import ApprovalRow, ComplaintRow
+from vigie.store.scope import UNSCOPED
 from vigie.store.tables import (
     AccountRow,
     AuditRow,
@@ -70,19 +72,86 @@ def utc(value: datetime | None) -> datetime | None:
 
 # Users and sessions -----------------------------------------------------------------------------
 def create_user(
-    session: Session, email: str, role: str, password_hash: str, now: datetime
+    session: Session,
+    email: str,
+    role: str,
+    password_hash: str,
+    now: datetime,
+    platforms: Iterable[str] = (),
+    all_platforms: bool = False,
 ) -> ConsoleUserRow:
+    """A new account in ``platforms`` (or every platform).
+
+    Naming none is allowed only on an install with at most one platform: the account then sees
+    every platform, as every account did before platforms were scoped, so a single-platform
+    install needs no extra step. With several, someone must say which."""
+    platforms = set(platforms)
+    if not platforms and not all_platforms:
+        if count_platforms(session) > 1:
+            raise ValueError("several platforms: name the account's platforms (or all of them)")
+        all_platforms = True
     row = ConsoleUserRow(
         email=email.lower(),
         role=role,
         password_hash=password_hash,
         active=True,
+        all_platforms=all_platforms,
         created_at=now,
         lang="",  # no choice yet: pages follow the browser's language until one is saved
     )
     session.add(row)
     session.flush()
+    session.add_all(ConsoleMembershipRow(user_id=row.id, platform_id=p) for p in platforms)
     return row
+
+
+def count_platforms(session: Session) -> int:
+    stmt = select(func.count()).select_from(PlatformRow).execution_options(**{UNSCOPED: True})
+    return int(session.scalar(stmt) or 0)
+
+
+def platforms_by_id(session: Session) -> dict[str, str]:
+    """id -> name of the platforms this session may see (all of them for an unscoped one)."""
+    rows = session.execute(select(PlatformRow.id, PlatformRow.name).order_by(PlatformRow.name))
+    return {pid: name for pid, name in rows}
+
+
+def memberships(session: Session, user_ids: Iterable[int]) -> dict[int, frozenset[str]]:
+    """Each account's platforms, whoever asks (an admin must know an account's other platforms
+    to know whether they may manage it)."""
+    ids = list(user_ids)
+    stmt = (
+        select(ConsoleMembershipRow.user_id, ConsoleMembershipRow.platform_id)
+        .where(ConsoleMembershipRow.user_id.in_(ids))
+        .execution_options(**{UNSCOPED: True})
+    )
+    found: dict[int, set[str]] = {i: set() for i in ids}
+    for user_id, platform_id in session.execute(stmt):
+        found[user_id].add(platform_id)
+    return {i: frozenset(p) for i, p in found.items()}
+
+
+def platform_scope(session: Session, user: ConsoleUserRow) -> frozenset[str] | None:
+    """The platforms an account sees; None for every platform."""
+    return None if user.all_platforms else memberships(session, [user.id])[user.id]
+
+
+def set_memberships(
+    session: Session, user: ConsoleUserRow, wanted: set[str], managed: frozenset[str] | None
+) -> tuple[frozenset[str], frozenset[str]]:
+    """Make the account's memberships among ``managed`` (None: every platform) be ``wanted``;
+    memberships in platforms the admin does not manage stay. (before, after)."""
+    before = memberships(session, [user.id])[user.id]
+    keep = before if managed is None else before - managed
+    allowed = wanted if managed is None else wanted & managed
+    after = frozenset(keep | allowed)
+    session.execute(
+        delete(ConsoleMembershipRow)
+        .where(ConsoleMembershipRow.user_id == user.id)
+        .execution_options(**{UNSCOPED: True})
+    )
+    session.add_all(ConsoleMembershipRow(user_id=user.id, platform_id=p) for p in sorted(after))
+    return before, after
 
 
 def user_by_email(session: Session, email: str) -> ConsoleUserRow | None:

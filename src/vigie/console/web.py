@@ -19,6 +19,7 @@ from vigie.console import security
 from vigie.console.i18n import DEFAULT_LANG, LANG_NAMES, LANGS, Translator, negotiate
 from vigie.console.queues import human
 from vigie.reports.audit import append_audit
+from vigie.store.scope import restrict
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -50,6 +51,7 @@ class Officer:
     break_minutes: int
     lang: str  # the language pages are in: the saved choice, else the browser's
     saved_lang: str  # "" while the officer has not chosen (the browser's language is used)
+    platforms: frozenset[str] | None = None  # what they see; None: every platform
 
     def can(self, permission: str) -> bool:
         return security.can(self.role, permission)
@@ -59,10 +61,18 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+_SCOPE = "vigie_platforms"
+
+
 @contextmanager
 def db(request: Request) -> Iterator[Session]:
-    """One transaction on the app's store (committed at the end of the block)."""
+    """One transaction on the app's store (committed at the end of the block), that sees only
+    the signed-in officer's platforms (``vigie.store.scope``): no console query can forget the
+    filter. Before an officer is known (log-in), it sees no platform at all."""
+    platforms: frozenset[str] | None = getattr(request.state, _SCOPE, frozenset())
     with request.app.state.store.unit() as unit:
+        if platforms is not None:
+            restrict(unit.session, platforms)
         yield unit.session
 
 
@@ -99,6 +109,8 @@ def current_officer(request: Request) -> Officer:
         if found is None:
             raise login_redirect()
         row, user = found
+        platforms = q.platform_scope(s, user)
+        setattr(request.state, _SCOPE, platforms)
         return Officer(
             user.id,
             user.email,
@@ -112,6 +124,7 @@ def current_officer(request: Request) -> Officer:
             user.break_minutes,
             user.lang if user.lang in LANGS else browser_lang(request),
             user.lang if user.lang in LANGS else "",
+            platforms,
         )
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import Dialect, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from vigie.store.prepared import Prepared, Runner, prepare
+from vigie.store.scope import UNSCOPED
 from vigie.store.tables import AuditRow
 
 GENESIS = "0" * 64
@@ -197,7 +198,8 @@ def append_audit(
 def verify_chain(session: Session) -> BrokenEntry | None:
     """Walk the chain in id order; the first entry that does not hold, or None when intact."""
     prev = GENESIS
-    rows = session.execute(select(AuditRow).order_by(AuditRow.id).execution_options(yield_per=1000))
+    stmt = select(AuditRow).order_by(AuditRow.id)
+    rows = session.execute(stmt.execution_options(yield_per=1000, **{UNSCOPED: True}))
     for (row,) in rows:
         if row.prev_hash != prev:
             return BrokenEntry(row.id, "prev_hash does not match the previous entry")

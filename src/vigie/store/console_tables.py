@@ -24,6 +24,9 @@ class ConsoleUserRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Sees every platform (and, as an admin, manages every account): a single-platform install's
+    # accounts, and the operator's super-admins. Others see their memberships' platforms only.
+    all_platforms: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # Wellness: what is hidden by default, and how often to suggest a break.
     blur: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -31,6 +34,14 @@ class ConsoleUserRow(Base):
     mute: Mapped[bool] = mapped_column(Boolean, default=True)
     break_minutes: Mapped[int] = mapped_column(Integer, default=50)
     lang: Mapped[str] = mapped_column(String(8), default="en")
+
+
+class ConsoleMembershipRow(Base):
+    """An officer belongs to a platform: they see its cases; an admin manages its accounts."""
+
+    __tablename__ = "console_memberships"
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
 
 
 class LoginBackoffRow(Base):

@@ -149,7 +149,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--against", help="git revision to time side by side")
     args = parser.parse_args()
-    codes: list[tuple[str, Path | None]] = [("this", None)]
+    codes: list[tuple[str, Path | None]] = [("this", ROOT / "src")]  # not the venv's install
     if args.against:
         codes.append((args.against, checkout(args.against)))
     csv_path = Path(tempfile.mkdtemp(prefix="vigie-lists-")) / "bench.csv"

@@ -42,3 +42,13 @@ def test_lists_do_not_see_each_others_entries(db_url: str) -> None:
     with Session(create_engine(db_url)) as session:
         logged = session.scalars(select(HashListChangeRow.entry_id)).all()
     assert len(logged) == len(set(logged)) == 2
+
+
+def test_values_go_in_as_they_are_whatever_their_characters(db_url: str) -> None:
+    """COPY's text format (PostgreSQL) escapes backslash, tab and line ends; vPDQ JSON, with
+    its quotes and commas, and any such character come back as they went in."""
+    vpdq = '["' + PDQ[0] + ',100,0.000", "' + PDQ[1] + ',90,1.000"]'
+    odd = "a\\b\tc\nd\re\\\\N"
+    assert _add(db_url, [("vpdq", vpdq, 100), ("pdq", odd, 100), ("pdq", "\\N", 100)]) == 3
+    live = {e.value for e in SqlHashLists(create_engine(db_url)).live_entries()}
+    assert live == {vpdq, odd, "\\N"}

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from vigie.evaluation.harness import Report, evaluate
 from vigie.evaluation.metrics import Figures
 from vigie.settings import get_settings
+
+if TYPE_CHECKING:  # the harness loads the text model's code: only ``vigie eval`` pays for it
+    from vigie.evaluation.harness import Report
 
 
 def _pct(value: float | None) -> str:
@@ -62,6 +65,8 @@ def eval_command(
     json_out: Path | None = typer.Option(None, "--json", help="also write the figures as JSON"),
 ) -> None:
     """Precision, recall, FPR, F0.5 and early-detection figures, beside Roblox Sentinel."""
+    from vigie.evaluation.harness import evaluate
+
     settings = get_settings().detection.model_copy()
     if threshold is not None:
         settings.flag_threshold = threshold

@@ -84,3 +84,38 @@ def test_vpdq_values() -> None:
     parsed = parse_list(text)
     assert parsed.rejected == []
     assert json.loads(parsed.entries[0].value)[1].startswith(PDQ[::-1])
+
+
+def test_plain_lines_read_as_the_careful_path_reads_them() -> None:
+    """The fast reader takes only lines it can read exactly as the CSV path does; every other
+    line goes the careful way. Whatever mix of lines, the result is the careful path's."""
+    from vigie.detect.media.lists import ParsedList, _careful_line
+
+    header = "hash_type,hash_value,list,label"
+    lines = [
+        f"pdq,{PDQ},hotline,known_csam",
+        f"pdq,{PDQ.upper()},hotline,known_csam",
+        f"pdq, {PDQ} ,hotline , known_csam ",
+        f"PDQ,{PDQ},hotline,known_csam",
+        f"hash_pdq,{PDQ},hotline,known_csam",
+        f"md5,{MD5},,",
+        f"sha256,{PDQ},l,x",
+        f"md5,{PDQ},l,x",
+        f"pdq,{MD5},l,x",
+        f'pdq,{PDQ},"quoted, list",x',
+        f"pdq,{PDQ},l,x,extra",
+        f"pdq,{PDQ},l",
+        f'vpdq,"[""{PDQ},100,0.000""]",l,x',
+        "",
+        "   ",
+        "pdq,,l,x",
+    ]
+    column = {name: i for i, name in enumerate(header.split(","))}
+    careful = ParsedList()
+    for line, raw in enumerate(lines, start=2):
+        if raw.strip():
+            _careful_line(careful, raw, line, column, "file", "known_imagery")
+    parsed = parse_list("\n".join([header, *lines]) + "\n", default_list="file")
+    assert parsed.entries == careful.entries
+    assert parsed.rejected == careful.rejected
+    assert len(parsed.entries) == 10 and len(parsed.rejected) == 4

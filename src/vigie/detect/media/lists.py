@@ -19,8 +19,10 @@ Formats (``detect_format`` picks one from the first meaningful line):
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +32,8 @@ _HEX = {
     "md5": re.compile(r"[0-9a-f]{32}"),
     "sha256": re.compile(r"[0-9a-f]{64}"),
 }
+# The plain reader's types: canonical names only, values already in canonical form.
+_PLAIN_HEX = {"pdq": _HEX["pdq"], "md5": _HEX["md5"], "sha256": _HEX["sha256"]}
 _TYPE_ALIASES = {
     "pdq": "pdq",
     "hash_pdq": "pdq",
@@ -107,7 +111,9 @@ def vpdq_frames(value: str) -> list[tuple[str, int]]:
 
 
 def detect_format(text: str) -> str:
-    for line in text.splitlines():
+    """The format of the first meaningful line, read lazily: a list of a million lines is
+    not split whole just to look at its head."""
+    for line in io.StringIO(text, newline=None):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
@@ -147,15 +153,59 @@ def _parse_csv(text: str, default_list: str, default_label: str) -> ParsedList:
         raise ListFormatError(f"line 1: CSV header lacks {', '.join(sorted(missing))}")
     column = {name: i for i, name in enumerate(header)}
     parsed = ParsedList()
+    plain = _plain_reader(column, default_list, default_label)
     for line, raw in enumerate(lines[1:], start=2):
-        if not raw.strip():
-            continue
-        try:
-            row = _csv_row(raw)
-            parsed.entries.append(_csv_entry(row, column, line, default_list, default_label))
-        except (ValueError, IndexError, csv.Error) as exc:
-            parsed.rejected.append((line, _reason(exc)))
+        entry = plain(raw, line)
+        if entry is not None:
+            parsed.entries.append(entry)
+        elif raw.strip():
+            _careful_line(parsed, raw, line, column, default_list, default_label)
     return parsed
+
+
+def _careful_line(
+    parsed: ParsedList,
+    raw: str,
+    line: int,
+    column: dict[str, int],
+    default_list: str,
+    default_label: str,
+) -> None:
+    """One line the plain reader left: read with the CSV rules and every check, added to the
+    entries or, with its reason, to the rejected lines."""
+    try:
+        row = _csv_row(raw)
+        parsed.entries.append(_csv_entry(row, column, line, default_list, default_label))
+    except (ValueError, IndexError, csv.Error) as exc:
+        parsed.rejected.append((line, _reason(exc)))
+
+
+def _plain_reader(
+    column: dict[str, int], default_list: str, default_label: str
+) -> Callable[[str, int], ListEntry | None]:
+    """A reader for the lines nearly every large list is made of: no quote, the header's
+    number of fields, a canonical type name and lower-case hex of the right length. It gives
+    the entry the careful path would, at a third of the cost (a million lines are a few
+    seconds of the import otherwise), or None: the line then goes the careful way, which
+    trims, lower-cases, reads vPDQ, quality and op columns, and names what is wrong."""
+    if "quality" in column or "op" in column:
+        return lambda raw, line: None
+    width = len(column)
+    at_type, at_value = column["hash_type"], column["hash_value"]
+    at_list, at_label = column["list"], column["label"]
+
+    def plain(raw: str, line: int) -> ListEntry | None:
+        parts = raw.split(",")
+        if len(parts) != width or '"' in raw:
+            return None
+        kind, value = parts[at_type], parts[at_value]
+        hexes = _PLAIN_HEX.get(kind)
+        if hexes is None or hexes.fullmatch(value) is None:
+            return None
+        name, label = parts[at_list].strip(), parts[at_label].strip()
+        return ListEntry(kind, value, name or default_list, label or default_label, line)
+
+    return plain
 
 
 def _csv_row(line: str) -> list[str]:

@@ -38,8 +38,13 @@ run: install
 	mkdir -p var
 	$(BIN)/vigie db upgrade
 	$(BIN)/vigie demo
+	@# The browser opens only once this Vigie answers (the server itself says a port is taken).
 	@echo "Vigie on $(URL)/console  (API docs: $(URL)/docs)"
-	@( sleep 2; $(BIN)/python -m webbrowser -t $(URL)/console >/dev/null 2>&1 || true ) &
+	@$(BIN)/python -c "import socket; socket.create_server(('$(RUN_HOST)', $(PORT))).close()" 2>/dev/null && \
+	 ( for i in $$(seq 90); do sleep 1; \
+	     if $(BIN)/python -c "import urllib.request as u; u.urlopen('$(URL)/healthz', timeout=1)" 2>/dev/null; \
+	     then $(BIN)/python -m webbrowser -t $(URL)/console >/dev/null 2>&1; break; fi; \
+	     kill -0 $$PPID 2>/dev/null || break; done ) & true
 	$(BIN)/vigie serve --host $(RUN_HOST) --port $(PORT)
 
 test: install

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import orjson
 
@@ -123,7 +123,8 @@ class Decider:
         timer = self._loop.call_later(timeout, expire, future) if timeout else None
         try:
             self._conn.send(orjson.dumps([request, platform.id]) + b"\n" + body)
-            return await future
+            answers: list[dict[str, Any]] = await future
+            return answers
         finally:
             self._pending.pop(request, None)
             if timer is not None:
@@ -391,7 +392,7 @@ class _Platforms:
         if platform is None:
             raise LookupError(f"no platform {platform_id}")
         self._cache[platform_id] = (platform, time.monotonic() + KEY_CACHE_SECONDS)
-        return platform
+        return cast(Platform, platform)
 
 
 if __name__ == "__main__":  # started by Decider.start with its end of the pipe

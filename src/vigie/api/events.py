@@ -155,7 +155,8 @@ async def _here(
     """Decided in this process: group commit on SQLite, a worker thread elsewhere."""
     committer = app.state.committer
     if committer is not None:
-        return await committer.process(platform, events, timeout)
+        decided: list[Any] = await committer.process(platform, events, timeout)
+        return decided
     answers: list[Any] = await run_in_threadpool(app.state.pipeline.process_batch, platform, events)
     return answers
 

@@ -53,7 +53,7 @@ _JSON_HEADERS = [(b"content-type", b"application/json")]
 
 def takes(scope: Scope) -> bool:
     """Whether a request is one the lane may answer (the rest skip it entirely)."""
-    return scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "POST"
+    return bool(scope["type"] == "http" and scope["path"] == PATH and scope["method"] == "POST")
 
 
 class EventsLane:

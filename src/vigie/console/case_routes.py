@@ -29,6 +29,7 @@ from vigie.reports.authorities import AUTHORITIES  # one list with the exports
 from vigie.reports.case_facts import parse_time
 from vigie.reports.ncmec import ReportValidationError
 from vigie.reports.ncmec_case import AlreadyReported
+from vigie.store.console_tables import CaseActionRow
 from vigie.store.tables import CaseRow
 
 router = APIRouter(include_in_schema=False)
@@ -326,7 +327,7 @@ _REPORT_ERRORS: dict[type, str] = {
 }
 
 
-def _record(s: Any, me: Me, case: Any, whys: dict[str, str], **fields: Any) -> q.CaseActionRow:
+def _record(s: Any, me: Me, case: Any, whys: dict[str, str], **fields: Any) -> CaseActionRow:
     """One decision on the case's history, and its audit entry, in the same transaction; the
     platform's webhook carries the cited rule's ``why`` as its reason."""
     fields["reason"] = str(fields.get("reason") or "").strip()[:2000]

@@ -69,7 +69,8 @@ def backoff(failures: int) -> timedelta:
     extra = failures - FREE_FAILURES
     if extra < 0:
         return timedelta(0)
-    return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** min(extra, 20))
+    wait: timedelta = BACKOFF_FIRST * 2 ** min(extra, 20)
+    return min(BACKOFF_MAX, wait)
 
 
 def can(role: str, permission: str) -> bool:

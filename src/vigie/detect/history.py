@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import overload
 
-from vigie.detect.base import PriorMessage
+from vigie.domain import PriorMessage
 
 Loader = Callable[[int], list[PriorMessage]]  # the last ``n`` messages, oldest first
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigie.conversations import ConversationRecord
-from vigie.detect.base import MessageContext, PriorMessage, SubjectProfile, TextDetector
-from vigie.domain import Participant, Signal
+from vigie.detect.base import MessageContext, SubjectProfile, TextDetector
+from vigie.domain import Participant, PriorMessage, Signal
 
 
 @dataclass(slots=True)

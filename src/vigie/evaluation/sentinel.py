@@ -53,7 +53,8 @@ def _side_terms(top: np.ndarray, mask: np.ndarray, nearest: np.ndarray) -> np.nd
     """``mean(exp(sim))`` over one sign's share of the k nearest, or its nearest alone."""
     count = mask.sum(axis=1)
     total = np.where(mask, np.exp(top), 0.0).sum(axis=1)
-    return np.where(count > 0, total / np.maximum(count, 1), np.exp(nearest))
+    scores: np.ndarray = np.where(count > 0, total / np.maximum(count, 1), np.exp(nearest))
+    return scores
 
 
 @lru_cache(maxsize=2)

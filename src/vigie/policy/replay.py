@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vigie.conversations import ConversationRecord
-from vigie.detect.base import MessageContext, PriorMessage, SubjectProfile, TextDetector
-from vigie.domain import Participant
+from vigie.detect.base import MessageContext, SubjectProfile, TextDetector
+from vigie.domain import Participant, PriorMessage
 from vigie.policy.base import PolicyInput, PolicyOutcome
 from vigie.policy.engine import Policy
 

@@ -13,6 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 from cryptography.exceptions import InvalidSignature
 from sqlalchemy.orm import Session
@@ -227,4 +228,4 @@ def verify_package(folder: Path, *, expected_key_sha256: str | None = None) -> d
     extra = sorted(p.name for p in folder.iterdir() if p.name not in known)
     if extra:
         raise VerifyError(f"{extra[0]}: not listed in {MANIFEST}")
-    return manifest
+    return cast(dict[str, object], manifest)

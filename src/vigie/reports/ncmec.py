@@ -14,6 +14,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMA_LOCATION = "https://report.cybertip.org/ispws/xsd"
@@ -162,7 +163,7 @@ def _root(tag: str) -> ET.Element:
 
 
 def _serialise(root: ET.Element) -> bytes:
-    return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
+    return cast(bytes, ET.tostring(root, encoding="UTF-8", xml_declaration=True))
 
 
 def _flags(parent: ET.Element, tag: str, known: tuple[str, ...], chosen: list[str]) -> None:

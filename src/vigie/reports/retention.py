@@ -28,7 +28,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -191,7 +191,7 @@ def _held_ids(now: datetime) -> Select[Any]:
 
 
 def _held_case(case_id: Any, now: datetime) -> ColumnElement[bool]:
-    return case_id.in_(_held_ids(now))
+    return cast(ColumnElement[bool], case_id.in_(_held_ids(now)))
 
 
 def _kept_cases(now: datetime) -> Any:
@@ -204,7 +204,7 @@ def _kept_cases(now: datetime) -> Any:
 
 def _kept_case(case_id: Any, now: datetime) -> ColumnElement[bool]:
     case, kept = _kept_cases(now)
-    return case_id.in_(select(case.id).where(kept))
+    return cast(ColumnElement[bool], case_id.in_(select(case.id).where(kept)))
 
 
 def _held_conversation(
@@ -222,7 +222,7 @@ def _held_by_signal(column: Any, item_id: Any, now: datetime) -> ColumnElement[b
     case, kept = _kept_cases(now)
     kept_ids = select(case.id).where(kept)
     ids = select(column).where(SignalRow.case_id.in_(kept_ids), column.is_not(None))
-    return item_id.in_(ids)
+    return cast(ColumnElement[bool], item_id.in_(ids))
 
 
 def _purge_conditions(cutoff: datetime, now: datetime) -> dict[str, tuple[Any, Any]]:

@@ -25,7 +25,7 @@ from vigie.store.console_tables import AppealRow, CaseActionRow
 from vigie.store.reports_tables import ApprovalRow, ComplaintRow, DsaStatementRow
 from vigie.store.tables import CaseRow, DecisionRow, MessageRow, SignalRow, UserReportRow
 
-_S = TypeVar("_S", bound=Select)
+_S = TypeVar("_S", bound="Select[*tuple[Any, ...]]")
 _T = TypeVar("_T")
 CHUNK = 500
 CONFIRMED = ("report_pending", "reported", "actioned")
@@ -230,13 +230,13 @@ def _automated(session: Session, p: Period) -> list[Restriction]:
 
 def _source(statement: dict[str, Any] | None, fallback: bool) -> bool:
     if statement and "source_type" in statement:
-        return statement["source_type"] != "SOURCE_VOLUNTARY"
+        return bool(statement["source_type"] != "SOURCE_VOLUNTARY")
     return fallback
 
 
 def _detected(statement: dict[str, Any] | None, fallback: bool) -> bool:
     if statement and "automated_detection" in statement:
-        return statement["automated_detection"] == "Yes"
+        return bool(statement["automated_detection"] == "Yes")
     return fallback
 
 

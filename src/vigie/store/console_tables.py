@@ -8,6 +8,7 @@ reuse ``report_approvals`` from ``vigie.store.reports_tables`` (four eyes).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -136,7 +137,7 @@ class PracticeAttemptRow(Base):
     case_key: Mapped[str] = mapped_column(String(100))
     decision: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
-    signs: Mapped[list] = mapped_column(JSON, default=list)
+    signs: Mapped[list[Any]] = mapped_column(JSON, default=list)
     verdict: Mapped[str] = mapped_column(String(16))  # right / acceptable / wrong
     channel_ok: Mapped[bool] = mapped_column(Boolean, default=False)
     passed: Mapped[bool] = mapped_column(Boolean, default=False)

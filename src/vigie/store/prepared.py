@@ -120,7 +120,7 @@ def _sqlite_datetime_result(value: Any) -> Any:
 
 def as_sqlite_returns(value: datetime | None) -> datetime | None:
     """A datetime as SQLite gives it back once written (naive, to the microsecond)."""
-    return _sqlite_datetime_result(_sqlite_datetime_bind(value))
+    return cast(datetime | None, _sqlite_datetime_result(_sqlite_datetime_bind(value)))
 
 
 def _check_defaults(stmt: ClauseElement, keys: Sequence[str]) -> None:

@@ -7,6 +7,7 @@ pipeline, only by the reporting and retention code.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -61,7 +62,7 @@ class ReportSubmissionRow(Base):
     status: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class DsaStatementRow(Base):
@@ -72,7 +73,7 @@ class DsaStatementRow(Base):
     platform_id: Mapped[str] = mapped_column(String(64), index=True)
     decision_id: Mapped[int | None] = mapped_column(Integer)
     case_id: Mapped[str | None] = mapped_column(String(64))
-    payload: Mapped[dict] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     tdb_uuid: Mapped[str | None] = mapped_column(String(64))

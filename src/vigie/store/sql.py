@@ -10,7 +10,7 @@ from contextlib import (
     nullcontext,
 )
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -637,7 +637,7 @@ class SqlUnit:
         if self.pending is not None:
             known, held = self.pending.processed_result(platform_id, event_id)
             if known:
-                return held
+                return cast(dict[str, Any] | None, held)
         params = {"platform_id": platform_id, "event_id": event_id}
         row = self.raw.first(self.sql.processed, params)
         return dict(row[0]) if row is not None and row[0] is not None else None

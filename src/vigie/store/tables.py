@@ -7,6 +7,7 @@ account id is kept only encrypted, so it can be handed back to that platform alo
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -57,7 +58,7 @@ class AccountRow(Base):
     created_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
-    profile_state: Mapped[dict] = mapped_column(JSON, default=dict)
+    profile_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class ConversationRow(Base):
@@ -78,8 +79,8 @@ class ParticipantStateRow(Base):
     conversation_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     pseudo_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     risk: Mapped[float] = mapped_column(Float, default=0.0)
-    categories: Mapped[list] = mapped_column(JSON, default=list)
-    state: Mapped[dict] = mapped_column(JSON, default=dict)
+    categories: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
 class MessageRow(Base):
@@ -88,7 +89,7 @@ class MessageRow(Base):
     platform_id: Mapped[str] = mapped_column(String(64))
     conversation_id: Mapped[str] = mapped_column(String(64))
     sender: Mapped[str] = mapped_column(String(64))
-    recipients: Mapped[list] = mapped_column(JSON, default=list)
+    recipients: Mapped[list[Any]] = mapped_column(JSON, default=list)
     text: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event_id: Mapped[str | None] = mapped_column(String(200))
@@ -102,8 +103,8 @@ class MediaRow(Base):
     platform_id: Mapped[str] = mapped_column(String(64), index=True)
     conversation_id: Mapped[str | None] = mapped_column(String(64))
     sender: Mapped[str] = mapped_column(String(64))
-    recipients: Mapped[list] = mapped_column(JSON, default=list)
-    hashes: Mapped[dict] = mapped_column(JSON, default=dict)
+    recipients: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    hashes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event_id: Mapped[str | None] = mapped_column(String(200))
 
@@ -125,7 +126,7 @@ class SignalRow(Base):
     span_start: Mapped[int | None] = mapped_column(Integer)
     span_end: Mapped[int | None] = mapped_column(Integer)
     model: Mapped[str | None] = mapped_column(String(200))
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -138,7 +139,7 @@ class CaseRow(Base):
     status: Mapped[str] = mapped_column(String(32), default="open")
     priority: Mapped[int] = mapped_column(Integer, default=3)
     risk: Mapped[float] = mapped_column(Float, default=0.0)
-    categories: Mapped[list] = mapped_column(JSON, default=list)
+    categories: Mapped[list[Any]] = mapped_column(JSON, default=list)
     assignee: Mapped[str | None] = mapped_column(String(200))
     requires_report: Mapped[bool] = mapped_column(Boolean, default=False)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -152,9 +153,9 @@ class DecisionRow(Base):
     platform_id: Mapped[str] = mapped_column(String(64), index=True)
     event_id: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
-    actions: Mapped[list] = mapped_column(JSON, default=list)
+    actions: Mapped[list[Any]] = mapped_column(JSON, default=list)
     case_id: Mapped[str | None] = mapped_column(String(64))
-    rules: Mapped[list] = mapped_column(JSON, default=list)
+    rules: Mapped[list[Any]] = mapped_column(JSON, default=list)
     subject: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -165,7 +166,7 @@ class ProcessedEventRow(Base):
     __tablename__ = "processed_events"
     platform_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    result: Mapped[dict] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -179,7 +180,7 @@ class AuditRow(Base):
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(200))
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -33,7 +33,7 @@ class Conversation:
 
     @property
     def risky(self) -> bool:
-        return self.raw.get("label", "benign") != "benign"
+        return bool(self.raw.get("label", "benign") != "benign")
 
 
 def splits(corpus: Path = CORPUS) -> dict[str, Any]:

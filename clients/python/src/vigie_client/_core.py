@@ -44,7 +44,7 @@ class RetryPolicy:
         if retry_after is not None:
             return retry_after
         backoff = min(self.max_delay_s, self.base_delay_s * 2 ** (attempt - 1))
-        return backoff * (0.5 + random.random() / 2)
+        return float(backoff * (0.5 + random.random() / 2))
 
 
 def retry_after(response: httpx.Response) -> float | None:

@@ -143,11 +143,13 @@ class _Segment:
 
 def _fold8(values: np.ndarray) -> np.ndarray:
     """XOR-fold 16 bits to 8: the folded distance never exceeds the 16-bit distance."""
-    return ((values ^ (values >> 8)) & 0xFF).astype(np.uint8)
+    folded: np.ndarray = ((values ^ (values >> 8)) & 0xFF).astype(np.uint8)
+    return folded
 
 
 def _distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(a ^ b).sum(axis=1, dtype=np.int64)
+    counts: np.ndarray = np.bitwise_count(a ^ b).sum(axis=1, dtype=np.int64)
+    return counts
 
 
 class _Buffer:

@@ -263,7 +263,7 @@ def _markdown(result: dict[str, Any]) -> list[str]:
                       ("batch, patterns only", "batch_patterns_only"),
                       ("streaming, full cascade", "streaming_full_cascade")):  # fmt: skip
         f = result[key]
-        pct = (f"{f['p50_us']} µs | {f['p99_us']} µs" if "p50_us" in f else "– | –")
+        pct = f"{f['p50_us']} µs | {f['p99_us']} µs" if "p50_us" in f else "– | –"
         row = f"| {name} | {f['messages']} | {f['messages_per_cpu_s']} | {pct} |"
         if old:
             then = old[key]["messages_per_cpu_s"]

@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, Response
 
 from vigie import csv_safe
 from vigie.console import queries as q
+from vigie.console import queue_queries as qq
 from vigie.console import queues
 from vigie.console.i18n import LANGS
 from vigie.console.web import (
@@ -185,7 +186,7 @@ def dashboard(request: Request, me: Me) -> Response:
         return forbidden(request, me, "dashboard.view")
     at = now()
     with db(request) as s:
-        built = queues.build(q.active_cases(s), at)
+        counts = qq.backlog(s, at).counts
         delays = q.first_decision_delays(s)
         flags = q.signal_counts(s, at - timedelta(days=14))
         outcomes = q.appeal_outcomes(s)
@@ -200,7 +201,7 @@ def dashboard(request: Request, me: Me) -> Response:
         request,
         "dashboard.html",
         me,
-        backlog=[(qu, len(built[qu.key])) for qu in queues.QUEUES],
+        backlog=[(qu, counts[qu.key]) for qu in queues.QUEUES],
         median=_seconds(statistics.median(delays) if delays else None),
         p95=_seconds(_percentile(delays, 95)),
         decided_cases=len(delays),

@@ -23,7 +23,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -315,21 +314,23 @@ class QueueCase:
     minor_report: bool = False  # a minor reported the subject: shown under User reports
 
 
-def _waiting(limit: int) -> Subquery:
+def is_waiting() -> ColumnElement[bool]:
     """Cases waiting for a person: open or escalated ones, and reports awaiting approval (an
-    approved report waits for submission by ``vigie.reports``, not for an officer). The most
-    urgent ``limit`` cases, so a huge backlog never hides a P1."""
+    approved report waits for submission by ``vigie.reports``, not for an officer)."""
     awaiting_approval = exists().where(
         CaseActionRow.case_id == CaseRow.id, CaseActionRow.report_status == "pending"
     )
+    return or_(
+        CaseRow.status.in_(IN_REVIEW),
+        and_(CaseRow.status == "report_pending", awaiting_approval),
+    )
+
+
+def _waiting(limit: int) -> Subquery:
+    """The most urgent ``limit`` waiting cases, so a huge backlog never hides a P1."""
     return (
         select(CaseRow.id, CaseRow.platform_id, CaseRow.subject, CaseRow.conversation_id)
-        .where(
-            or_(
-                CaseRow.status.in_(IN_REVIEW),
-                and_(CaseRow.status == "report_pending", awaiting_approval),
-            )
-        )
+        .where(is_waiting())
         .order_by(CaseRow.priority, CaseRow.opened_at)
         .limit(limit)
         .subquery()
@@ -347,32 +348,34 @@ def active_cases(session: Session, limit: int = 5000) -> list[QueueCase]:
         .join(waiting, waiting.c.id == CaseRow.id)
         .join(PlatformRow, PlatformRow.id == CaseRow.platform_id, isouter=True)
     )
-    cases = [
-        QueueCase(
-            c.id,
-            name or c.platform_id,
-            c.subject,
-            c.status,
-            c.priority,
-            c.risk,
-            list(c.categories or []),
-            utc(c.opened_at) or datetime.now(UTC),
-            utc(c.updated_at) or datetime.now(UTC),
-            c.assignee,
-        )
-        for c, name in session.execute(stmt)
-    ]
-    ages = _child_ages(session, waiting)
-    repeats = _repeats(session, waiting)
-    reported = _reported_by_minors(session, waiting)
+    cases = [queue_case(c, name) for c, name in session.execute(stmt)]
+    ages = child_ages(session, waiting)
+    others = other_case_counts(session, waiting)
+    reported = reported_by_minors(session, waiting)
     for case in cases:
         case.child_age = ages.get(case.id)
-        case.other_cases = repeats.get(case.id, 0)
+        case.other_cases = others.get(case.id, 0)
         case.minor_report = case.id in reported
     return cases
 
 
-def _reported_by_minors(session: Session, waiting: Subquery) -> set[str]:
+def queue_case(c: CaseRow, platform_name: str | None) -> QueueCase:
+    """A case as the queues see it, before its facts (child's age, other cases) are read."""
+    return QueueCase(
+        c.id,
+        platform_name or c.platform_id,
+        c.subject,
+        c.status,
+        c.priority,
+        c.risk,
+        list(c.categories or []),
+        utc(c.opened_at) or datetime.now(UTC),
+        utc(c.updated_at) or datetime.now(UTC),
+        c.assignee,
+    )
+
+
+def reported_by_minors(session: Session, waiting: Subquery) -> set[str]:
     """Waiting cases whose subject a minor reported (a join on the waiting set)."""
     stmt = (
         select(waiting.c.id)
@@ -403,7 +406,7 @@ def _same_conversation(waiting: Subquery) -> ColumnElement[bool]:
     )
 
 
-def _child_ages(session: Session, waiting: Subquery) -> dict[str, int]:
+def child_ages(session: Session, waiting: Subquery) -> dict[str, int]:
     """The youngest minor in each case's conversation: minors who wrote in it, and the
     recipients of the subject's messages (distinct recipient lists only, grouped in SQL)."""
     out: dict[str, int] = {}
@@ -443,19 +446,27 @@ def _child_ages(session: Session, waiting: Subquery) -> dict[str, int]:
 
 
 def _minor_ages(session: Session, who: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
-    """Ages of the minors among ``who``, asked in chunks to stay under parameter limits."""
+    """Ages of the minors among ``who``, asked per platform and in chunks (parameter limits).
+
+    One platform and a plain IN list, not an IN over (platform, id) pairs: SQLite answers the
+    pairs by scanning every account, once per chunk; this walks the primary key."""
     out: dict[tuple[str, str], int] = {}
-    people = sorted(who)
-    for i in range(0, len(people), 400):
-        stmt = select(AccountRow.platform_id, AccountRow.pseudo_id, AccountRow.age).where(
-            tuple_(AccountRow.platform_id, AccountRow.pseudo_id).in_(people[i : i + 400]),
-            AccountRow.age < 18,
-        )
-        out.update({(p, w): int(a) for p, w, a in session.execute(stmt) if a is not None})
+    by_platform: dict[str, list[str]] = {}
+    for platform_id, pseudo_id in sorted(who):
+        by_platform.setdefault(platform_id, []).append(pseudo_id)
+    for platform_id, people in by_platform.items():
+        for i in range(0, len(people), 400):
+            stmt = select(AccountRow.pseudo_id, AccountRow.age).where(
+                AccountRow.platform_id == platform_id,
+                AccountRow.pseudo_id.in_(people[i : i + 400]),
+                AccountRow.age < 18,
+            )
+            rows = session.execute(stmt)
+            out.update({(platform_id, w): int(a) for w, a in rows if a is not None})
     return out
 
 
-def _repeats(session: Session, waiting: Subquery) -> dict[str, int]:
+def other_case_counts(session: Session, waiting: Subquery) -> dict[str, int]:
     """How many other cases each waiting case's subject has (open or closed)."""
     stmt = (
         select(waiting.c.id, func.count(CaseRow.id))

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from vigie.console import queries as q
+from vigie.console import queue_queries as qq
 from vigie.console import queues
 from vigie.console.web import (
     Me,
@@ -31,21 +32,22 @@ def queue_page(request: Request, me: Me) -> Response:
     if not me.can("queue.view"):
         return forbidden(request, me, "queue.view")
     at = now()
-    with db(request) as s:
-        built = queues.build(q.active_cases(s), at)
     chosen = request.query_params.get("q")
-    if chosen not in built:
-        chosen = next((k for k in DISPLAY_ORDER if built[k]), DISPLAY_ORDER[0])
+    with db(request) as s:
+        found = qq.backlog(s, at)
+        if chosen not in found.counts:
+            chosen = next((k for k in DISPLAY_ORDER if found.counts[k]), DISPLAY_ORDER[0])
+        # officers work from the top; the count says how many wait
+        shown = qq.top(s, chosen, found, at, PAGE)
     by_key = {x.key: x for x in queues.QUEUES}
-    shown = built[chosen][:PAGE]  # officers work from the top; the count says how many wait
     rows = [(c, queues.overdue(c, at), round(queues.score(c, at), 2)) for c in shown]
     return render(
         request,
         "queues.html",
         me,
         queues=[by_key[k] for k in DISPLAY_ORDER],
-        counts={k: len(v) for k, v in built.items()},
-        overdue_counts={k: sum(1 for c in v if queues.overdue(c, at)) for k, v in built.items()},
+        counts=found.counts,
+        overdue_counts=found.overdue,
         chosen=by_key[chosen],
         page=PAGE,
         rows=rows,

@@ -68,14 +68,26 @@ def route(case: QueueCase) -> str:
     return next(q.key for q in QUEUES if q.matches(case))
 
 
+AGE_WEIGHT = 0.4  # a newborn's share; an unknown age counts as UNKNOWN_AGE
+UNKNOWN_AGE = 0.15
+RECENCY_WEIGHT = 0.2
+REPEAT_WEIGHT = 0.2
+# The most the child's age and a repeat subject add to a score: what the SQL side of the
+# queues (``queue_queries``) allows for a case whose facts it has not read yet.
+MAX_AGE_PART = max(AGE_WEIGHT, UNKNOWN_AGE)
+
+
+def recency(updated_at: datetime, now: datetime) -> float:
+    hours = max(0.0, (now - updated_at).total_seconds() / 3600)
+    return RECENCY_WEIGHT / (1 + hours)
+
+
 def score(case: QueueCase, now: datetime) -> float:
     """Higher first. Weights are small and readable on purpose; the priority dominates."""
     age = case.child_age
-    age_part = 0.15 if age is None else max(0.0, (18 - age) / 18) * 0.4
-    hours = max(0.0, (now - case.updated_at).total_seconds() / 3600)
-    recency = 0.2 / (1 + hours)
-    repeat = 0.2 if case.other_cases > 0 else 0.0
-    return case.risk + age_part + recency + repeat
+    age_part = UNKNOWN_AGE if age is None else max(0.0, (18 - age) / 18) * AGE_WEIGHT
+    repeat = REPEAT_WEIGHT if case.other_cases > 0 else 0.0
+    return case.risk + age_part + recency(case.updated_at, now) + repeat
 
 
 def order(cases: list[QueueCase], now: datetime) -> list[QueueCase]:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import create_engine, select
+import re
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import create_engine, func, inspect, select
 from sqlalchemy.orm import Session
 
+import vigie
 from vigie.store import hashlists as repo
-from vigie.store.hashlists import HashListChangeRow, SqlHashLists
+from vigie.store.engine import make_engine
+from vigie.store.hashlists import HashEntryRow, HashListChangeRow, SqlHashLists
+from vigie.store.migrate import alembic_config
 
 PDQ = [f"{n:064x}" for n in range(1, 6)]
 
@@ -52,3 +59,80 @@ def test_values_go_in_as_they_are_whatever_their_characters(db_url: str) -> None
     assert _add(db_url, [("vpdq", vpdq, 100), ("pdq", odd, 100), ("pdq", "\\N", 100)]) == 3
     live = {e.value for e in SqlHashLists(create_engine(db_url)).live_entries()}
     assert live == {vpdq, odd, "\\N"}
+
+
+# The change log names its entries without a foreign key (migration d4f8a2c6e1b7, docs/media.md):
+# what the key guarded is checked here instead.
+SRC = Path(vigie.__file__).parent
+DELETES_ENTRIES = re.compile(
+    r"delete\(\s*(HashEntryRow|HashListRow|repo\.HashEntryRow)"
+    r"|(DELETE\s+FROM|TRUNCATE(\s+TABLE)?)\s+\"?(hash_entries|hash_lists)\b",
+    re.IGNORECASE,
+)
+
+
+def test_no_code_path_deletes_hash_list_entries() -> None:
+    """Entries are only marked removed: nothing in Vigie deletes them (migrations aside), and
+    retention's purge leaves the hash tables alone."""
+    from vigie.reports.retention import PURGED_TABLES
+
+    offenders = [
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if "migrations" not in path.parts and DELETES_ENTRIES.search(path.read_text())
+    ]
+    assert offenders == []
+    assert not {"hash_entries", "hash_lists", "hash_list_changes"} & set(PURGED_TABLES)
+    assert DELETES_ENTRIES.search("session.execute(delete(HashEntryRow).where(x))")
+    assert DELETES_ENTRIES.search('conn.exec_driver_sql("DELETE FROM hash_entries")')
+
+
+def _orphans(url: str) -> int:
+    """Changes whose entry is not in ``hash_entries``."""
+    orphans = (
+        select(func.count())
+        .select_from(HashListChangeRow)
+        .outerjoin(HashEntryRow, HashEntryRow.id == HashListChangeRow.entry_id)
+        .where(HashEntryRow.id.is_(None))
+    )
+    with Session(create_engine(url)) as session:
+        return int(session.scalar(orphans) or 0)
+
+
+def test_change_log_names_existing_entries_after_import_and_removal(db_url: str) -> None:
+    _add(db_url, [("pdq", v, 90) for v in PDQ])
+    _remove(db_url, PDQ[0])
+    _add(db_url, [("pdq", PDQ[0], 80), ("md5", "b" * 32, 100)])
+    assert len(SqlHashLists(create_engine(db_url)).changes_since(0)) == 8
+    assert _orphans(db_url) == 0
+
+
+def _migrate(url: str, revision: str, up: bool) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        (command.upgrade if up else command.downgrade)(cfg, revision)
+    engine.dispose()
+
+
+def _entry_keys(url: str) -> list[dict[str, object]]:
+    keys = inspect(create_engine(url)).get_foreign_keys("hash_list_changes")
+    return [dict(k) for k in keys]
+
+
+def test_migration_drops_the_key_and_keeps_the_log(db_url: str) -> None:
+    """Down to the revision before (the key is back), a change logged, up again: no key,
+    the same change, and the index on ``entry_id`` still there."""
+    assert _entry_keys(db_url) == []
+    _migrate(db_url, "b8d2e6f0a4c1", up=False)
+    assert [k["constrained_columns"] for k in _entry_keys(db_url)] == [["entry_id"]]
+    _add(db_url, PDQ_ITEMS)
+    _migrate(db_url, "head", up=True)
+    assert _entry_keys(db_url) == []
+    assert [op for _, op, _ in SqlHashLists(create_engine(db_url)).changes_since(0)] == ["add"]
+    indexes = inspect(create_engine(db_url)).get_indexes("hash_list_changes")
+    assert [i["column_names"] for i in indexes] == [["entry_id"]]
+
+
+PDQ_ITEMS = [("pdq", PDQ[4], 100)]

@@ -50,7 +50,7 @@ def writer_conversations(writer: str, corpus: Path = CORPUS) -> Iterator[Convers
 
 
 def split(name: str, corpus: Path = CORPUS) -> list[Conversation]:
-    """Every conversation of the writers assigned to ``name`` (train, dev or test)."""
+    """Every conversation of the writers assigned to ``name`` (train, dev, check or test)."""
     writers = [w for w, s in splits(corpus)["writers"].items() if s == name]
     return [c for w in writers for c in writer_conversations(w, corpus)]
 
@@ -62,7 +62,7 @@ def chitchat(name: str, corpus: Path = CORPUS, limit: int | None = None) -> list
     """
     import chitchat_dataset
 
-    prefixes = set(splits(corpus)["chitchat"][name])
+    prefixes = set(splits(corpus)["chitchat"].get(name, ""))  # "check" has no real chat
     if not prefixes <= OURS:
         raise ValueError("chitchat ids starting 8-f are reserved for outside evaluation")
     data = chitchat_dataset.Dataset()

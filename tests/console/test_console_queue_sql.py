@@ -15,7 +15,14 @@ from vigie.console import queue_queries as qq
 from vigie.console import queues
 from vigie.store.console_tables import CaseActionRow
 from vigie.store.sql import SqlStore
-from vigie.store.tables import AccountRow, CaseRow, MessageRow, PlatformRow, UserReportRow
+from vigie.store.tables import (
+    AccountRow,
+    CaseRow,
+    MessageRow,
+    PlatformRow,
+    SignalRow,
+    UserReportRow,
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 CATEGORIES = [
@@ -151,3 +158,46 @@ def test_sql_queues_match_the_python_queues(db_url: str, seed: int) -> None:
                 shown = qq.top(s, key, found, NOW, page)
                 assert [_facts(c) for c in shown] == [_facts(c) for c in built[key][:page]]
     store.dispose()
+
+
+def test_signal_counts_group_by_utc_day_category_and_language(db_url: str) -> None:
+    """The dashboard's flags, counted by the database: a signal just before midnight UTC
+    counts on its own day, a missing or empty language is "unknown"."""
+    store = SqlStore(db_url)
+    midnight = datetime(2026, 11, 30, tzinfo=UTC)
+    rows = [
+        (midnight - timedelta(seconds=1), "secrecy", {"lang": "fr"}),
+        (midnight, "secrecy", {"lang": "fr"}),
+        (midnight + timedelta(hours=23, minutes=59), "secrecy", {}),
+        (midnight + timedelta(hours=1), "age_probing", {"lang": ""}),
+        (midnight + timedelta(hours=2), "age_probing", {"lang": "en"}),
+        (midnight - timedelta(days=30), "age_probing", {"lang": "en"}),  # before ``since``
+    ]
+    with store.unit() as unit:
+        s = unit.session
+        s.add(PlatformRow(id="p1", name="p1", pseudonym_secret="s", created_at=NOW))
+        s.flush()
+        s.execute(insert(SignalRow), [_signal(at, cat, details) for at, cat, details in rows])
+    with store.read() as unit:
+        counts = q.signal_counts(unit.session, midnight - timedelta(days=14))
+    assert sorted(counts) == [
+        ("2026-11-29", "secrecy", "fr", 1),
+        ("2026-11-30", "age_probing", "en", 1),
+        ("2026-11-30", "age_probing", "unknown", 1),
+        ("2026-11-30", "secrecy", "fr", 1),
+        ("2026-11-30", "secrecy", "unknown", 1),
+    ]
+    store.dispose()
+
+
+def _signal(at: datetime, category: str, details: dict[str, str]) -> dict[str, object]:
+    return {
+        "platform_id": "p1",
+        "event_id": f"e-{at.isoformat()}",
+        "detector": "t",
+        "category": category,
+        "score": 0.9,
+        "explanation": "x",
+        "details": details,
+        "at": at,
+    }

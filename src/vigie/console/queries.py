@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    String,
     Subquery,
     Text,
     and_,
@@ -1112,19 +1113,25 @@ def first_decision_delays(session: Session) -> list[float]:
     return out
 
 
-def signal_counts(session: Session, since: datetime) -> list[tuple[str, str, str]]:
-    """(day, category, language) per signal since ``since``; grouped in Python (portable)."""
-    stmt = select(SignalRow.at, SignalRow.category, SignalRow.details).where(SignalRow.at >= since)
-    out = []
-    for at, category, details in session.execute(stmt):
-        day = (utc(at) or since).date().isoformat()
-        lang = (
-            str((details or {}).get("lang") or "unknown")
-            if isinstance(details, dict)
-            else "unknown"
-        )
-        out.append((day, category, lang))
-    return out
+def signal_counts(session: Session, since: datetime) -> list[tuple[str, str, str, int]]:
+    """(UTC day, category, language, signals) since ``since``, counted by the database: the
+    dashboard used to read every signal of its 14 days (25,000 rows at 10,000 cases)."""
+    day = _utc_day(session, SignalRow.at)
+    lang = func.coalesce(func.nullif(SignalRow.details["lang"].as_string(), ""), "unknown")
+    stmt = (
+        select(day, SignalRow.category, lang, func.count())
+        .where(SignalRow.at >= since)
+        .group_by(day, SignalRow.category, lang)
+    )
+    return [(str(d), str(c), str(lg), int(n)) for d, c, lg, n in session.execute(stmt)]
+
+
+def _utc_day(session: Session, at: Any) -> ColumnElement[str]:
+    """The UTC date of a timestamp as YYYY-MM-DD (SQLite keeps UTC text, PostgreSQL a
+    timestamptz read in the session's time zone)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", at), "YYYY-MM-DD", type_=String)
+    return func.substr(at, 1, 10, type_=String)
 
 
 def appeal_outcomes(session: Session) -> dict[str, int]:

@@ -72,9 +72,12 @@ AGE_WEIGHT = 0.4  # a newborn's share; an unknown age counts as UNKNOWN_AGE
 UNKNOWN_AGE = 0.15
 RECENCY_WEIGHT = 0.2
 REPEAT_WEIGHT = 0.2
-# The most the child's age and a repeat subject add to a score: what the SQL side of the
-# queues (``queue_queries``) allows for a case whose facts it has not read yet.
-MAX_AGE_PART = max(AGE_WEIGHT, UNKNOWN_AGE)
+
+
+def age_part(age: int | None) -> float:
+    """Younger first. Public, with ``recency`` and ``repeat_part``, because the SQL side of
+    the queues (``queue_queries``) bounds the scores of cases whose facts it has not read."""
+    return UNKNOWN_AGE if age is None else max(0.0, (18 - age) / 18) * AGE_WEIGHT
 
 
 def recency(updated_at: datetime, now: datetime) -> float:
@@ -82,12 +85,14 @@ def recency(updated_at: datetime, now: datetime) -> float:
     return RECENCY_WEIGHT / (1 + hours)
 
 
+def repeat_part(other_cases: int) -> float:
+    return REPEAT_WEIGHT if other_cases > 0 else 0.0
+
+
 def score(case: QueueCase, now: datetime) -> float:
     """Higher first. Weights are small and readable on purpose; the priority dominates."""
-    age = case.child_age
-    age_part = UNKNOWN_AGE if age is None else max(0.0, (18 - age) / 18) * AGE_WEIGHT
-    repeat = REPEAT_WEIGHT if case.other_cases > 0 else 0.0
-    return case.risk + age_part + recency(case.updated_at, now) + repeat
+    part = age_part(case.child_age)
+    return case.risk + part + recency(case.updated_at, now) + repeat_part(case.other_cases)
 
 
 def order(cases: list[QueueCase], now: datetime) -> list[QueueCase]:

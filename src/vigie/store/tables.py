@@ -59,6 +59,8 @@ class AccountRow(Base):
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     profile_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The console's queues bound a score by the youngest minor on record.
+    __table_args__ = (Index("ix_accounts_age", "age"),)
 
 
 class ConversationRow(Base):
@@ -195,6 +197,8 @@ class UserReportRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     event_id: Mapped[str] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The console sends a case whose subject a minor reported to User reports.
+    __table_args__ = (Index("ix_user_reports_subject", "platform_id", "subject"),)
 
 
 __all__ = ["Base", "UniqueConstraint"]

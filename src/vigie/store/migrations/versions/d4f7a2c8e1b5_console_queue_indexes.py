@@ -1,7 +1,7 @@
 """indexes for the console's queues at scale: the youngest minor, reports on a subject
 
 Revision ID: d4f7a2c8e1b5
-Revises: b8d2e6f0a4c1
+Revises: d4f8a2c6e1b7
 Create Date: 2026-12-02 12:40:00
 
 The queues bound the child's-age part of a score by the youngest minor on record (one step
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "d4f7a2c8e1b5"
-down_revision: str | None = "b8d2e6f0a4c1"
+down_revision: str | None = "d4f8a2c6e1b7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

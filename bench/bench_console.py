@@ -7,7 +7,12 @@ On a temporary SQLite file with synthetic, non-explicit rows (N open cases, each
 conversation between an adult and a child and two signals), through the real app:
 
     .venv/bin/python bench/bench_console.py               # 2000 cases, a few seconds
-    .venv/bin/python bench/bench_console.py --cases 10000
+    .venv/bin/python bench/bench_console.py --cases 10000 --against HEAD~3
+
+``--against REV`` measures the code of git revision ``REV`` too, in the same run: its
+``src/`` checked out in a temporary folder and served by a process of its own, on a copy of
+the same database, the two asked each page in turn, a few requests at a time. The machine is
+shared, so only figures taken side by side compare (the p95 ratio column).
 
 Writes bench/results/console.json and bench/results/console.md.
 """
@@ -16,8 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,7 +33,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+# A worker measuring another revision (``--against``) imports that revision's ``src/``.
+sys.path.insert(
+    0, os.environ.get("VIGIE_BENCH_SRC") or str(Path(__file__).resolve().parents[1] / "src")
+)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "console"))
 
 from console_seed import PASSWORD, log_in
@@ -41,7 +52,8 @@ from vigie.store.migrate import upgrade
 from vigie.store.sql import SqlStore
 from vigie.store.tables import AccountRow, CaseRow, MessageRow, PlatformRow, SignalRow
 
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
 TEXTS = ["salut, tu joues à quoi ?", "tu as quel âge ?", "c'est notre secret", "on va sur snap ?"]
 CATS = [["age_probing", "secrecy"], ["sextortion_threat"], ["user_report"], ["known_imagery"]]
 
@@ -136,10 +148,6 @@ def _times_ms(fn: Any, repeat: int) -> list[float]:
     return times
 
 
-def _median_ms(fn: Any, repeat: int) -> float:
-    return round(statistics.median(_times_ms(fn, repeat)), 2)
-
-
 def _p95(times: list[float]) -> float:
     ordered = sorted(times)
     return round(ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))], 2)
@@ -162,90 +170,163 @@ OFFICER_PAGES = [
 ADMIN_PAGES = ["/console/audit", "/console/users", "/console/practice-progress"]
 
 
-def _pages(app: Any, repeat: int) -> list[dict[str, Any]]:
-    """Median and p95 of every page, each asked ``repeat`` times (after one warm-up)."""
+def worker(url: str) -> None:
+    """Serve one code's app on ``url`` and time pages asked on stdin, one JSON line each
+    (``{"page", "repeat"}``), answering ``{"times": [ms, ...]}``; the first ask of a page
+    warms it up untimed."""
+    store = SqlStore(url)
+    settings = Settings(database_url=url, secret_key="bench-" + "k" * 30)
+    app = create_app(settings, store, build_pipeline(settings, store))
+    clients = {email: log_in(TestClient(app), email) for email in (OFFICER, ADMIN)}
+    warm: set[str] = set()
+    for line in sys.stdin:
+        ask = json.loads(line)
+        client = clients[ADMIN if ask["page"] in ADMIN_PAGES else OFFICER]
+
+        def get(path: str = ask["page"], client: TestClient = client) -> None:
+            answer = client.get(path, follow_redirects=False)
+            assert answer.status_code == 200, (path, answer.status_code, answer.text[-300:])
+
+        if ask["page"] not in warm:
+            get()
+            warm.add(ask["page"])
+        print(json.dumps({"times": _times_ms(get, ask["repeat"])}), flush=True)
+    store.dispose()
+
+
+OFFICER, ADMIN = "bench@vigie.test", "admin@vigie.test"
+
+
+def checkout(rev: str) -> Path:
+    """``src/`` of revision ``rev`` in a temporary folder (the code measured against)."""
+    folder = Path(tempfile.mkdtemp(prefix="vigie-against-"))
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
+
+
+class Worker:
+    """A worker process for one code (``src``) on its own copy of the database."""
+
+    def __init__(self, src: Path, db: Path) -> None:
+        env = {**os.environ, "VIGIE_BENCH_SRC": str(src)}
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", f"sqlite:///{db}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+    def times(self, page: str, repeat: int) -> list[float]:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps({"page": page, "repeat": repeat}) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the worker for {page} stopped (see its error above)")
+        return list(json.loads(line)["times"])
+
+    def close(self) -> None:
+        assert self.process.stdin
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def _measure(workers: dict[str, Worker], repeat: int, rounds: int) -> list[dict[str, Any]]:
+    """Every page, each code asked ``repeat`` times in ``rounds`` turns (same load)."""
     out = []
-    for email, pages in (("bench@vigie.test", OFFICER_PAGES), ("admin@vigie.test", ADMIN_PAGES)):
-        client = log_in(TestClient(app), email)
-        for path in pages:
-            client.get(path)
-
-            def get(path: str = path, client: TestClient = client) -> None:
-                answer = client.get(path, follow_redirects=False)
-                assert answer.status_code == 200, (path, answer.status_code, answer.text[-300:])
-
-            times = _times_ms(get, repeat)
-            p95 = _p95(times)
-            out.append(
-                {
-                    "page": path,
-                    "median_ms": round(statistics.median(times), 2),
-                    "p95_ms": p95,
-                    "met": p95 <= GOAL_MS,
-                }
-            )
+    for page in OFFICER_PAGES + ADMIN_PAGES:
+        times: dict[str, list[float]] = {code: [] for code in workers}
+        for _ in range(rounds):
+            for code, w in workers.items():
+                times[code] += w.times(page, max(1, repeat // rounds))
+        row: dict[str, Any] = {"page": page}
+        for code, ts in times.items():
+            row[code] = {"median_ms": round(statistics.median(ts), 2), "p95_ms": _p95(ts)}
+        row["met"] = row["this"]["p95_ms"] <= GOAL_MS
+        out.append(row)
+        print(page, {c: row[c]["p95_ms"] for c in workers}, flush=True)
     return out
 
 
+def _markdown(result: dict[str, Any]) -> str:
+    codes = result["codes"]
+    head = ["page", *(f"{c} median" for c in codes), *(f"{c} p95" for c in codes)]
+    if len(codes) > 1:
+        head.append(f"p95 this / {codes[1]}")
+    head.append(f"p95 ≤ {GOAL_MS:.0f} ms")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in result["pages"]:
+        cells = [f"`{r['page']}`"]
+        cells += [f"{r[c]['median_ms']} ms" for c in codes]
+        cells += [f"{r[c]['p95_ms']} ms" for c in codes]
+        if len(codes) > 1:
+            cells.append(f"{r['this']['p95_ms'] / max(r[codes[1]]['p95_ms'], 0.01):.3f}")
+        cells.append("yes" if r["met"] else "NO")
+        lines.append("| " + " | ".join(cells) + " |")
+    return (
+        "# Console\n\n"
+        f"{result['cases']} open cases ({result['messages_per_case']} messages each), "
+        f"{result['requests_per_page']} requests per page and code, {result['machine']}, "
+        f"load average {result['load_average_1m'][0]} → {result['load_average_1m'][1]}.\n\n"
+        + "\n".join(lines)
+        + "\n"
+    )
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=2000)
     parser.add_argument("--messages", type=int, default=8, help="messages per conversation")
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=20, help="requests per page and code")
+    parser.add_argument("--against", help="git revision to measure side by side (e.g. HEAD~3)")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        worker(args.worker)
+        return
+    started, load_before = time.time(), os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.db"
+        seeded = Path(tmp) / "seeded.db"
+        url = f"sqlite:///{seeded}"
         upgrade(url)
         store = SqlStore(url)
         start = time.perf_counter()
-        case_id = _seed(store, args.cases, args.messages)
+        _seed(store, args.cases, args.messages)
         seed_s = time.perf_counter() - start
-        settings = Settings(database_url=url, secret_key="bench-" + "k" * 30)
-        app = create_app(settings, store, build_pipeline(settings, store))
-        client = log_in(TestClient(app), "bench@vigie.test")
-
-        def read_queue() -> None:
-            with store.read() as unit:
-                q.active_cases(unit.session)
-
-        def queue_page() -> None:
-            assert client.get("/console/queues?q=urgent").status_code == 200
-
-        def case_page() -> None:
-            assert client.get(f"/console/cases/{case_id}").status_code == 200
-
-        result = {
-            "cases": args.cases,
-            "messages_per_case": args.messages,
-            "seed_s": round(seed_s, 2),
-            "active_cases_ms": _median_ms(read_queue, args.repeat),
-            "queue_page_ms": _median_ms(queue_page, args.repeat),
-            "case_page_ms": _median_ms(case_page, args.repeat),
-            "pages": _pages(app, max(args.repeat, 20)),
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-        }
         store.dispose()
+        codes = {"this": ROOT / "src"}
+        if args.against:
+            codes[args.against] = checkout(args.against)
+        workers = {}
+        for code, src in codes.items():
+            copy = Path(tmp) / f"{len(workers)}.db"
+            shutil.copy(seeded, copy)
+            workers[code] = Worker(src, copy)
+        try:
+            pages = _measure(workers, args.repeat, rounds=4)
+        finally:
+            for w in workers.values():
+                w.close()
+    result = {
+        "cases": args.cases,
+        "messages_per_case": args.messages,
+        "seed_s": round(seed_s, 2),
+        "codes": list(codes),
+        "requests_per_page": args.repeat,
+        "pages": pages,
+        "machine": f"{os.cpu_count()} CPU cores, {platform.machine()}, Python "
+        f"{platform.python_version()}",
+        "seconds": round(time.time() - started, 1),
+        "load_average_1m": [round(load_before, 1), round(os.getloadavg()[0], 1)],
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "console.json").write_text(json.dumps(result, indent=2) + "\n")
-    rows = [
-        "| measure | value |",
-        "|---|---|",
-        f"| open cases | {result['cases']} ({result['messages_per_case']} messages each) |",
-        f"| queue query (`active_cases`, median) | {result['active_cases_ms']} ms |",
-        f"| GET /console/queues (median) | {result['queue_page_ms']} ms |",
-        f"| GET /console/cases/ID (median, audited) | {result['case_page_ms']} ms |",
-        "",
-        f"| page | median | p95 | p95 ≤ {GOAL_MS:.0f} ms |",
-        "|---|---|---|---|",
-        *(
-            f"| `{r['page']}` | {r['median_ms']} ms | {r['p95_ms']} ms | "
-            f"{'yes' if r['met'] else 'NO'} |"
-            for r in result["pages"]
-        ),
-    ]
-    (RESULTS / "console.md").write_text("# Console\n\n" + "\n".join(rows) + "\n")
-    print("\n".join(rows))
+    (RESULTS / "console.md").write_text(_markdown(result))
+    print(_markdown(result))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     ColumnElement,
+    DateTime,
     Integer,
     Subquery,
     Text,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    extract,
     literal,
     or_,
     select,
@@ -44,6 +46,7 @@ from vigie.console.queries import (
 from vigie.store.tables import AccountRow, CaseRow, MessageRow, PlatformRow, UserReportRow
 
 EPSILON = 1e-9  # scores are sums of floats in another order: never prune on a rounding
+SLACK = 1e-6  # the database's recency (julian days on SQLite) against Python's: far less
 CHUNK = 500  # ids per IN list (SQLite's and drivers' parameter limits)
 
 
@@ -168,25 +171,59 @@ def _age_bound(session: Session) -> float:
 def _best_of(
     session: Session, key: str, priority: int, need: int, now: datetime, bound: float
 ) -> list[QueueCase]:
-    """The ``need`` best-scored cases of one priority of a queue: risk, recency and other
-    cases for all (one query, the count walks ``ix_cases_subject``), the child's age for the
-    few that the age can still bring to the page."""
+    """The ``need`` best-scored cases of one priority of a queue.
+
+    The database orders the cases by their known part (risk, recency, other cases; the count
+    walks ``ix_cases_subject``) and hands over the first ``limit``: no Python work for the
+    rest of a long queue. The child's age is read for the few that the age can still bring
+    onto the page; when the last unread case could still reach it, the limit grows."""
+    known_sql = _known_part(session, now)
+    stmt = (
+        select(
+            CaseRow.id, CaseRow.risk, CaseRow.opened_at, CaseRow.updated_at, _others(), known_sql
+        )
+        .where(is_waiting(), CaseRow.priority == priority, route() == key)
+        .order_by(known_sql.desc())
+    )
+    limit = 4 * need
+    while True:
+        rows = session.execute(stmt.limit(limit)).all()
+        light = [_light(priority, *row[:5]) for row in rows]
+        known = {
+            c.id: c.risk + queues.recency(c.updated_at, now) + queues.repeat_part(c.other_cases)
+            for c in light
+        }
+        best = _with_ages(session, _reachable(light, known, bound, need), known, need, now, bound)
+        if len(rows) < limit or _settled(best, need, now, rows[-1][5] + SLACK + bound):
+            return best
+        limit *= 4
+
+
+def _settled(best: list[QueueCase], need: int, now: datetime, unread: float) -> bool:
+    """Whether no unread case (whose score is at most ``unread``) can enter ``best``."""
+    return len(best) == need and queues.score(best[-1], now) > unread + EPSILON
+
+
+def _others() -> ScalarSelect[int]:
+    """How many cases the subject has, this one included (``ix_cases_subject``)."""
     other = aliased(CaseRow)
-    others = (
+    return (
         select(sql.count())
         .where(other.platform_id == CaseRow.platform_id, other.subject == CaseRow.subject)
         .scalar_subquery()
     )
-    stmt = select(CaseRow.id, CaseRow.risk, CaseRow.opened_at, CaseRow.updated_at, others).where(
-        is_waiting(), CaseRow.priority == priority, route() == key
-    )
-    light = [_light(priority, *row) for row in session.execute(stmt)]
-    known = {
-        c.id: c.risk + queues.recency(c.updated_at, now) + queues.repeat_part(c.other_cases)
-        for c in light
-    }
-    candidates = _reachable(light, known, bound, need)
-    return _with_ages(session, candidates, known, need, now, bound)
+
+
+def _known_part(session: Session, now: datetime) -> ColumnElement[float]:
+    """Risk, recency and the repeat part as the database computes them: only to order the
+    cases (Python recomputes each exactly; they differ by far less than ``SLACK``)."""
+    at = literal(now, type_=DateTime(timezone=True))
+    if session.get_bind().dialect.name == "postgresql":
+        hours = sql.greatest(extract("epoch", at - CaseRow.updated_at) / 3600.0, 0.0)
+    else:
+        hours = sql.max((sql.julianday(at) - sql.julianday(CaseRow.updated_at)) * 24.0, 0.0)
+    repeat = case((_others() > 1, queues.REPEAT_WEIGHT), else_=0.0)
+    return CaseRow.risk + queues.RECENCY_WEIGHT / (1.0 + hours) + repeat
 
 
 def _light(

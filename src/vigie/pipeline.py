@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -60,6 +60,26 @@ class OverBudget(Exception):
             f"over the CPU budget of {budget_s:g} s per request after {done} of {total} events; "
             "send fewer or shorter messages per request"
         )
+
+
+@dataclass(slots=True)
+class Turn:
+    """A group's turn on a pipeline that several platforms share (the decider process).
+
+    ``stop(events)``, asked before each event of the batch ``events``, says that the group
+    has held the pipeline long enough while another platform waits: that batch is cut there
+    (its answers so far are committed with the group and returned as a prefix of its
+    events), and so are the batches after it (an empty prefix). The group's first event
+    always runs, so every turn makes progress.
+
+    A cut request is decided over several turns, and its CPU budget spans them: ``spent_s``
+    keeps each batch's CPU so far, keyed by the identity of the events sequence the caller
+    passes (the caller carries it from one turn to the next).
+    """
+
+    stop: Callable[[Sequence[Event]], bool]
+    spent_s: dict[int, float] = field(default_factory=dict)
+    started: bool = False  # an event of this group has been decided
 
 
 @dataclass(slots=True)
@@ -134,47 +154,61 @@ class Pipeline:
             return self._within_budget(unit, platform, events, uploaded or {})
 
     def process_many(
-        self, batches: Sequence[tuple[Platform, Sequence[Event]]]
+        self, batches: Sequence[tuple[Platform, Sequence[Event]]], turn: Turn | None = None
     ) -> list[list[dict[str, Any]]]:
         """Several requests' batches in one transaction and one commit (group commit).
 
         All or nothing: the caller runs them again one by one if this raises, so one bad batch
-        never takes the others' answers with it.
+        never takes the others' answers with it. With a ``turn``, a batch's answers may be a
+        prefix of its events (:class:`Turn`).
         """
         with self.store.unit() as unit:
             self._prefetch(unit, batches)
-            return [self._within_budget(unit, platform, events) for platform, events in batches]
+            return [
+                self._within_budget(unit, platform, events, turn=turn)
+                for platform, events in batches
+            ]
 
     def process_light_first(
-        self, batches: Sequence[tuple[Platform, Sequence[Event]]], cap: int
+        self,
+        batches: Sequence[tuple[Platform, Sequence[Event]]],
+        cap: int,
+        turn: Turn | None = None,
     ) -> list[list[dict[str, Any]] | None]:
         """Like :meth:`process_many`, but batches the sentence encoder would make heavy wait
         (``None``) while light ones that touch none of their conversations or accounts go
         first, at most ``cap`` events (:mod:`vigie.scheduling`). When nothing light can
         go, the batches go in arrival order. The caller offers the held ones again."""
         if len(batches) < 2:
-            return list(self.process_many(batches))
+            return list(self.process_many(batches, turn))
         with self.store.unit() as unit:
-            items = self._message_items(unit, batches)
-            heavy = [False] * len(batches)
-            for hook in self._hooks("costly"):
-                for (at, _), costly in zip(items, hook([m for _, m in items]), strict=True):
-                    heavy[at] = heavy[at] or costly
-            chosen = light_first(
-                [touches(p.id, events) for p, events in batches],
-                heavy,
-                [len(events) for _, events in batches],
-                cap,
-            )
-            going = set(chosen)
-            warm = [m for at, m in items if at in going]
-            for hook in self._hooks("prefetch") if len(warm) > 1 else ():
-                hook(warm)
+            chosen = self._choose_light(unit, batches, cap)
             answers: list[list[dict[str, Any]] | None] = [None] * len(batches)
             for at in chosen:
                 platform, events = batches[at]
-                answers[at] = self._within_budget(unit, platform, events)
+                answers[at] = self._within_budget(unit, platform, events, turn=turn)
             return answers
+
+    def _choose_light(
+        self, unit: Unit, batches: Sequence[tuple[Platform, Sequence[Event]]], cap: int
+    ) -> list[int]:
+        """The batches :meth:`process_light_first` decides now; their messages prefetched."""
+        items = self._message_items(unit, batches)
+        heavy = [False] * len(batches)
+        for hook in self._hooks("costly"):
+            for (at, _), costly in zip(items, hook([m for _, m in items]), strict=True):
+                heavy[at] = heavy[at] or costly
+        chosen = light_first(
+            [touches(p.id, events) for p, events in batches],
+            heavy,
+            [len(events) for _, events in batches],
+            cap,
+        )
+        going = set(chosen)
+        warm = [m for at, m in items if at in going]
+        for hook in self._hooks("prefetch") if len(warm) > 1 else ():
+            hook(warm)
+        return chosen
 
     def _within_budget(
         self,
@@ -182,17 +216,31 @@ class Pipeline:
         platform: Platform,
         events: Sequence[Event],
         uploaded: dict[str, dict[str, str]] | None = None,
+        turn: Turn | None = None,
     ) -> list[dict[str, Any]]:
         """One request's events in order; ``OverBudget`` once they have used more CPU than
         the budget (checked between events, so the first always runs). CPU time of this
-        thread, not wall time: a busy machine does not push a request over."""
-        started = time.thread_time()
+        thread, not wall time: a busy machine does not push a request over. With a ``turn``,
+        the answers stop early when it says so (a prefix; :class:`Turn`)."""
+        spent = turn.spent_s.get(id(events), 0.0) if turn else 0.0
+        started = time.thread_time() - spent
         answers: list[dict[str, Any]] = []
-        for ev in events:
-            if answers and self.cpu_budget_s and time.thread_time() - started > self.cpu_budget_s:
-                raise OverBudget.after(self.cpu_budget_s, len(answers), len(events))
-            answers.append(self._process_once(unit, platform, ev, (uploaded or {}).get(ev.id)))
+        try:
+            for ev in events:
+                if turn is not None and turn.started and turn.stop(events):
+                    break
+                if (answers or spent) and self._over(started):
+                    raise OverBudget.after(self.cpu_budget_s, len(answers), len(events))
+                answers.append(self._process_once(unit, platform, ev, (uploaded or {}).get(ev.id)))
+                if turn is not None:
+                    turn.started = True
+        finally:
+            if turn is not None:
+                turn.spent_s[id(events)] = time.thread_time() - started
         return answers
+
+    def _over(self, started: float) -> bool:
+        return bool(self.cpu_budget_s) and time.thread_time() - started > self.cpu_budget_s
 
     def _prefetch(self, unit: Unit, batches: Sequence[tuple[Platform, Sequence[Event]]]) -> None:
         """Let detectors prepare a group's messages together (the semantic stage embeds them

@@ -22,6 +22,7 @@ while it keeps failing before it is ready).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import itertools
 import logging
@@ -33,7 +34,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any, cast
 
@@ -41,13 +42,14 @@ import orjson
 
 from vigie.api.group_commit import (
     MAX_EVENTS_PER_GROUP,
+    Answer,
     answer_in_order,
     answer_light_first,
     expire,
 )
 from vigie.domain import Platform
 from vigie.events import Event, EventBatch
-from vigie.pipeline import OverBudget
+from vigie.pipeline import OverBudget, Turn
 from vigie.platforms import KEY_CACHE_SECONDS
 from vigie.scheduling import in_order
 from vigie.settings import Settings
@@ -63,6 +65,7 @@ RESTART_AFTER_MAX_S = 60.0
 HOLD_LIMIT_S = 0.008  # the longest a heavy request waits while lighter ones pass it
 OFFERED_EVENTS = 3 * MAX_EVENTS_PER_GROUP  # the waiting events a group is chosen among
 READ_AHEAD_EVENTS = 8 * MAX_EVENTS_PER_GROUP  # the rest wait in the pipe
+SLICE_S = 0.010  # CPU a group may take while another platform's request waits, then it is cut
 
 
 class DeciderGone(Exception):
@@ -284,17 +287,16 @@ def run_decider(settings: Settings, conn: Connection) -> None:
     store = SqlStore(settings.database_url, row_cache=True)  # the pipeline is its only writer
     pipeline = build_pipeline(settings, store)
     pipeline.cpu_budget_s = settings.api.cpu_budget_s
-    platforms = _Platforms(store)
-    readable = Readable(conn)
+    intake = _Intake(conn, _Platforms(store))
     gc.collect()
     gc.freeze()  # the loaded models stay out of the collector's full passes
     conn.send_bytes(READY)
     backlog: list[_Waiting] = []
+    served: dict[str, int] = {}
     try:
         while True:
-            _take_in(conn, readable, platforms, backlog)
-            if backlog:
-                backlog = _decide(pipeline, backlog, conn)
+            intake.take(backlog, wait=True)
+            backlog = _decide(pipeline, backlog, conn, intake, served)
     except (EOFError, OSError):
         pass
     finally:
@@ -311,41 +313,133 @@ class _Waiting:
     request: int
     batch: Batch
     since: float  # when the decider read it (``time.monotonic``)
+    answers: list[dict[str, Any]] = field(default_factory=list)  # of the parts decided so far
+    spent_s: float = 0.0  # CPU those parts took: the request's budget spans its parts
+
+    @property
+    def platform(self) -> str:
+        return self.batch[0].id
+
+    def rest(self) -> Batch:
+        """The events still to decide (all of them until a turn cuts the request)."""
+        platform, events = self.batch
+        return (platform, events[len(self.answers) :]) if self.answers else self.batch
 
 
-def _take_in(
-    conn: Connection, readable: Readable, platforms: _Platforms, backlog: list[_Waiting]
-) -> None:
-    """Read the requests waiting in the pipe (waiting for one when there is nothing to do).
-    A request that cannot be read as a batch is answered at once."""
-    events = sum(len(w.batch[1]) for w in backlog)
-    while not backlog or (events < READ_AHEAD_EVENTS and readable()):
-        head, _, body = conn.recv_bytes().partition(b"\n")
+class _Intake:
+    """Reads requests from the pipe into the backlog: between groups, and during a long group
+    so that another platform's request is seen while it runs (``_stop``)."""
+
+    def __init__(self, conn: Connection, platforms: _Platforms) -> None:
+        self.conn, self.platforms, self.readable = conn, platforms, Readable(conn)
+
+    def take(self, backlog: list[_Waiting], wait: bool = False) -> None:
+        """Read the requests waiting in the pipe, up to ``READ_AHEAD_EVENTS`` in the backlog
+        (with ``wait``, wait for one first). A request that cannot be read as a batch is
+        answered at once."""
+        events = sum(len(w.batch[1]) - len(w.answers) for w in backlog)
+        while (wait and not backlog) or (events < READ_AHEAD_EVENTS and self.readable()):
+            waiting = self._read()
+            if waiting is not None:
+                backlog.append(waiting)
+                events += len(waiting.batch[1])
+
+    def _read(self) -> _Waiting | None:
+        head, _, body = self.conn.recv_bytes().partition(b"\n")
         request, platform_id = orjson.loads(head)
         try:
-            batch = (platforms.get(platform_id), EventBatch.model_validate_json(body).events)
+            events = EventBatch.model_validate_json(body).events
+            return _Waiting(request, (self.platforms.get(platform_id), events), time.monotonic())
         except Exception as exc:  # the platform was deleted meanwhile, say
-            conn.send_bytes(_reply(request, exc))
-            continue
-        backlog.append(_Waiting(request, batch, time.monotonic()))
-        events += len(batch[1])
+            self.conn.send_bytes(_reply(request, exc))
+            return None
 
 
-def _decide(pipeline: Pipeline, backlog: list[_Waiting], conn: Connection) -> list[_Waiting]:
+def _fair(backlog: list[_Waiting], served: dict[str, int]) -> list[_Waiting]:
+    """The backlog taken in turn between platforms: each platform's first waiting request,
+    the platform served longest ago first, then each one's second, and so on. A platform
+    that floods only lengthens its own queue; its requests stay in arrival order among
+    themselves (and so do its conversations and accounts)."""
+    rank: dict[str, int] = {}
+    keys = []
+    for at, waiting in enumerate(backlog):
+        nth = rank[waiting.platform] = rank.get(waiting.platform, -1) + 1
+        keys.append((nth, served.get(waiting.platform, -1), at))
+    return [backlog[k[2]] for k in sorted(keys)]
+
+
+def _decide(
+    pipeline: Pipeline,
+    backlog: list[_Waiting],
+    conn: Connection,
+    intake: _Intake | None = None,
+    served: dict[str, int] | None = None,
+) -> list[_Waiting]:
     """Decide a group, light work first, and answer it; returns the requests still waiting.
 
-    A request held behind lighter ones waits at most ``HOLD_LIMIT_S``: then the group is
-    taken in arrival order, so heavy work cannot be put off for ever by a steady stream.
+    Platforms take turns (``_fair``). A request held behind lighter ones waits at most
+    ``HOLD_LIMIT_S``: then the group is taken in that order, so heavy work cannot be put off
+    for ever by a steady stream. A group that has taken ``SLICE_S`` of CPU while another
+    platform's request waits is cut after the current event (``_stop``): what it decided is
+    committed, the rest of a cut request waits for its platform's next turn.
     """
-    offered = backlog[: len(in_order([len(w.batch[1]) for w in backlog], OFFERED_EVENTS))]
-    batches = [w.batch for w in offered]
-    held_too_long = time.monotonic() - backlog[0].since > HOLD_LIMIT_S
+    served = {} if served is None else served
+    order = _fair(backlog, served)
+    offered = order[: len(in_order([len(w.rest()[1]) for w in order], OFFERED_EVENTS))]
+    parts = [w.rest() for w in offered]
+    turn = Turn(_stop(backlog, offered, parts, intake))
+    for w, (_, events) in zip(offered, parts, strict=True):
+        turn.spent_s[id(events)] = w.spent_s
+    held_too_long = time.monotonic() - order[0].since > HOLD_LIMIT_S
     decide = answer_in_order if held_too_long else answer_light_first
-    answers = decide(pipeline, batches, MAX_EVENTS_PER_GROUP)
-    for waiting, answer in zip(offered, answers, strict=True):
-        if answer is not None:
-            conn.send_bytes(_reply(waiting.request, answer))
-    return [w for w, a in zip(offered, answers, strict=True) if a is None] + backlog[len(offered) :]
+    answers = decide(pipeline, parts, MAX_EVENTS_PER_GROUP, turn)
+    done = set()
+    tick = max(served.values(), default=0) + 1
+    for w, (_, events), answer in zip(offered, parts, answers, strict=True):
+        if answer is not None and _settle(w, answer, turn.spent_s.get(id(events), 0.0), conn):
+            done.add(w.request)
+        if answer:  # something of it was decided: its platform had its turn
+            served[w.platform] = tick
+    return [w for w in backlog if w.request not in done]
+
+
+def _settle(waiting: _Waiting, answer: Answer, spent_s: float, conn: Connection) -> bool:
+    """Add a part's answers to its request; answer the request when it is whole (or failed)."""
+    if isinstance(answer, Exception):
+        conn.send_bytes(_reply(waiting.request, answer))
+        return True
+    waiting.answers += answer
+    waiting.spent_s = spent_s
+    if len(waiting.answers) < len(waiting.batch[1]):
+        return False
+    conn.send_bytes(_reply(waiting.request, waiting.answers))
+    return True
+
+
+def _stop(
+    backlog: list[_Waiting], offered: list[_Waiting], parts: list[Batch], intake: _Intake | None
+) -> Callable[[Sequence[Event]], bool]:
+    """The group's ``Turn.stop``: true once it has taken ``SLICE_S`` of CPU while a request of
+    another platform than the batch in progress waits (not yet in the group, or after that
+    batch in it). New requests are read from the pipe then, so one that came during the
+    group counts."""
+    started = time.thread_time()
+    at = {id(events): n for n, (_, events) in enumerate(parts)}
+    grouped = {w.request: n for n, w in enumerate(offered)}
+
+    def stop(events: Sequence[Event]) -> bool:
+        if time.thread_time() - started < SLICE_S:
+            return False
+        if intake is not None:
+            with contextlib.suppress(EOFError, OSError):  # the main loop finds the pipe closed
+                intake.take(backlog)
+        n = at[id(events)]
+        platform = offered[n].platform
+        return any(
+            w.platform != platform and grouped.get(w.request, len(offered)) > n for w in backlog
+        )
+
+    return stop
 
 
 class Readable:

@@ -21,7 +21,7 @@ from typing import Any
 
 from vigie.domain import Platform
 from vigie.events import Event
-from vigie.pipeline import Pipeline
+from vigie.pipeline import Pipeline, Turn
 from vigie.scheduling import in_order
 
 log = logging.getLogger(__name__)
@@ -102,12 +102,18 @@ Answer = list[dict[str, Any]] | Exception
 
 
 def answer_group(
-    pipeline: Pipeline, batches: Sequence[tuple[Platform, Sequence[Event]]]
+    pipeline: Pipeline,
+    batches: Sequence[tuple[Platform, Sequence[Event]]],
+    turn: Turn | None = None,
 ) -> list[Answer]:
     """Each batch's answers, all in one transaction; when that fails, each batch alone, so one
-    bad batch never takes the others' answers with it (an exception stands for its answer)."""
+    bad batch never takes the others' answers with it (an exception stands for its answer).
+    With a ``turn``, answers may be a prefix of the batch (:class:`vigie.pipeline.Turn`)."""
     try:
-        return list(pipeline.process_many(batches))
+        if turn is None:
+            return list(pipeline.process_many(batches))
+        turn.started = False  # a group tried again after a failure starts afresh
+        return list(pipeline.process_many(batches, turn))
     except Exception as exc:
         if len(batches) == 1:
             return [exc]
@@ -115,32 +121,50 @@ def answer_group(
     answers: list[Answer] = []
     for platform, events in batches:
         try:
-            answers.append(pipeline.process_batch(platform, events))
+            answers.append(_alone(pipeline, (platform, events), turn))
         except Exception as exc:
             answers.append(exc)
     return answers
 
 
+def _alone(
+    pipeline: Pipeline, batch: tuple[Platform, Sequence[Event]], turn: Turn | None
+) -> list[dict[str, Any]]:
+    """One batch in its own transaction; in a turn, still cut when it says so and within the
+    budget its request has left (a failed group must not give a request a fresh budget)."""
+    if turn is None:
+        return pipeline.process_batch(*batch)
+    turn.started = False
+    return pipeline.process_many([batch], turn)[0]
+
+
 def answer_light_first(
-    pipeline: Pipeline, batches: Sequence[tuple[Platform, Sequence[Event]]], cap: int
+    pipeline: Pipeline,
+    batches: Sequence[tuple[Platform, Sequence[Event]]],
+    cap: int,
+    turn: Turn | None = None,
 ) -> list[Answer | None]:
     """Answers for the batches decided now, light ones first (``None``: held for later; see
     :meth:`Pipeline.process_light_first`). When that fails, the first batches in arrival
     order go through :func:`answer_group`, which isolates a bad one."""
     try:
-        return list(pipeline.process_light_first(batches, cap))
+        return list(pipeline.process_light_first(batches, cap, turn))
     except Exception:
         log.warning("light-first group of %d batches failed; in arrival order", len(batches))
-    return answer_in_order(pipeline, batches, cap)
+    return answer_in_order(pipeline, batches, cap, turn)
 
 
 def answer_in_order(
-    pipeline: Pipeline, batches: Sequence[tuple[Platform, Sequence[Event]]], cap: int
+    pipeline: Pipeline,
+    batches: Sequence[tuple[Platform, Sequence[Event]]],
+    cap: int,
+    turn: Turn | None = None,
 ) -> list[Answer | None]:
     """Answers for the first batches, up to ``cap`` events (``None`` for the others)."""
     going = in_order([len(events) for _, events in batches], cap)
     answers: list[Answer | None] = [None] * len(batches)
-    for at, answer in zip(going, answer_group(pipeline, [batches[i] for i in going]), strict=True):
+    decided = answer_group(pipeline, [batches[i] for i in going], turn)
+    for at, answer in zip(going, decided, strict=True):
         answers[at] = answer
     return answers
 

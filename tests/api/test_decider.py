@@ -188,3 +188,165 @@ def test_a_held_request_waits_for_lighter_ones_only_up_to_the_hold_limit(tmp_pat
     assert module._decide(pipeline, stale, late) == []  # type: ignore[arg-type]
     assert late.answered == [0, 1, 2]
     store.dispose()
+
+
+# --- platforms take turns (issue 21: one platform's heavy requests delay another's little) ---
+def _turns_setup(tmp_path: Path) -> tuple[Any, Any, dict[str, Any]]:
+    """A decider's pipeline on a fresh database with platforms ``a`` and ``b``."""
+    from vigie.platforms import create_platform
+    from vigie.runtime import build_pipeline
+    from vigie.store.migrate import upgrade
+    from vigie.store.sql import SqlStore
+
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    upgrade(url)
+    store = SqlStore(url, row_cache=True)
+    pipeline = build_pipeline(Settings(database_url=url), store)
+    with store.unit() as unit:
+        platforms = {name: create_platform(unit, name).platform for name in "ab"}
+    return store, pipeline, platforms
+
+
+def _frame(request: int, platform: Any, prefix: str, texts: list[str]) -> bytes:
+    """What the serve process sends the decider: ``[request, platform id]``, then the body."""
+    import orjson
+
+    events = [
+        {"type": "message", "id": f"{prefix}{n}", "conversation": f"{prefix}-c",
+         "sender": f"{prefix}-s", "recipients": [f"{prefix}-r"], "text": text}
+        for n, text in enumerate(texts)
+    ]  # fmt: skip
+    return orjson.dumps([request, platform.id]) + b"\n" + orjson.dumps({"events": events})
+
+
+def _batch(platform: Any, prefix: str, texts: list[str]) -> Any:
+    """``(platform, events)`` as the decider's intake reads them."""
+    from vigie.events import EventBatch
+
+    body = _frame(0, platform, prefix, texts).split(b"\n", 1)[1]
+    return platform, EventBatch.model_validate_json(body).events
+
+
+def _decided_in_order(pipeline: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids of the events the pipeline decides, in the order it decides them."""
+    order: list[str] = []
+    decide_one = pipeline._process_once
+
+    def recorded(unit: Any, platform: Any, event: Any, media: Any) -> Any:
+        order.append(event.id)
+        return decide_one(unit, platform, event, media)
+
+    monkeypatch.setattr(pipeline, "_process_once", recorded)
+    return order
+
+
+def test_another_platforms_event_goes_between_the_parts_of_a_heavy_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Platform a's request of many symbol-heavy messages is being decided when platform b's
+    one message arrives in the pipe: b's event is decided after a's first event, before the
+    rest of a's request, and b is answered first; a's answer is whole and in order. Order,
+    not time: ``SLICE_S`` at 0 makes every group long enough to be cut."""
+    import multiprocessing
+
+    import orjson
+
+    from vigie.api import decider as module
+
+    store, pipeline, platforms = _turns_setup(tmp_path)
+    monkeypatch.setattr(module, "SLICE_S", 0.0)
+    order = _decided_in_order(pipeline, monkeypatch)
+    serve, there = multiprocessing.Pipe()
+    intake = module._Intake(there, module._Platforms(store))
+    serve.send_bytes(_frame(1, platforms["a"], "a", ["©" * 4000] * 6))
+    backlog: list[Any] = []
+    intake.take(backlog, wait=True)  # a's request is in the decider's backlog
+    serve.send_bytes(_frame(2, platforms["b"], "b", ["salut, ça va ?"]))  # b's is in the pipe
+
+    served: dict[str, int] = {}
+    while backlog:
+        backlog = module._decide(pipeline, backlog, there, intake, served)  # type: ignore[arg-type]
+
+    assert order == ["a0", "b0", "a1", "a2", "a3", "a4", "a5"]
+    answers = [orjson.loads(serve.recv_bytes()) for _ in range(2)]
+    assert [request for request, _, _ in answers] == [2, 1]  # b answered first
+    assert [a["id"] for a in answers[1][1]] == [f"a{n}" for n in range(6)]
+    assert not serve.poll()  # one answer per request
+    store.dispose()
+
+
+def test_alone_a_heavy_request_is_one_group(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nobody else waiting: nothing is cut, the request is one transaction as before."""
+    from vigie.api import decider as module
+
+    store, pipeline, platforms = _turns_setup(tmp_path)
+    monkeypatch.setattr(module, "SLICE_S", 0.0)
+    groups: list[int] = []
+    many = pipeline.process_many
+
+    def counted(batches: Any, turn: Any = None) -> Any:
+        groups.append(len(batches))
+        return many(batches, turn)
+
+    monkeypatch.setattr(pipeline, "process_many", counted)
+    sent: list[bytes] = []
+
+    class Pipe:
+        def send_bytes(self, frame: bytes) -> None:
+            sent.append(frame)
+
+    backlog = [module._Waiting(1, _batch(platforms["a"], "a", ["©"] * 4), time.monotonic())]
+    assert module._decide(pipeline, backlog, Pipe()) == []  # type: ignore[arg-type]
+    assert groups == [1] and len(sent) == 1
+    store.dispose()
+
+
+def test_a_cut_request_keeps_one_cpu_budget_across_its_parts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request cut for another platform does not get a fresh budget with each part: past
+    it, the rest is refused (the part already committed stays; a retry answers it as first
+    decided)."""
+    import orjson
+
+    from vigie.api import decider as module
+
+    store, pipeline, platforms = _turns_setup(tmp_path)
+    monkeypatch.setattr(module, "SLICE_S", 0.0)
+    pipeline.cpu_budget_s = 1e-9  # the first event always runs; anything after is over
+    order = _decided_in_order(pipeline, monkeypatch)
+
+    def waiting(request: int, name: str, texts: list[str]) -> Any:
+        return module._Waiting(request, _batch(platforms[name], name, texts), time.monotonic() - 1)
+
+    sent: list[Any] = []
+
+    class Pipe:
+        def send_bytes(self, frame: bytes) -> None:
+            sent.append(orjson.loads(frame))
+
+    backlog = [waiting(1, "a", ["©" * 400] * 3), waiting(2, "b", ["salut"])]
+    while backlog:
+        backlog = module._decide(pipeline, backlog, Pipe())  # type: ignore[arg-type]
+    assert order == ["a0", "b0"]
+    assert [s[0] for s in sent] == [2, 1]
+    assert sent[1][1] is None and sent[1][2].startswith("OverBudget: ")
+    store.dispose()
+
+
+def test_platforms_take_turns_in_the_backlog() -> None:
+    """Each platform's first waiting request, the platform served longest ago first, then
+    each one's second; a platform's own requests keep their arrival order."""
+    from vigie.api import decider as module
+    from vigie.domain import Platform
+
+    def waiting(request: int, platform: str) -> Any:
+        return module._Waiting(request, (Platform(platform, platform, "s"), []), 0.0)
+
+    backlog = [waiting(1, "a"), waiting(2, "a"), waiting(3, "a"), waiting(4, "b"), waiting(5, "c")]
+    fair = module._fair(backlog, {})
+    assert [w.request for w in fair] == [1, 4, 5, 2, 3]
+    fair = module._fair(backlog, {"a": 2, "b": 1})  # a served last: the others go first
+    assert [w.request for w in fair] == [5, 4, 1, 2, 3]

@@ -12,9 +12,17 @@ fixed rate, in three phases of the same length:
   (``api.max_text_chars_per_request`` in messages of ``api.max_text_chars``); reported for
   what it says about the CPU budget, not part of the target.
 
+Each phase also records the CPU the serve process and the decider process used.
+
+``--against REV`` measures the code of git revision ``REV`` too, in the same run (its
+``src/`` checked out in a temporary folder; ``--rounds`` servers of each, alternating): the
+machine is shared, so only figures taken side by side compare. The 1-minute load average is
+recorded before and after each server.
+
 Writes ``bench/results/isolation.json`` and ``bench/results/isolation.md``.
 
     .venv/bin/python bench/bench_isolation.py [--rate 50] [--seconds 15] [--attackers 2]
+        [--against REV] [--rounds 2]
 
 Loader and server share the machine (two cores here): numbers are pessimistic for the server.
 """
@@ -25,7 +33,9 @@ import argparse
 import asyncio
 import json
 import multiprocessing
+import os
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -148,14 +158,48 @@ async def phase(
     return {"b": b, "a_statuses": a}
 
 
-async def drive(port: int, keys: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def processes(server: subprocess.Popen[bytes]) -> dict[str, int]:
+    """The serve process and its decider (its one child, when there is one)."""
+    found = {"serve": server.pid}
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    for pid in children.read_text().split() if children.exists() else []:
+        found["decider"] = int(pid)
+    return found
+
+
+async def drive(
+    port: int, keys: dict[str, str], args: argparse.Namespace, server: subprocess.Popen[bytes]
+) -> dict[str, Any]:
     await tenant_b(port, keys["b"], 20, 5, "warm")  # key cache, first decisions
-    return {kind: await phase(port, keys, args, kind) for kind in PHASES}
+    found = {}
+    for kind in PHASES:
+        pids = processes(server)
+        before = {name: cpu_s(pid) for name, pid in pids.items()}
+        found[kind] = await phase(port, keys, args, kind)
+        found[kind]["cpu_s"] = {n: round(cpu_s(p) - before[n], 2) for n, p in pids.items()}
+    return found
 
 
-def serve(args: argparse.Namespace) -> dict[str, Any]:
+def checkout(rev: str) -> Path:
+    """``src/`` of revision ``rev`` in a temporary folder (the code measured against)."""
+    folder = Path(tempfile.mkdtemp(prefix="vigie-against-"))
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "src"
+
+
+def serve(args: argparse.Namespace, src: Path) -> dict[str, Any]:
+    """One server of the code in ``src``, through the three phases."""
     with tempfile.TemporaryDirectory(prefix="vigie-isolation-") as tmpdir:
-        env = bench_env(Path(tmpdir))
+        env = {**bench_env(Path(tmpdir)), "PYTHONPATH": str(src)}
         _run(_vigie("db", "upgrade", env=env), env)
         keys = {
             name: _run(_vigie("platform", "add", name, env=env), env).strip().splitlines()[-1]
@@ -169,7 +213,7 @@ def serve(args: argparse.Namespace) -> dict[str, Any]:
             )
         try:
             _wait_ready(port, server)
-            return asyncio.run(drive(port, keys, args))
+            return asyncio.run(drive(port, keys, args, server))
         except BaseException:
             print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
             raise
@@ -178,28 +222,56 @@ def serve(args: argparse.Namespace) -> dict[str, Any]:
             server.wait(20)
 
 
+def median_of(runs: list[dict[str, Any]], code: str, kind: str, field: str) -> float:
+    return float(
+        statistics.median(r["phases"][kind]["b"][field] for r in runs if r["code"] == code)
+    )
+
+
+def ratios(runs: list[dict[str, Any]], against: str | None) -> dict[str, float]:
+    """This code's B figures over ``against``'s (medians over the rounds)."""
+    if not against:
+        return {}
+    return {
+        f"B {field} {kind}, this / {against}": round(
+            median_of(runs, "this", kind, field) / median_of(runs, against, kind, field), 2
+        )
+        for kind in PHASES[1:]
+        for field in ("p50_ms", "p99_ms")
+    }
+
+
 def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    p99 = result["phases"]["flood-1mib"]["b"]["p99_ms"]
+    p99 = median_of(result["runs"], "this", "flood-1mib", "p99_ms")
     result["target_met"] = p99 < TARGET_P99_MS
     (RESULTS / "isolation.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [
         "# Tenant isolation (bench/bench_isolation.py)",
         "",
         f"Platform B: one message per request at {args.rate:g}/s for {args.seconds:g} s per "
-        f"phase; platform A: {args.attackers} connection(s) sending back to back.",
+        f"phase; platform A: {args.attackers} connection(s) sending back to back. "
+        f"{result['machine']}; 1-minute load average before/after each server in the table.",
         "",
-        "| phase | B p50 ms | B p99 ms | B max ms | B statuses | A statuses |",
-        "|---|---|---|---|---|---|",
+        "| code | phase | B p50 ms | B p99 ms | B max ms | B statuses | A statuses "
+        "| CPU s serve / decider | load |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for name, found in result["phases"].items():
-        b = found["b"]
-        lines.append(
-            f"| {name} | {b['p50_ms']} | {b['p99_ms']} | {b['max_ms']} | {b['statuses']} "
-            f"| {found['a_statuses'] or '-'} |"
-        )
+    for run in result["runs"]:
+        for name, found in run["phases"].items():
+            b, cpu = found["b"], found["cpu_s"]
+            lines.append(
+                f"| {run['code']} | {name} | {b['p50_ms']} | {b['p99_ms']} | {b['max_ms']} "
+                f"| {b['statuses']} | {found['a_statuses'] or '-'} "
+                f"| {cpu.get('serve', '-')} / {cpu.get('decider', '-')} | {run['load']} |"
+            )
+    lines += [""] + [f"- {name}: {value}" for name, value in result["ratios"].items()]
     verdict = "met" if result["target_met"] else "NOT met"
-    lines += ["", f"Target: B's p99 under {TARGET_P99_MS:g} ms during `flood-1mib`: {verdict}."]
+    lines += [
+        "",
+        f"Target: B's p99 under {TARGET_P99_MS:g} ms during `flood-1mib` (median over this "
+        f"code's servers: {p99:g} ms): {verdict}.",
+    ]
     (RESULTS / "isolation.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -209,9 +281,27 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=50.0, help="B's requests per second")
     ap.add_argument("--seconds", type=float, default=15.0, help="length of each phase")
     ap.add_argument("--attackers", type=int, default=2, help="A's connections")
+    ap.add_argument("--against", help="git revision to measure side by side (e.g. main)")
+    ap.add_argument("--rounds", type=int, default=1, help="servers of each code, alternating")
     args = ap.parse_args()
+    codes = [("this", ROOT / "src")] + (
+        [(args.against, checkout(args.against))] if args.against else []
+    )
     started = time.time()
-    result = {"phases": serve(args), "wall_s": round(time.time() - started, 1)}
+    runs = []
+    for _ in range(args.rounds):
+        for code, src in codes:
+            load = [round(os.getloadavg()[0], 1)]
+            phases = serve(args, src)
+            runs.append(
+                {"code": code, "phases": phases, "load": [*load, round(os.getloadavg()[0], 1)]}
+            )
+    result = {
+        "machine": f"{os.cpu_count()} CPU cores",
+        "runs": runs,
+        "ratios": ratios(runs, args.against),
+        "wall_s": round(time.time() - started, 1),
+    }
     write_results(result, args)
     return 0
 

@@ -337,16 +337,17 @@ def test_a_cut_request_keeps_one_cpu_budget_across_its_parts(
 
 
 def test_platforms_take_turns_in_the_backlog() -> None:
-    """Each platform's first waiting request, the platform served longest ago first, then
-    each one's second; a platform's own requests keep their arrival order."""
+    """The waiting requests of the platform served longest ago first, all of them (a
+    platform's small requests share a group), then the next platform's; a platform's own
+    requests keep their arrival order."""
     from vigie.api import decider as module
     from vigie.domain import Platform
 
     def waiting(request: int, platform: str) -> Any:
         return module._Waiting(request, (Platform(platform, platform, "s"), []), 0.0)
 
-    backlog = [waiting(1, "a"), waiting(2, "a"), waiting(3, "a"), waiting(4, "b"), waiting(5, "c")]
+    backlog = [waiting(1, "a"), waiting(2, "b"), waiting(3, "a"), waiting(4, "c"), waiting(5, "b")]
     fair = module._fair(backlog, {})
-    assert [w.request for w in fair] == [1, 4, 5, 2, 3]
-    fair = module._fair(backlog, {"a": 2, "b": 1})  # a served last: the others go first
-    assert [w.request for w in fair] == [5, 4, 1, 2, 3]
+    assert [w.request for w in fair] == [1, 3, 2, 5, 4]
+    fair = module._fair(backlog, {"a": 2, "b": 1})  # a served last, b before: c, b, then a
+    assert [w.request for w in fair] == [4, 2, 5, 1, 3]

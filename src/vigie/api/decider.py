@@ -356,15 +356,15 @@ class _Intake:
 
 
 def _fair(backlog: list[_Waiting], served: dict[str, int]) -> list[_Waiting]:
-    """The backlog taken in turn between platforms: each platform's first waiting request,
-    the platform served longest ago first, then each one's second, and so on. A platform
-    that floods only lengthens its own queue; its requests stay in arrival order among
-    themselves (and so do its conversations and accounts)."""
-    rank: dict[str, int] = {}
-    keys = []
+    """The backlog taken in turn between platforms: the waiting requests of the platform
+    served longest ago first (all of them, so a platform's small requests still share one
+    group and one commit), then the next platform's. A platform that floods only lengthens
+    its own queue, and its requests stay in arrival order among themselves (so do its
+    conversations and accounts); a long group is cut for the others (``_stop``)."""
+    first: dict[str, int] = {}
     for at, waiting in enumerate(backlog):
-        nth = rank[waiting.platform] = rank.get(waiting.platform, -1) + 1
-        keys.append((nth, served.get(waiting.platform, -1), at))
+        first.setdefault(waiting.platform, at)
+    keys = [(served.get(w.platform, -1), first[w.platform], at) for at, w in enumerate(backlog)]
     return [backlog[k[2]] for k in sorted(keys)]
 
 

@@ -311,6 +311,8 @@ def main() -> None:
         finally:
             for w in workers.values():
                 w.close()
+            if args.against:  # the checkout's temporary folder
+                shutil.rmtree(codes[args.against].parent, ignore_errors=True)
     result = {
         "cases": args.cases,
         "messages_per_case": args.messages,

@@ -122,11 +122,15 @@ async def tenant_a(port: int, key: str, bodies: list[bytes], stop: Any) -> Count
     return statuses
 
 
-def attack(port: int, key: str, kind: str, attackers: int, stop: Any, out: Any) -> None:
+def attack(port: int, key: str, kind: str, args: tuple[int, int], stop: Any, out: Any) -> None:
     """Platform A, in a process of its own (its bodies are built before the phase starts), so
-    building and sending megabytes does not delay B's loader."""
+    building and sending megabytes does not delay B's loader. ``args``: A's connections, and
+    how much nicer than the rest A's process runs (``--attacker-nice``: a sender on another
+    machine would not take these cores)."""
+    attackers, niceness = args
     make = {"flood-1mib": flood_body, "at-limits": at_limits_body}[kind]
     bodies = [[make(n * 100 + i) for n in range(120)] for i in range(attackers)]
+    os.nice(niceness)
     out.put("ready")
 
     async def all_of_them() -> Counter[int]:
@@ -144,7 +148,8 @@ async def phase(
     stop = multiprocessing.Event()
     if kind != "alone":
         attacker = multiprocessing.Process(
-            target=attack, args=(port, keys["a"], kind, args.attackers, stop, out)
+            target=attack,
+            args=(port, keys["a"], kind, (args.attackers, args.attacker_nice), stop, out),
         )
         attacker.start()
         await asyncio.get_running_loop().run_in_executor(None, out.get)  # bodies built
@@ -250,7 +255,8 @@ def write_results(result: dict[str, Any], args: argparse.Namespace) -> None:
         "# Tenant isolation (bench/bench_isolation.py)",
         "",
         f"Platform B: one message per request at {args.rate:g}/s for {args.seconds:g} s per "
-        f"phase; platform A: {args.attackers} connection(s) sending back to back. "
+        f"phase; platform A: {args.attackers} connection(s) sending back to back"
+        f"{f', its process nice +{args.attacker_nice}' if args.attacker_nice else ''}. "
         f"{result['machine']}; 1-minute load average before/after each server in the table.",
         "",
         "| code | phase | B p50 ms | B p99 ms | B max ms | B statuses | A statuses "
@@ -281,6 +287,9 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=50.0, help="B's requests per second")
     ap.add_argument("--seconds", type=float, default=15.0, help="length of each phase")
     ap.add_argument("--attackers", type=int, default=2, help="A's connections")
+    ap.add_argument(
+        "--attacker-nice", type=int, default=0, help="A's process this much nicer (0-19)"
+    )
     ap.add_argument("--against", help="git revision to measure side by side (e.g. main)")
     ap.add_argument("--rounds", type=int, default=1, help="servers of each code, alternating")
     args = ap.parse_args()

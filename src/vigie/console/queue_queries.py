@@ -177,7 +177,7 @@ def _best_of(
     walks ``ix_cases_subject``) and hands over the first ``limit``: no Python work for the
     rest of a long queue. The child's age is read for the few that the age can still bring
     onto the page; when the last unread case could still reach it, the limit grows."""
-    known_sql = _known_part(session, now)
+    known_sql = _known_part(session, now).label("known")  # ordered by name: computed once
     stmt = (
         select(
             CaseRow.id, CaseRow.risk, CaseRow.opened_at, CaseRow.updated_at, _others(), known_sql

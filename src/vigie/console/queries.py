@@ -342,7 +342,9 @@ def active_cases(session: Session, limit: int = 5000) -> list[QueueCase]:
     """The waiting cases with what ordering needs: the youngest child and repeat subjects.
 
     Ages and repeats are computed by joins on the waiting set (no long IN lists), so the cost
-    grows with the backlog, not with the whole history."""
+    grows with the backlog, not with the whole history. The pages no longer read it (a second
+    at 10,000 cases): ``queue_queries`` counts and orders in SQL, and its tests compare it with
+    this plain reading of every case."""
     waiting = _waiting(limit)
     stmt = (
         select(CaseRow, PlatformRow.name)

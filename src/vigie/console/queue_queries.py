@@ -160,9 +160,9 @@ def top(session: Session, key: str, found: Backlog, now: datetime, page: int) ->
 
 def _age_bound(session: Session) -> float:
     """The most the child's age can add to a score: the youngest minor on record's part (one
-    step down ``ix_accounts_age``), or an unknown age's when no minor is known. A younger
-    account written between this read and the ages read may be ordered by the looser bound's
-    rule only on the next page load."""
+    step down ``ix_accounts_age``), or an unknown age's when no minor is known. (A younger
+    account still, written between this read and the ages', is counted from the next load
+    of the page.)"""
     stmt = select(AccountRow.age).where(AccountRow.age < 18).order_by(AccountRow.age).limit(1)
     youngest = session.scalar(stmt)
     return max(queues.age_part(None), queues.age_part(youngest))

@@ -456,7 +456,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts, e.g. 1 or 1,2")
     args = parser.parse_args()
     counts = [int(n) for n in args.workers.split(",")]
-    codes: list[tuple[str, Path | None]] = [("this", None)]
+    codes: list[tuple[str, Path | None]] = [("this", ROOT / "src")]  # not the venv's install
     if args.against:
         codes.append((args.against, checkout(args.against)))
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -64,7 +64,7 @@ class FencedStore:
             yield deferred  # type: ignore[misc]
             unit.flush()  # the rows held back (write_behind.py) go before ownership is checked
             partition = getattr(self._local, "partition", None)
-            if partition is not None and not self.ownership.still_owns(unit.session, partition):
+            if partition is not None and not self.ownership.still_owns(unit.raw.cursor, partition):
                 raise LostPartition(partition)
             deferred.flush()
 

@@ -96,7 +96,11 @@ class MessageRow(Base):
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     event_id: Mapped[str | None] = mapped_column(String(200))
     risk: Mapped[float] = mapped_column(Float, default=0.0)
-    __table_args__ = (Index("ix_messages_conv", "platform_id", "conversation_id", "id"),)
+    __table_args__ = (
+        Index("ix_messages_conv", "platform_id", "conversation_id", "id"),
+        # the case view: the conversations in which the subject wrote to a minor
+        Index("ix_messages_sender", "platform_id", "sender", "id"),
+    )
 
 
 class MediaRow(Base):
@@ -130,6 +134,8 @@ class SignalRow(Base):
     model: Mapped[str | None] = mapped_column(String(200))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the case view: the signals of the conversations a case touches
+    __table_args__ = (Index("ix_signals_conv", "platform_id", "conversation_id"),)
 
 
 class CaseRow(Base):

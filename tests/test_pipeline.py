@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from vigie.events import AccountEvent, MessageEvent
+from vigie.events import AccountEvent, Event, MessageEvent
 from vigie.platforms import create_platform
 from vigie.pseudonym import pseudonymise
 from vigie.runtime import build_pipeline
@@ -72,7 +72,7 @@ def test_peers_of_the_same_age_are_not_flagged(store: SqlStore) -> None:
     pipeline = build_pipeline(Settings(database_url=str(store.engine.url)), store)
     with store.unit() as unit:
         platform = create_platform(unit, "p2").platform
-    events = [
+    events: list[Event] = [
         AccountEvent(type="account", id="a1", account="x", age=13),
         AccountEvent(type="account", id="a2", account="y", age=13),
     ]
@@ -98,7 +98,7 @@ def test_signals_keep_the_message_language(store: SqlStore) -> None:
     pipeline = build_pipeline(Settings(database_url=str(store.engine.url)), store)
     with store.unit() as unit:
         platform = create_platform(unit, "p3").platform
-    events = [
+    events: list[Event] = [
         AccountEvent(type="account", id="a1", account="adult", age=40),
         AccountEvent(type="account", id="a2", account="kid", age=12),
         MessageEvent(

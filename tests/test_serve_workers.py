@@ -23,7 +23,7 @@ def _post(port: int, key: str, body: dict) -> dict:
 def test_two_workers_answer_and_write_to_one_database(tmp_path: Path) -> None:
     with served(tmp_path, "--workers", "2") as server:
         port, key = server.port, server.key
-        ids = set()
+        ids: set[str] = set()
         for n in range(40):  # new connections: both workers get some
             event = {"type": "account", "id": f"acc-{n}", "account": f"u{n}", "age": 30}
             ids.update(r["id"] for r in _post(port, key, {"events": [event]})["results"])

@@ -111,7 +111,7 @@ def test_requests_waiting_together_share_one_transaction() -> None:
     committer = GroupCommitter(pipeline)  # type: ignore[arg-type]
 
     async def run() -> list[Any]:
-        return await asyncio.gather(*(committer.process(None, [f"e{n}"]) for n in range(5)))  # type: ignore[arg-type]
+        return await asyncio.gather(*(committer.process(None, [f"e{n}"]) for n in range(5)))  # type: ignore[arg-type, list-item]
 
     answers = asyncio.run(run())
     assert answers == [[{"id": f"e{n}"}] for n in range(5)]
@@ -123,7 +123,7 @@ def test_a_failing_batch_does_not_fail_the_others_in_its_group() -> None:
     committer = GroupCommitter(pipeline)  # type: ignore[arg-type]
 
     async def run() -> list[Any]:
-        jobs = [committer.process(None, [name]) for name in ("ok1", "bad", "ok2")]  # type: ignore[arg-type]
+        jobs = [committer.process(None, [name]) for name in ("ok1", "bad", "ok2")]  # type: ignore[arg-type, list-item]
         return await asyncio.gather(*jobs, return_exceptions=True)
 
     ok1, bad, ok2 = asyncio.run(run())
@@ -137,7 +137,7 @@ def test_groups_are_capped() -> None:
     committer = GroupCommitter(pipeline, max_events=4)  # type: ignore[arg-type]
 
     async def run() -> None:
-        await asyncio.gather(*(committer.process(None, ["a", "b"]) for _ in range(5)))  # type: ignore[arg-type]
+        await asyncio.gather(*(committer.process(None, ["a", "b"]) for _ in range(5)))  # type: ignore[arg-type, list-item]
 
     asyncio.run(run())
     assert pipeline.groups == [2, 2, 1]
@@ -205,7 +205,7 @@ def test_the_committer_gives_up_waiting_after_its_timeout() -> None:
     committer._drain = lambda: _never(committer)  # type: ignore[method-assign]
 
     async def run() -> None:
-        await committer.process(None, ["e"], timeout=0.01)  # type: ignore[arg-type]
+        await committer.process(None, ["e"], timeout=0.01)  # type: ignore[arg-type, list-item]
 
     with pytest.raises(TimeoutError):
         asyncio.run(run())

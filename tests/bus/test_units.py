@@ -57,7 +57,7 @@ def test_json_logs_never_carry_texts_or_secrets() -> None:
     record.partition = 3
     record.text = "a child's message"
     record.api_key = "vk_secret"
-    said = record.text
+    said = record.__dict__["text"]
     try:
         raise ValueError(f"input_value={said!r}")  # as pydantic quotes input
     except ValueError:
@@ -103,12 +103,12 @@ def test_database_faults_are_retried_whether_or_not_sqlalchemy_wrapped_them() ->
         OperationalError("SELECT 1", {}, psycopg.OperationalError("server closed")),
     ):
         assert transient(fault), fault
-    for fault in (
+    for error in (
         ValueError("bad event"),
         psycopg.errors.UniqueViolation("duplicate key"),
         IntegrityError("INSERT", {}, psycopg.errors.UniqueViolation("duplicate key")),
     ):
-        assert not transient(fault), fault
+        assert not transient(error), error
 
 
 def test_a_partition_to_hand_back_whose_consumer_already_stopped_is_released() -> None:

@@ -7,6 +7,7 @@ import io
 import re
 import threading
 
+import httpx
 from console_seed import URGENT_ORDER, ConsoleEnv, csrf_in
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -30,7 +31,9 @@ def _case(env: ConsoleEnv, case_id: str) -> CaseRow:
         return row
 
 
-def _post(client: TestClient, path: str, page: str = "/console/queues", **data: str) -> object:
+def _post(
+    client: TestClient, path: str, page: str = "/console/queues", **data: str
+) -> httpx.Response:
     token = csrf_in(client.get(page).text)
     return client.post(path, data={"csrf": token, **data}, follow_redirects=False)
 

@@ -20,9 +20,10 @@ from console_seed import ConsoleEnv
 from fastapi.testclient import TestClient
 
 from vigie.console import i18n, practice, queues
-from vigie.console.case_routes import AUTHORITIES, DECISIONS
+from vigie.console.case_routes import DECISIONS
 from vigie.console.security import PERMISSIONS, ROLES
 from vigie.domain.categories import CATEGORIES, Category
+from vigie.reports.authorities import AUTHORITIES
 
 CONSOLE = Path(i18n.__file__).parent
 POLICY = CONSOLE.parent / "policy" / "default_policy.toml"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as hs
 
-from vigie.detect.base import PriorMessage
 from vigie.detect.history import LazyHistory
+from vigie.domain import PriorMessage
 
 
 def _history(length: int) -> tuple[LazyHistory, list[PriorMessage], list[int]]:

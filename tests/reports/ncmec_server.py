@@ -23,6 +23,7 @@ import xml.etree.ElementTree as ET
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 from urllib.parse import parse_qs
 
 from . import ncmec_reference as reference
@@ -153,7 +154,9 @@ class _Handler(BaseHTTPRequestHandler):
         head = f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode()
         message = BytesParser(policy=default_policy).parsebytes(head + body)
         fields = {
-            part.get_param("name", header="content-disposition"): part.get_payload(decode=True)
+            part.get_param("name", header="content-disposition"): cast(
+                bytes | None, part.get_payload(decode=True)
+            )
             for part in message.iter_parts()
         }
         report = self._report((fields.get("id") or b"").decode())

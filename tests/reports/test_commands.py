@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ runner = CliRunner()
 
 
 @pytest.fixture()
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> typer.Typer:
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer]:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("VIGIE_DATABASE_URL", url)
     monkeypatch.setenv("VIGIE_KEYS_DIR", str(tmp_path / "keys"))

@@ -109,7 +109,7 @@ def test_log_formatter_drops_texts_secrets_and_exception_messages() -> None:
             __file__,
             1,
             "scoring failed",
-            None,
+            (),
             exc_info=__import__("sys").exc_info(),
             extra={"text": RISKY, "api_key": "vg_secret", "event_id": "m1"},
         )

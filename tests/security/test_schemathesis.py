@@ -72,7 +72,7 @@ def fuzzed(
         schema = schemathesis.openapi.from_asgi("/openapi.json", app)
         operations = {}
         for result in schema.get_all_operations():
-            operation = result.ok()
+            operation = result.ok()  # type: ignore[union-attr]
             operations[(operation.method.upper(), operation.path)] = operation
         yield operations, key
 

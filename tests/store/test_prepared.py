@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -23,8 +24,8 @@ from vigie.store.statements import CASES, MESSAGES
 from vigie.store.tables import CaseRow, MessageRow
 
 _SQLITE = sqlite.dialect()
-_SA_BIND = DATETIME().bind_processor(_SQLITE)
-_SA_RESULT = DATETIME().result_processor(_SQLITE, None)
+_SA_BIND: Any = DATETIME().bind_processor(_SQLITE)
+_SA_RESULT: Any = DATETIME().result_processor(_SQLITE, None)
 
 
 @given(

@@ -105,8 +105,8 @@ def test_conversation_tails_read_as_the_database_gives_them(cached: SqlStore) ->
     try:
         with plain.read() as unit:
             pid = unit.platform_by_name("p").id  # type: ignore[union-attr]
-            convs = unit.session.execute(select(ParticipantStateRow.conversation_id)).scalars()
-            convs = sorted(set(convs))
+            rows = unit.session.execute(select(ParticipantStateRow.conversation_id)).scalars()
+            convs = sorted(set(rows))
         later = datetime(2026, 11, 29, 10, 0, 0, 5, tzinfo=timezone(timedelta(hours=2)))
         with cached.unit() as unit:  # the cache's tail of this conversation grows by one
             unit.add_message(Message(pid, convs[0], "x", "one more", later, [], "late"), 0.0)

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from vigie.detect.base import MessageContext, PriorMessage
+from vigie.detect.base import MessageContext
 from vigie.detect.text import features as ft
-from vigie.domain import Participant
+from vigie.domain import Participant, PriorMessage
 
 
 @pytest.mark.parametrize(

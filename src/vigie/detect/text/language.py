@@ -7,6 +7,7 @@ slang is not taken for a rare language; a message too short to tell gets ``None`
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import Any
 
@@ -14,8 +15,18 @@ LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "nl", "ar", "tr", "pl", "ro")
 MIN_LETTERS = 8
 
 
+_loading = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def _identifier() -> Any:
+    # lru_cache does not stop threads that call at once from each building one (about a
+    # second of CPU each on a worker's four pipeline threads): the lock does.
+    with _loading:
+        return _build()
+
+
+def _build() -> Any:
     from langid.langid import LanguageIdentifier, model
 
     ident = LanguageIdentifier.from_modelstring(model, norm_probs=True)

@@ -30,7 +30,9 @@ def _reference(sqlite_url: str, events: list[dict]) -> dict[str, dict]:
         key = create_platform(unit, "ref", "http://127.0.0.1:9/hook").api_key
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {key}"
-        results = client.post("/v1/events", json={"events": events}).json()["results"]
+        answer = client.post("/v1/events", json={"events": events})
+        assert answer.status_code == 200, answer.text
+        results = answer.json()["results"]
     app.state.store.dispose()
     return {r["id"]: r for r in results}
 

@@ -53,4 +53,9 @@ def build_pipeline(settings: Settings, store: Store) -> Pipeline:
     threadpool_limits(limits=1, user_api="blas")
     policy = load_policy(settings.policy_file, settings.detection)
     media = media_matcher(settings, getattr(store, "engine", None))
-    return Pipeline(store, text_detectors(settings), policy, media, settings.safety_country)
+    detectors = text_detectors(settings)
+    for detector in detectors:  # one-time costs here, not in the first request's CPU budget
+        warm = getattr(detector, "warm", None)
+        if callable(warm):
+            warm()
+    return Pipeline(store, detectors, policy, media, settings.safety_country)

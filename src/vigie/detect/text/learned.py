@@ -34,6 +34,7 @@ RISKY = 0.3  # a conversation where the sender reached this is remembered across
 PROFILE_MEMORY = 50
 EMBEDDING_SIZE = 512
 READING_CACHE = 4096  # readings of prefetched messages, by text
+_WARM_TEXTS = ["tu joues à quoi ce soir ?", "where do you live, are you home alone?", "gg"]
 
 
 class Embedder(Protocol):
@@ -76,6 +77,12 @@ class LearnedDetector:
         self.model = model.version + (f"+{embedder.name}" if embedder else "")
         self._readings: OrderedDict[str, MessageReading] = OrderedDict()
         self._lock = threading.Lock()  # the PostgreSQL route decides on a thread pool
+
+    def warm(self) -> None:
+        """Pay the one-time costs (the encoder's first passes, the language identifier,
+        NumPy's first calls) before the first request, whose CPU budget they would eat."""
+        self.read(_WARM_TEXTS)
+        identify(_WARM_TEXTS[0])
 
     # --- message level --------------------------------------------------------------
 
